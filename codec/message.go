@@ -1,0 +1,229 @@
+// Package codec holds the WAMP message model and its three serializers
+// (JSON, MessagePack, CBOR). Decoding reads only what routing needs; the
+// application payload (Arguments, ArgumentsKw) stays as the sender's raw
+// encoded bytes and is spliced into outgoing messages, transcoded only when
+// the receiver uses another serializer.
+package codec
+
+// Type is a WAMP message type code.
+type Type uint8
+
+// WAMP message type codes (Basic and Advanced Profile).
+const (
+	Hello        Type = 1
+	Welcome      Type = 2
+	Abort        Type = 3
+	Challenge    Type = 4
+	Authenticate Type = 5
+	Goodbye      Type = 6
+	Error        Type = 8
+	Publish      Type = 16
+	Published    Type = 17
+	Subscribe    Type = 32
+	Subscribed   Type = 33
+	Unsubscribe  Type = 34
+	Unsubscribed Type = 35
+	Event        Type = 36
+	Call         Type = 48
+	Cancel       Type = 49
+	Result       Type = 50
+	Register     Type = 64
+	Registered   Type = 65
+	Unregister   Type = 66
+	Unregistered Type = 67
+	Invocation   Type = 68
+	Interrupt    Type = 69
+	Yield        Type = 70
+)
+
+var typeNames = [...]string{
+	Hello: "HELLO", Welcome: "WELCOME", Abort: "ABORT", Challenge: "CHALLENGE",
+	Authenticate: "AUTHENTICATE", Goodbye: "GOODBYE", Error: "ERROR", Publish: "PUBLISH",
+	Published: "PUBLISHED", Subscribe: "SUBSCRIBE", Subscribed: "SUBSCRIBED",
+	Unsubscribe: "UNSUBSCRIBE", Unsubscribed: "UNSUBSCRIBED", Event: "EVENT", Call: "CALL",
+	Cancel: "CANCEL", Result: "RESULT", Register: "REGISTER", Registered: "REGISTERED",
+	Unregister: "UNREGISTER", Unregistered: "UNREGISTERED", Invocation: "INVOCATION",
+	Interrupt: "INTERRUPT", Yield: "YIELD",
+}
+
+// String returns the spec's name of the type, or "UNKNOWN".
+func (t Type) String() string {
+	if int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
+	return "UNKNOWN"
+}
+
+// Valid reports whether t is a message type this codec knows.
+func (t Type) Valid() bool { return int(t) < len(typeNames) && typeNames[t] != "" }
+
+// SessionControl reports whether t belongs to session establishment or
+// closing. Their dicts are decoded in full into Message.Details (they are
+// rare, so the allocation does not matter); all other dicts are only scanned
+// for the keys in Options.
+func (t Type) SessionControl() bool {
+	switch t {
+	case Hello, Welcome, Abort, Challenge, Authenticate, Goodbye:
+		return true
+	}
+	return false
+}
+
+// Serializer identifies a WAMP serializer. The values are the RawSocket
+// serializer ids of the spec.
+type Serializer uint8
+
+// Serializers.
+const (
+	JSON    Serializer = 1
+	MsgPack Serializer = 2
+	CBOR    Serializer = 3
+)
+
+// String returns the serializer's short name (json, msgpack, cbor).
+func (s Serializer) String() string {
+	switch s {
+	case JSON:
+		return "json"
+	case MsgPack:
+		return "msgpack"
+	case CBOR:
+		return "cbor"
+	}
+	return "unknown"
+}
+
+// Subprotocol returns the WebSocket subprotocol name of s (wamp.2.json, ...).
+func (s Serializer) Subprotocol() string { return "wamp.2." + s.String() }
+
+// Binary reports whether s is a binary serializer (sent in WebSocket binary
+// frames; JSON goes in text frames).
+func (s Serializer) Binary() bool { return s != JSON }
+
+// Message is one WAMP message of any type, flattened so that decoding and
+// encoding need no per-type allocation. Which fields are used depends on Type:
+//
+//	HELLO        [1, URI(realm), Details]
+//	WELCOME      [2, ID(session), Details]
+//	ABORT        [3, Details, URI(reason)]
+//	CHALLENGE    [4, URI(authmethod), Details(extra)]
+//	AUTHENTICATE [5, URI(signature), Details(extra)]
+//	GOODBYE      [6, Details, URI(reason)]
+//	ERROR        [8, ReqType, Request, Dict/Options, URI(error), Args?, Kwargs?]
+//	PUBLISH      [16, Request, Dict/Options, URI(topic), Args?, Kwargs?]
+//	PUBLISHED    [17, Request, ID(publication)]
+//	SUBSCRIBE    [32, Request, Dict/Options, URI(topic)]
+//	SUBSCRIBED   [33, Request, ID(subscription)]
+//	UNSUBSCRIBE  [34, Request, ID(subscription)]
+//	UNSUBSCRIBED [35, Request]
+//	EVENT        [36, ID(subscription), ID2(publication), Dict/Options, Args?, Kwargs?]
+//	CALL         [48, Request, Dict/Options, URI(procedure), Args?, Kwargs?]
+//	CANCEL       [49, Request, Dict/Options]
+//	RESULT       [50, Request, Dict/Options, Args?, Kwargs?]
+//	REGISTER     [64, Request, Dict/Options, URI(procedure)]
+//	REGISTERED   [65, Request, ID(registration)]
+//	UNREGISTER   [66, Request, ID(registration)]
+//	UNREGISTERED [67, Request]
+//	INVOCATION   [68, Request, ID(registration), Dict/Options, Args?, Kwargs?]
+//	INTERRUPT    [69, Request, Dict/Options]
+//	YIELD        [70, Request, Dict/Options, Args?, Kwargs?]
+//
+// Zero-copy contract: after Decode, URI, Dict, Args and Kwargs alias the
+// decoded input. They are valid only while that buffer is; whoever keeps one
+// longer (a subscription's topic, say) clones it.
+type Message struct {
+	Type    Type
+	ReqType Type   // ERROR: type of the request that failed
+	Request uint64 // request id (or the id of the request answered)
+	ID      uint64 // session, subscription, registration or publication id
+	ID2     uint64 // EVENT: publication id
+	URI     string // realm, topic, procedure, reason, error URI, authmethod or signature
+
+	// Options holds the dict keys routing needs, decoded without allocation.
+	// On encode it is written when Details is nil and Dict is empty.
+	Options Options
+	// Details is the whole dict, decoded only for session control messages
+	// (see Type.SessionControl). On encode, a non-nil Details wins.
+	Details map[string]any
+	// Dict is the raw encoded dict as received (in PayloadSer). On encode it
+	// is used when Details is nil and Dict is non-empty (transcoded if needed).
+	Dict []byte
+
+	// Args and Kwargs are the raw encoded Arguments list and ArgumentsKw dict
+	// in PayloadSer, nil when absent.
+	Args   []byte
+	Kwargs []byte
+	// PayloadSer is the serializer Dict, Args and Kwargs are encoded in.
+	PayloadSer Serializer
+}
+
+// Reset clears m for reuse, keeping nothing that aliases old input.
+func (m *Message) Reset() { *m = Message{} }
+
+// Match policies of SUBSCRIBE and REGISTER (option "match").
+type Match uint8
+
+// Match values; MatchExact is the default when the option is absent.
+const (
+	MatchExact Match = iota
+	MatchPrefix
+	MatchWildcard
+)
+
+// Invoke policies of REGISTER (option "invoke").
+type Invoke uint8
+
+// Invoke values; InvokeSingle is the default when the option is absent.
+const (
+	InvokeSingle Invoke = iota
+	InvokeRoundRobin
+	InvokeRandom
+	InvokeFirst
+	InvokeLast
+)
+
+// Options holds the dict entries the router reads or writes on the hot path.
+// Decoding fills only the keys present (Has records which); unknown keys are
+// skipped. Encoding writes only the keys whose Has bit is set, in a fixed
+// order, so a router-built dict costs no map.
+type Options struct {
+	Has OptionBits
+
+	Acknowledge     bool   // PUBLISH "acknowledge"
+	ExcludeMe       bool   // PUBLISH "exclude_me" (default true when absent)
+	DiscloseMe      bool   // PUBLISH/CALL "disclose_me"
+	ReceiveProgress bool   // CALL option / INVOCATION detail "receive_progress"
+	Progress        bool   // RESULT/YIELD/CALL "progress"
+	Match           Match  // SUBSCRIBE/REGISTER "match"
+	Invoke          Invoke // REGISTER "invoke"
+	Timeout         int64  // CALL/INVOCATION "timeout" in ms
+	Publisher       uint64 // EVENT detail "publisher"
+	Caller          uint64 // INVOCATION detail "caller"
+	Topic           string // EVENT detail "topic" (pattern subscriptions)
+	Procedure       string // INVOCATION detail "procedure" (pattern registrations)
+	Mode            string // CANCEL/INTERRUPT "mode"
+	Reason          string // INTERRUPT "reason"
+	Message         string // ABORT/GOODBYE/ERROR detail "message"
+}
+
+// OptionBits records which Options fields are present.
+type OptionBits uint32
+
+// Option presence bits, one per Options field.
+const (
+	HasAcknowledge OptionBits = 1 << iota
+	HasExcludeMe
+	HasDiscloseMe
+	HasReceiveProgress
+	HasProgress
+	HasMatch
+	HasInvoke
+	HasTimeout
+	HasPublisher
+	HasCaller
+	HasTopic
+	HasProcedure
+	HasMode
+	HasReason
+	HasMessage
+)
