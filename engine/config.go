@@ -570,6 +570,26 @@ func (d *decoder) validate(c *Config) {
 	}
 }
 
+// Validate checks a Config built in code with the same rules as Parse (by
+// writing it as YAML and parsing that); its errors carry no line numbers.
+func (c Config) Validate() error {
+	data, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	_, err = parse(data, baseline())
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			var ce *ConfigError
+			if errors.As(e, &ce) {
+				ce.Line = 0
+			}
+		}
+	}
+	return err
+}
+
 // WSPath is the WebSocket upgrade path of the configuration ("/ws" when no
 // listener serves WebSocket).
 func (c Config) WSPath() string {

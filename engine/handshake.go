@@ -1,0 +1,200 @@
+package engine
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/netpoll"
+	"github.com/wampd/wampd/realm"
+)
+
+// Authentication names of the anonymous method (not URIs: values of the
+// WELCOME details authmethod, authrole and authprovider).
+const (
+	authAnonymous = "anonymous"
+	authProvider  = "static"
+)
+
+// maxID is the largest WAMP id (2^53), so ids survive a JSON double.
+const maxID = 1 << 53
+
+// hello handles a message of a connection that has not joined yet: it must
+// be a HELLO for a configured realm with an auth method the realm offers.
+// Every refusal is an ABORT, flushed, then the connection is closed.
+//
+// payload is decoded in place (no copy): what the session keeps of it (the
+// HELLO details) is cloned.
+func (h *handler) hello(c *netpoll.Conn, st *connState, payload []byte) error {
+	var m codec.Message
+	if err := codec.Decode(c.Serializer(), payload, &m); err != nil {
+		return h.abort(c, codec.ErrProtocolViolation, "undecodable message before HELLO: "+err.Error(), ErrProtocol)
+	}
+	if m.Type != codec.Hello {
+		return h.abort(c, codec.ErrProtocolViolation, "message before HELLO: got "+m.Type.String(), ErrProtocol)
+	}
+	if !ValidURI(m.URI) {
+		return h.abort(c, codec.ErrInvalidURI, fmt.Sprintf("realm %q is not a valid URI", m.URI), ErrProtocol)
+	}
+	if h.closing.Load() {
+		return h.abort(c, codec.CloseSystemShutdown, "router is shutting down", ErrRejected)
+	}
+	re := h.realms[m.URI]
+	if re == nil {
+		return h.abort(c, codec.ErrNoSuchRealm, fmt.Sprintf("no realm %q on this router", m.URI), ErrRejected)
+	}
+	if msg := anonymousAllowed(re, m.Details); msg != "" {
+		return h.abort(c, codec.ErrNoAuthMethod, msg, ErrRejected)
+	}
+	if n := h.sessions.Add(1); h.maxSessions > 0 && n > h.maxSessions {
+		h.sessions.Add(-1)
+		// The spec has no URI for a full router; not_authorized with an
+		// explicit message is what clients surface best.
+		return h.abort(c, codec.ErrNotAuthorized,
+			"router session limit reached (max_sessions = "+strconv.FormatInt(h.maxSessions, 10)+")", ErrRejected)
+	}
+	s := &realm.Session{
+		ID:           h.ids.next(),
+		Peer:         c,
+		AuthID:       h.ids.authID(),
+		AuthRole:     authAnonymous,
+		AuthMethod:   authAnonymous,
+		AuthProvider: authProvider,
+		Hello:        cloneDict(m.Details),
+	}
+	st.sess, st.realm = s, re.r
+	c.Established()
+	re.r.Join(s) // from here on only the actor sends to c
+	return nil
+}
+
+// anonymousAllowed checks HELLO details.authmethods against the realm: the
+// client may join anonymously when it lists no methods or lists
+// "anonymous", and the realm allows anonymous sessions. It returns why not,
+// or "".
+func anonymousAllowed(re *realmEntry, details map[string]any) string {
+	if !re.anonymous {
+		return fmt.Sprintf("realm %q accepts no anonymous sessions and no other auth method is configured", re.r.Name())
+	}
+	raw, ok := details["authmethods"]
+	if !ok || raw == nil {
+		return ""
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return "HELLO.Details.authmethods must be a list of strings"
+	}
+	offered := make([]string, 0, len(list))
+	for _, v := range list {
+		name, _ := v.(string)
+		if name == authAnonymous {
+			return ""
+		}
+		offered = append(offered, fmt.Sprintf("%q", name))
+	}
+	if len(offered) == 0 {
+		return "" // an empty list asks for nothing in particular
+	}
+	return "none of the auth methods [" + strings.Join(offered, ", ") + "] is offered on realm " +
+		strconv.Quote(re.r.Name()) + " (it offers \"anonymous\")"
+}
+
+// abort sends ABORT(reason, details.message) to a connection that has not
+// joined, flushes it and closes the connection. It returns cause wrapped
+// with the reason, for netpoll to count and log.
+func (h *handler) abort(c *netpoll.Conn, reason codec.URI, message string, cause error) error {
+	h.rejected.Add(1)
+	ser := c.Serializer()
+	m := codec.Message{Type: codec.Abort, URI: reason}
+	m.Options.Has = codec.HasMessage
+	m.Options.Message = message
+	f := codec.NewFrame(ser)
+	var err error
+	if f.B, err = codec.Append(ser, f.B, &m); err == nil {
+		f.Seal()
+		c.Send(f, false)
+	}
+	f.Release()
+	c.Flush()
+	c.Close(reason)
+	if err != nil {
+		return fmt.Errorf("%w: %s (%s); encoding ABORT: %w", cause, reason, message, err)
+	}
+	return fmt.Errorf("%w: %s (%s)", cause, reason, message)
+}
+
+// cloneDict deep-copies a decoded HELLO dict, so the session owns its
+// strings whatever the codec aliased.
+func cloneDict(d map[string]any) map[string]any {
+	if d == nil {
+		return nil
+	}
+	out := make(map[string]any, len(d))
+	for k, v := range d {
+		out[strings.Clone(k)] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return strings.Clone(x)
+	case []byte:
+		return append([]byte(nil), x...)
+	case map[string]any:
+		return cloneDict(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// idGen draws session ids (global random in [1, 2^53]) and anonymous
+// authids from a crypto-seeded generator owned by one router. Event loops
+// call it concurrently, hence the mutex (held for one draw, once per
+// session).
+type idGen struct {
+	mu  sync.Mutex
+	rng *rand.ChaCha8
+}
+
+func newIDGen() idGen {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // crypto/rand.Read never fails on supported platforms
+	return idGen{rng: rand.NewChaCha8(seed)}
+}
+
+// next returns a random id in [1, 2^53].
+func (g *idGen) next() uint64 {
+	g.mu.Lock()
+	v := g.rng.Uint64()
+	g.mu.Unlock()
+	return v%maxID + 1
+}
+
+// authIDAlphabet is what anonymous authids are spelled with.
+const authIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// authID returns a random 24-character authid for an anonymous session.
+func (g *idGen) authID() string {
+	var raw [24]byte
+	g.mu.Lock()
+	for i := 0; i < len(raw); i += 8 {
+		binary.LittleEndian.PutUint64(raw[i:], g.rng.Uint64())
+	}
+	g.mu.Unlock()
+	for i, b := range raw {
+		raw[i] = authIDAlphabet[int(b)%len(authIDAlphabet)]
+	}
+	return string(raw[:])
+}

@@ -1,0 +1,267 @@
+// Package engine is the wampd router: configuration, the realm registry,
+// the session handshake (HELLO, authentication, WELCOME via the realm),
+// lifecycle (start, graceful shutdown) and metrics. It wires netpoll (the
+// network) to realm (the routing actors) and owns both.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wampd/wampd/netpoll"
+	"github.com/wampd/wampd/realm"
+)
+
+// defaultStatsInterval is how often the router looks at the slow-consumer
+// counters and logs them when they changed.
+const defaultStatsInterval = 10 * time.Second
+
+// Router is a running wampd: the realms (read-only registry after New) and
+// the network server feeding them.
+//
+// Goroutines it owns: the realms' actors, the stats logger and the metrics
+// HTTP server; Shutdown stops all of them.
+type Router struct {
+	cfg    Config
+	log    *slog.Logger
+	h      *handler
+	realms []*realm.Realm // in configuration order
+	srv    *netpoll.Server
+
+	statsInterval time.Duration
+	started       atomic.Bool
+	stopOnce      sync.Once
+	stop          chan struct{} // closed by Shutdown: stops the stats logger
+	wg            sync.WaitGroup
+	metrics       *metricsServer
+}
+
+// Endpoint is one bound listener and transport, as logged at start.
+type Endpoint struct {
+	Transport string   // websocket or rawsocket
+	Addr      net.Addr // bound address (the real port when configured as 0)
+	URL       string   // ws://host:port/path, rs://host:port or unix:///path
+}
+
+// New builds a router for cfg (which it validates again, so a Config built
+// in code gets the same checks as a file). Nothing listens until Start.
+func New(cfg Config, log *slog.Logger) (*Router, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	h := &handler{
+		log:         log,
+		realms:      make(map[string]*realmEntry, len(cfg.Realms)),
+		maxSessions: int64(cfg.Limits.MaxSessions),
+		ids:         newIDGen(),
+	}
+	rt := &Router{
+		cfg:           cfg,
+		log:           log,
+		h:             h,
+		statsInterval: defaultStatsInterval,
+		stop:          make(chan struct{}),
+	}
+	for _, rc := range cfg.Realms {
+		r := realm.New(realm.Options{Name: rc.Name, Logger: log})
+		h.realms[rc.Name] = &realmEntry{r: r, anonymous: rc.Anonymous}
+		rt.realms = append(rt.realms, r)
+	}
+	srv, err := netpoll.NewServer(netpollOptions(cfg, log), h)
+	if err != nil {
+		return nil, fmt.Errorf("engine: network server: %w", err)
+	}
+	rt.srv = srv
+	return rt, nil
+}
+
+// netpollOptions translates the configuration for netpoll.
+func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
+	opts := netpoll.Options{
+		WSPath:           cfg.WSPath(),
+		MaxMessageSize:   int(cfg.Limits.MaxMessageSize),
+		OutboundBound:    int(cfg.Limits.OutboundQueue),
+		Policy:           netpoll.PolicyDisconnect,
+		HandshakeTimeout: time.Duration(cfg.Limits.HandshakeTimeout),
+		Logger:           log,
+	}
+	if cfg.Limits.OutboundPolicy == PolicyDrop {
+		opts.Policy = netpoll.PolicyDrop
+	}
+	for _, l := range cfg.Listeners {
+		nl := netpoll.Listener{Network: "tcp", Addr: l.Listen,
+			WebSocket: l.Has(TransportWebSocket), RawSocket: l.Has(TransportRawSocket)}
+		if l.Unix != "" {
+			nl.Network, nl.Addr = "unix", l.Unix
+		}
+		opts.Listeners = append(opts.Listeners, nl)
+	}
+	return opts
+}
+
+// Start starts the realms, binds the listeners, logs one "listening" line
+// per transport (key=value, addr=HOST:PORT: scripts and tests read it) and
+// starts the stats logger and the metrics listener.
+func (rt *Router) Start() error {
+	if rt.started.Swap(true) {
+		return nil
+	}
+	for _, r := range rt.realms {
+		r.Start()
+	}
+	if err := rt.srv.Start(); err != nil {
+		rt.stopRealms()
+		return fmt.Errorf("engine: start listeners: %w", err)
+	}
+	for _, e := range rt.Endpoints() {
+		rt.log.Info("listening", "transport", e.Transport, "addr", e.Addr.String(), "url", e.URL)
+	}
+	if rt.cfg.Metrics.Listen != "" {
+		m, err := startMetrics(rt.cfg.Metrics.Listen, rt, rt.log)
+		if err != nil {
+			_ = rt.Shutdown(context.Background())
+			return err
+		}
+		rt.metrics = m
+		rt.log.Info("metrics", "addr", m.Addr().String(), "url", "http://"+m.Addr().String()+"/metrics")
+	}
+	rt.wg.Add(1)
+	go rt.logStats()
+	return nil
+}
+
+// Addrs returns the bound address of each listener, in configuration
+// order.
+func (rt *Router) Addrs() []net.Addr { return rt.srv.Addrs() }
+
+// Endpoints lists each bound listener once per transport it serves.
+func (rt *Router) Endpoints() []Endpoint {
+	addrs := rt.srv.Addrs()
+	var out []Endpoint
+	for i, l := range rt.cfg.Listeners {
+		if i >= len(addrs) {
+			break
+		}
+		a := addrs[i]
+		if l.Has(TransportWebSocket) {
+			out = append(out, Endpoint{TransportWebSocket, a, "ws://" + a.String() + l.WSPath})
+		}
+		if l.Has(TransportRawSocket) {
+			u := "rs://" + a.String()
+			if l.Unix != "" {
+				u = "unix://" + a.String()
+			}
+			out = append(out, Endpoint{TransportRawSocket, a, u})
+		}
+	}
+	return out
+}
+
+// Shutdown stops the router: new HELLOs are refused, every realm says
+// GOODBYE (wamp.close.system_shutdown) to each of its sessions, flushes and
+// closes them, then the listeners and connections go. It returns when all
+// of it is done or ctx ends.
+func (rt *Router) Shutdown(ctx context.Context) error {
+	if !rt.started.Load() {
+		return ErrNotStarted
+	}
+	var err error
+	rt.stopOnce.Do(func() {
+		rt.h.closing.Store(true)
+		close(rt.stop)
+		done := make(chan struct{})
+		go func() { // owned here: ends when the realms have stopped
+			rt.stopRealms()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("engine: stopping realms: %w", ctx.Err())
+		}
+		if serr := rt.srv.Stop(ctx); serr != nil {
+			err = errors.Join(err, fmt.Errorf("engine: stopping listeners: %w", serr))
+		}
+		if rt.metrics != nil {
+			if merr := rt.metrics.stop(ctx); merr != nil {
+				err = errors.Join(err, merr)
+			}
+		}
+		rt.wg.Wait()
+	})
+	return err
+}
+
+// stopRealms stops every realm in parallel (each GOODBYEs its sessions).
+func (rt *Router) stopRealms() {
+	var wg sync.WaitGroup
+	for _, r := range rt.realms {
+		wg.Go(r.Stop)
+	}
+	wg.Wait()
+}
+
+// Stats is a snapshot of the router's counters.
+type Stats struct {
+	Sessions        int64  // sessions admitted and not closed
+	Messages        uint64 // WAMP messages received (counted in batches per connection)
+	Rejected        uint64 // HELLOs answered with ABORT
+	Conns           int64
+	Accepted        int64
+	DroppedEvents   int64
+	SlowDisconnects int64
+	ProtocolErrors  int64
+	Realms          map[string]realm.Stats
+}
+
+// Stats returns the current counters; safe from any goroutine.
+func (rt *Router) Stats() Stats {
+	ns := rt.srv.Stats()
+	s := Stats{
+		Sessions:        rt.h.sessions.Load(),
+		Messages:        rt.h.messages.Load(),
+		Rejected:        rt.h.rejected.Load(),
+		Conns:           ns.Conns,
+		Accepted:        ns.Accepted,
+		DroppedEvents:   ns.DroppedEvents,
+		SlowDisconnects: ns.SlowDisconnects,
+		ProtocolErrors:  ns.ProtocolErrors,
+		Realms:          make(map[string]realm.Stats, len(rt.realms)),
+	}
+	for _, r := range rt.realms {
+		s.Realms[r.Name()] = r.Stats()
+	}
+	return s
+}
+
+// logStats warns, every statsInterval, when slow consumers cost events or
+// connections since the last look. It ends when Shutdown closes stop.
+func (rt *Router) logStats() {
+	defer rt.wg.Done()
+	t := time.NewTicker(rt.statsInterval)
+	defer t.Stop()
+	var lastDropped, lastSlow int64
+	for {
+		select {
+		case <-rt.stop:
+			return
+		case <-t.C:
+		}
+		ns := rt.srv.Stats()
+		if ns.DroppedEvents != lastDropped || ns.SlowDisconnects != lastSlow {
+			rt.log.Warn("slow consumers",
+				"dropped_events", ns.DroppedEvents, "dropped_events_delta", ns.DroppedEvents-lastDropped,
+				"slow_disconnects", ns.SlowDisconnects, "slow_disconnects_delta", ns.SlowDisconnects-lastSlow)
+			lastDropped, lastSlow = ns.DroppedEvents, ns.SlowDisconnects
+		}
+	}
+}
