@@ -1,0 +1,213 @@
+// Command wampd is a WAMP v2 router. Without arguments it serves the
+// embedded default configuration (realm "realm1", anonymous; WebSocket on
+// 127.0.0.1:8080/ws, RawSocket on 127.0.0.1:8081).
+//
+//	wampd [--config FILE] [--realm NAME]... [--ws ADDR] [--rawsocket ADDR]
+//	      [--unix PATH] [--log-format text|json] [--log-level LEVEL]
+//	wampd check-config [FILE]
+//	wampd version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wampd/wampd/engine"
+)
+
+// version is set at build time (-ldflags "-X main.version=v1.2.3").
+var version = "dev"
+
+// shutdownTimeout bounds the graceful shutdown after SIGINT/SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check-config":
+			return checkConfig(args[1:], stdout, stderr)
+		case "version":
+			fmt.Fprintln(stdout, "wampd", buildVersion())
+			return 0
+		}
+	}
+	cfg, err := configure(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "wampd:", err)
+		return 2
+	}
+	log := newLogger(cfg.Log, stderr)
+	rt, err := engine.New(cfg, log)
+	if err != nil {
+		log.Error("configuration rejected", "err", err)
+		return 1
+	}
+	if err := rt.Start(); err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	log.Info("wampd started", "version", buildVersion(), "realms", len(cfg.Realms))
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := rt.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// configure parses the flags and builds the configuration: the file (or the
+// embedded default), then the flags on top. --realm replaces the realm
+// list; any of --ws, --rawsocket, --unix replaces the listener list.
+func configure(args []string, stderr io.Writer) (engine.Config, error) {
+	fs := flag.NewFlagSet("wampd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		realms    stringList
+		cfgFile   = fs.String("config", "", "configuration `FILE` (YAML); default: the embedded configuration")
+		ws        = fs.String("ws", "", "serve WebSocket on `ADDR` (host:port; port 0 picks one)")
+		rawsocket = fs.String("rawsocket", "", "serve RawSocket on `ADDR` (host:port; port 0 picks one)")
+		unix      = fs.String("unix", "", "serve RawSocket on the unix socket `PATH`")
+		logFormat = fs.String("log-format", "", "log format: text or json (default from the configuration: text)")
+		logLevel  = fs.String("log-level", "", "log level: debug, info, warn or error")
+	)
+	fs.Var(&realms, "realm", "serve the anonymous realm `NAME` (repeatable; replaces the configured realms)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: wampd [flags]\n       wampd check-config [FILE]\n       wampd version\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return engine.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return engine.Config{}, fmt.Errorf("unexpected argument %q (see wampd -h)", fs.Arg(0))
+	}
+	cfg := engine.Default()
+	if *cfgFile != "" {
+		var err error
+		if cfg, err = engine.Load(*cfgFile); err != nil {
+			return engine.Config{}, err
+		}
+	}
+	if len(realms) > 0 {
+		cfg.Realms = cfg.Realms[:0:0]
+		for _, name := range realms {
+			cfg.Realms = append(cfg.Realms, engine.Realm{Name: name, Anonymous: true})
+		}
+	}
+	if *ws != "" || *rawsocket != "" || *unix != "" {
+		wsPath := cfg.WSPath()
+		cfg.Listeners = nil
+		if *ws != "" {
+			cfg.Listeners = append(cfg.Listeners, engine.Listener{Listen: *ws,
+				Transports: []string{engine.TransportWebSocket}, WSPath: wsPath})
+		}
+		if *rawsocket != "" {
+			cfg.Listeners = append(cfg.Listeners, engine.Listener{Listen: *rawsocket,
+				Transports: []string{engine.TransportRawSocket}})
+		}
+		if *unix != "" {
+			cfg.Listeners = append(cfg.Listeners, engine.Listener{Unix: *unix,
+				Transports: []string{engine.TransportRawSocket}})
+		}
+	}
+	if *logFormat != "" {
+		cfg.Log.Format = *logFormat
+	}
+	if *logLevel != "" {
+		cfg.Log.Level = *logLevel
+	}
+	if err := cfg.Validate(); err != nil {
+		return engine.Config{}, fmt.Errorf("flags: %w", err)
+	}
+	return cfg, nil
+}
+
+// newLogger builds the process logger on w.
+func newLogger(c engine.Log, w io.Writer) *slog.Logger {
+	level, err := engine.ParseLevel(c.Level)
+	if err != nil {
+		level = slog.LevelInfo // Validate already rejected it; belt and braces
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == engine.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// checkConfig validates FILE and prints "ok" and a summary, or every error
+// with its line (exit 1). Without FILE it prints the embedded default
+// configuration, which documents every key.
+func checkConfig(args []string, stdout, stderr io.Writer) int {
+	switch len(args) {
+	case 0:
+		fmt.Fprintf(stdout, "# no FILE given: the embedded default configuration follows\n%s", engine.DefaultYAML)
+		return 0
+	case 1:
+	default:
+		fmt.Fprintln(stderr, "usage: wampd check-config [FILE]")
+		return 2
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "wampd:", err)
+		return 1
+	}
+	cfg, err := engine.Parse(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: invalid configuration:\n", args[0])
+		var joined interface{ Unwrap() []error }
+		if errors.As(err, &joined) {
+			for _, e := range joined.Unwrap() {
+				fmt.Fprintln(stderr, " ", e)
+			}
+		} else {
+			fmt.Fprintln(stderr, " ", err)
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "ok\n%s", cfg.Summary())
+	return 0
+}
+
+// buildVersion is version, or the module version when built with go install.
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
