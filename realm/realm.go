@@ -2,12 +2,21 @@
 // owns the realm's sessions, broker and dealer tables, fed by a lock-free
 // MPSC inbox drained in batches. It knows nothing of sockets: it sends
 // through the Peer interface.
+//
+// Concurrency: the exported methods of Realm are safe from any goroutine and
+// only enqueue work. Everything else (the session table, broker, dealer,
+// the unexported fields of Session) belongs to the actor goroutine; there is
+// no mutex on any routing table. The only shared state is the inbox, the
+// sleep flag and the atomic stats counters.
 package realm
 
 import (
+	crand "crypto/rand"
+	"encoding/binary"
 	"log/slog"
-
-	"github.com/valyala/bytebufferpool"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
 	"github.com/wampd/wampd/codec"
 )
@@ -21,64 +30,246 @@ type Options struct {
 	Batch int
 }
 
+// defaultBatch bounds the latency one busy batch adds to every flush.
+const defaultBatch = 256
+
+// maxID is the largest WAMP id (2^53), so ids survive a JSON double.
+const maxID = 1 << 53
+
 // Realm is one WAMP realm. Its exported methods are safe from any goroutine;
 // they enqueue work for the actor and return at once.
 type Realm struct {
 	opts Options
+	log  *slog.Logger
+
+	box      mailbox
+	sleeping atomic.Bool   // the actor is (about to be) blocked on wake
+	wake     chan struct{} // 1-buffered: a wake-up is never lost, never blocks
+	done     chan struct{} // closed when the actor exits
+	started  atomic.Bool
+	stopped  atomic.Bool
+	stopOnce sync.Once
+
+	stats counters
+
+	// Only the actor goroutine touches the fields below.
+	sessions map[uint64]*Session
+	touched  []*Session
+	broker   broker
+	dealer   dealer
+	rng      *rand.Rand
 }
 
 // New returns a realm; Start runs its actor.
-func New(opts Options) *Realm { return &Realm{opts: opts} }
+func New(opts Options) *Realm {
+	if opts.Batch <= 0 {
+		opts.Batch = defaultBatch
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var seed [16]byte
+	_, _ = crand.Read(seed[:]) // never fails on supported platforms
+	r := &Realm{
+		opts:     opts,
+		log:      opts.Logger.With("realm", opts.Name),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		sessions: make(map[uint64]*Session),
+		touched:  make([]*Session, 0, 64),
+		rng: rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]),
+			binary.LittleEndian.Uint64(seed[8:]))),
+	}
+	r.box.init()
+	r.broker.init()
+	r.dealer.init()
+	return r
+}
 
 // Name is the realm's URI.
 func (r *Realm) Name() string { return r.opts.Name }
 
-// Start starts the actor goroutine.
-func (r *Realm) Start() {}
+// Start starts the actor goroutine. It is owned by the realm and ends with
+// Stop. A second Start is a no-op.
+func (r *Realm) Start() {
+	if r.started.Swap(true) {
+		return
+	}
+	go r.run()
+}
 
 // Stop sends GOODBYE (wamp.close.system_shutdown) to every session, flushes
 // and closes their peers, then stops the actor and waits for it to exit.
-func (r *Realm) Stop() {}
+// Stop of a realm never started returns at once.
+func (r *Realm) Stop() {
+	r.stopOnce.Do(func() {
+		r.stopped.Store(true)
+		if !r.started.Load() {
+			close(r.done)
+			return
+		}
+		r.enqueue(&Inbound{kind: itemStop})
+	})
+	<-r.done
+}
 
 // Join hands a freshly authenticated session to the realm; the actor adds it
 // and sends WELCOME. From this call on, only the actor uses s.Peer.
-func (r *Realm) Join(s *Session) {}
+// A session joining a stopped realm gets ABORT wamp.close.system_shutdown.
+func (r *Realm) Join(s *Session) {
+	if r.stopped.Load() {
+		// The actor is gone, so the caller is still the peer's owner.
+		sendClose(s.Peer, codec.Abort, codec.CloseSystemShutdown, "realm is shutting down")
+		s.Peer.Flush()
+		s.Peer.Close(codec.CloseSystemShutdown)
+		return
+	}
+	r.enqueue(&Inbound{kind: itemJoin, Sess: s})
+}
 
 // Post hands one decoded message of s to the actor, which takes ownership
 // of in (and releases it).
-func (r *Realm) Post(in *Inbound) {}
+func (r *Realm) Post(in *Inbound) {
+	in.kind = itemMessage
+	r.enqueue(in)
+}
 
 // Leave tells the actor that the transport of s is gone: its pending calls
 // are answered with wamp.error.canceled, its subscriptions and registrations
 // go away. Leave for a session already removed is a no-op.
-func (r *Realm) Leave(s *Session) {}
+func (r *Realm) Leave(s *Session) { r.enqueue(&Inbound{kind: itemLeave, Sess: s}) }
 
 // Kick makes the actor send ABORT(reason, details.message = message) to s,
 // close its peer and remove it (used for a protocol violation found outside
 // the actor, such as an undecodable message).
-func (r *Realm) Kick(s *Session, reason codec.URI, message string) {}
-
-// Session is one WAMP session joined (or joining) a realm. The exported
-// fields are set by the engine before Join and read-only afterwards.
-type Session struct {
-	ID           uint64
-	Peer         Peer
-	AuthID       string
-	AuthRole     string
-	AuthMethod   string
-	AuthProvider string
-	// Hello is the HELLO details dict (client roles and features).
-	Hello map[string]any
+func (r *Realm) Kick(s *Session, reason codec.URI, message string) {
+	in := &Inbound{kind: itemKick, Sess: s}
+	in.Msg.URI = reason
+	in.Msg.Options.Message = message
+	r.enqueue(in)
 }
 
-// Inbound is one decoded message on its way to the actor. Msg aliases
-// Buf.B: the frame was copied once into Buf on the event loop, because
-// gnet's read buffer is valid only inside OnTraffic.
-type Inbound struct {
-	Sess *Session
-	Msg  codec.Message
-	Buf  *bytebufferpool.ByteBuffer
+// enqueue pushes one item and wakes the actor if it sleeps. The flag is
+// checked after the push is complete, and the actor sets it before its last
+// look at the queue, so one of the two always sees the other: no lost
+// wake-up, and no channel operation while the actor is busy.
+func (r *Realm) enqueue(in *Inbound) {
+	r.box.push(in)
+	if r.sleeping.Load() && r.sleeping.CompareAndSwap(true, false) {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
-// NewInbound returns a pooled Inbound with an empty Buf.
-func NewInbound() *Inbound { return &Inbound{Buf: bytebufferpool.Get()} }
+// run is the actor loop: drain up to Batch items, flush the touched peers,
+// sleep when the inbox is empty.
+func (r *Realm) run() {
+	defer close(r.done)
+	for {
+		n, stop := r.drain()
+		if stop {
+			return
+		}
+		if n > 0 {
+			continue
+		}
+		r.sleeping.Store(true)
+		if n, stop = r.drain(); stop {
+			return
+		}
+		if n > 0 {
+			r.sleeping.Store(false)
+			continue
+		}
+		<-r.wake
+		r.sleeping.Store(false)
+	}
+}
+
+// drain handles up to Batch items, then flushes every peer it sent to. It
+// reports how many items it handled and whether a stop item came.
+func (r *Realm) drain() (n int, stop bool) {
+	for n < r.opts.Batch {
+		in := r.box.pop()
+		if in == nil {
+			break
+		}
+		n++
+		if in.kind == itemStop {
+			r.shutdown()
+			return n, true
+		}
+		r.handleItem(in)
+	}
+	r.flush()
+	return n, false
+}
+
+// handleItem dispatches one inbox item.
+func (r *Realm) handleItem(in *Inbound) {
+	switch in.kind {
+	case itemMessage:
+		r.handle(in)
+		in.Release()
+	case itemJoin:
+		r.join(in.Sess)
+	case itemLeave:
+		r.remove(in.Sess)
+	case itemKick:
+		if in.Sess.state == stateJoined {
+			r.closeSession(in.Sess, codec.Abort, in.Msg.URI, in.Msg.Options.Message)
+		}
+	case itemTimeout:
+		r.dealer.timeout(r, in.Sess, in.Msg.Request)
+	}
+}
+
+// flush calls Flush once on every peer sent to since the last flush.
+func (r *Realm) flush() {
+	for i, s := range r.touched {
+		s.touched = false
+		if s.state != stateClosed {
+			s.Peer.Flush()
+		}
+		r.touched[i] = nil
+	}
+	r.touched = r.touched[:0]
+}
+
+// shutdown says GOODBYE to every session and closes them (actor only).
+func (r *Realm) shutdown() {
+	for _, s := range r.sessions {
+		r.closeSession(s, codec.Goodbye, codec.CloseSystemShutdown, "router is shutting down")
+	}
+	r.flush()
+}
+
+// newID returns a random id in [1, 2^53].
+func (r *Realm) newID() uint64 { return r.rng.Uint64N(maxID) + 1 }
+
+// Stats is a snapshot of a realm's counters.
+type Stats struct {
+	Sessions  int64 // sessions joined now
+	Published int64 // publications accepted
+	Delivered int64 // events queued to subscribers
+	Dropped   int64 // events a slow subscriber's peer refused (Send false)
+	Calls     int64 // calls routed to a callee
+}
+
+// counters are written by the actor and read by anyone.
+type counters struct {
+	sessions, published, delivered, dropped, calls atomic.Int64
+}
+
+// Stats returns a snapshot of the counters; safe from any goroutine.
+func (r *Realm) Stats() Stats {
+	return Stats{
+		Sessions:  r.stats.sessions.Load(),
+		Published: r.stats.published.Load(),
+		Delivered: r.stats.delivered.Load(),
+		Dropped:   r.stats.dropped.Load(),
+		Calls:     r.stats.calls.Load(),
+	}
+}

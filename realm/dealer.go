@@ -1,0 +1,418 @@
+package realm
+
+import (
+	"strings"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// registration is one procedure (or pattern) with its callees; more than
+// one callee only for a shared registration (invoke != single). Only the
+// realm's actor goroutine touches it.
+type registration struct {
+	id        uint64
+	procedure string // cloned: the REGISTER buffer is recycled
+	match     codec.Match
+	invoke    codec.Invoke
+	callees   []*Session // in registration order (first/last need it)
+	next      int        // round-robin cursor
+}
+
+// call is one routed CALL waiting for its callee's answer, indexed by the
+// caller (CALL request id) and by the callee (INVOCATION request id).
+// Records are recycled through dealer.free.
+type call struct {
+	caller    *Session
+	callerReq uint64
+	callee    *Session
+	invID     uint64
+	progress  bool        // the caller asked for progressive results
+	killed    bool        // CANCEL mode=kill sent INTERRUPT; waiting for the callee
+	timer     *time.Timer // dealer-side call timeout, nil without one
+}
+
+// dealer holds the realm's registrations and pending calls. Only the realm's
+// actor goroutine touches it.
+type dealer struct {
+	byID    map[uint64]*registration
+	exact   map[string]*registration
+	prefix  prefixIndex[*registration]
+	wild    wildcardIndex[*registration]
+	matched []*registration // scratch of call, reused
+	free    []*call
+}
+
+func (d *dealer) init() {
+	d.byID = make(map[uint64]*registration)
+	d.exact = make(map[string]*registration)
+	d.prefix.init()
+	d.wild.init()
+	d.matched = make([]*registration, 0, 4)
+}
+
+// Cancel modes (CANCEL.Options.mode).
+const (
+	modeSkip       = "skip"
+	modeKill       = "kill"
+	modeKillNoWait = "killnowait"
+)
+
+// register handles REGISTER [64, Request, Options, Procedure].
+func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
+	match, invoke := m.Options.Match, m.Options.Invoke
+	if match > codec.MatchWildcard || invoke > codec.InvokeLast {
+		r.sendError(s, codec.Register, m.Request, codec.ErrInvalidArgument, "unknown match or invoke policy")
+		return
+	}
+	if !validURI(m.URI, match) {
+		r.sendError(s, codec.Register, m.Request, codec.ErrInvalidURI,
+			"invalid procedure URI '"+m.URI+"' for match policy "+matchName(match))
+		return
+	}
+	if reservedURI(m.URI) {
+		r.sendError(s, codec.Register, m.Request, codec.ErrInvalidURI,
+			"register of reserved procedure URI '"+m.URI+"'")
+		return
+	}
+	reg := d.lookup(m.URI, match)
+	if reg == nil {
+		reg = &registration{id: d.newID(r), procedure: strings.Clone(m.URI), match: match, invoke: invoke}
+		d.byID[reg.id] = reg
+		switch match {
+		case codec.MatchPrefix:
+			d.prefix.add(reg.procedure, reg)
+		case codec.MatchWildcard:
+			d.wild.add(reg.procedure, reg)
+		default:
+			d.exact[reg.procedure] = reg
+		}
+	} else if reg.invoke == codec.InvokeSingle || reg.invoke != invoke || reg.has(s) {
+		r.sendError(s, codec.Register, m.Request, codec.ErrProcedureAlreadyExists,
+			"procedure '"+m.URI+"' is already registered")
+		return
+	}
+	reg.callees = append(reg.callees, s)
+	s.regs[reg.id] = struct{}{}
+	reply := codec.Message{Type: codec.Registered, Request: m.Request, ID: reg.id}
+	r.send(s, &reply, false)
+}
+
+func (reg *registration) has(s *Session) bool {
+	for _, c := range reg.callees {
+		if c == s {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup finds the registration of (procedure, match).
+func (d *dealer) lookup(procedure string, match codec.Match) *registration {
+	var reg *registration
+	switch match {
+	case codec.MatchPrefix:
+		reg, _ = d.prefix.get(procedure)
+	case codec.MatchWildcard:
+		reg, _ = d.wild.get(procedure)
+	default:
+		reg = d.exact[procedure]
+	}
+	return reg
+}
+
+// newID picks a registration id not in use.
+func (d *dealer) newID(r *Realm) uint64 {
+	for {
+		id := r.newID()
+		if _, dup := d.byID[id]; !dup {
+			return id
+		}
+	}
+}
+
+// unregister handles UNREGISTER [66, Request, REGISTERED.Registration].
+func (d *dealer) unregister(r *Realm, s *Session, m *codec.Message) {
+	reg := d.byID[m.ID]
+	if reg == nil || !reg.has(s) {
+		r.sendError(s, codec.Unregister, m.Request, codec.ErrNoSuchRegistration, "no such registration")
+		return
+	}
+	d.drop(reg, s)
+	delete(s.regs, reg.id)
+	reply := codec.Message{Type: codec.Unregistered, Request: m.Request}
+	r.send(s, &reply, false)
+}
+
+// drop removes callee s from reg, and reg from the dealer when it was the
+// last. Invocations already sent stay pending.
+func (d *dealer) drop(reg *registration, s *Session) {
+	for i, c := range reg.callees {
+		if c == s {
+			copy(reg.callees[i:], reg.callees[i+1:])
+			reg.callees[len(reg.callees)-1] = nil
+			reg.callees = reg.callees[:len(reg.callees)-1]
+			break
+		}
+	}
+	if len(reg.callees) > 0 {
+		return
+	}
+	delete(d.byID, reg.id)
+	switch reg.match {
+	case codec.MatchPrefix:
+		d.prefix.remove(reg.procedure)
+	case codec.MatchWildcard:
+		d.wild.remove(reg.procedure)
+	default:
+		delete(d.exact, reg.procedure)
+	}
+}
+
+// route finds the registration for a called procedure: an exact one first,
+// then the longest matching prefix, then the first wildcard pattern added.
+func (d *dealer) route(procedure string) *registration {
+	if reg := d.exact[procedure]; reg != nil {
+		return reg
+	}
+	if reg, ok := d.prefix.longest(procedure); ok {
+		return reg
+	}
+	matched := d.wild.appendMatches(d.matched[:0], procedure)
+	var reg *registration
+	if len(matched) > 0 {
+		reg = matched[0]
+	}
+	clear(matched)
+	d.matched = matched[:0]
+	return reg
+}
+
+// pick chooses the callee of reg for one call per its invoke policy.
+func (d *dealer) pick(r *Realm, reg *registration) *Session {
+	n := len(reg.callees)
+	switch reg.invoke {
+	case codec.InvokeLast:
+		return reg.callees[n-1]
+	case codec.InvokeRoundRobin:
+		if reg.next >= n {
+			reg.next = 0
+		}
+		s := reg.callees[reg.next]
+		reg.next++
+		return s
+	case codec.InvokeRandom:
+		return reg.callees[r.rng.IntN(n)]
+	}
+	return reg.callees[0] // single, first
+}
+
+// call handles CALL [48, Request, Options, Procedure, Args?, Kwargs?] and
+// sends INVOCATION [68, Request, Registration, Details, Args?, Kwargs?].
+func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
+	if !validURI(m.URI, codec.MatchExact) {
+		r.sendError(s, codec.Call, m.Request, codec.ErrInvalidURI, "invalid procedure URI '"+m.URI+"'")
+		return
+	}
+	if _, dup := s.calls[m.Request]; dup {
+		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation, "CALL request id already in use")
+		return
+	}
+	reg := d.route(m.URI)
+	if reg == nil {
+		r.sendError(s, codec.Call, m.Request, codec.ErrNoSuchProcedure,
+			"no callee registered for procedure '"+m.URI+"'")
+		return
+	}
+	callee := d.pick(r, reg)
+	c := d.newCall()
+	c.caller, c.callerReq, c.callee = s, m.Request, callee
+	c.progress = m.Options.ReceiveProgress
+	callee.invSeq++
+	c.invID = callee.invSeq
+	callee.invs[c.invID] = c
+	s.calls[m.Request] = c
+
+	inv := codec.Message{
+		Type: codec.Invocation, Request: c.invID, ID: reg.id,
+		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
+	}
+	if m.Options.DiscloseMe {
+		inv.Options.Has |= codec.HasCaller
+		inv.Options.Caller = s.ID
+	}
+	if reg.match != codec.MatchExact {
+		inv.Options.Has |= codec.HasProcedure
+		inv.Options.Procedure = m.URI
+	}
+	if c.progress {
+		inv.Options.Has |= codec.HasReceiveProgress
+		inv.Options.ReceiveProgress = true
+	}
+	if m.Options.Timeout > 0 {
+		d.startTimer(r, c, time.Duration(m.Options.Timeout)*time.Millisecond)
+	}
+	r.stats.calls.Add(1)
+	r.send(callee, &inv, false)
+}
+
+// startTimer arms the dealer-side timeout of c: the timer only posts an
+// item to the inbox, so the actor never waits and owns the outcome.
+func (d *dealer) startTimer(r *Realm, c *call, after time.Duration) {
+	callee, invID := c.callee, c.invID
+	c.timer = time.AfterFunc(after, func() {
+		in := &Inbound{kind: itemTimeout, Sess: callee}
+		in.Msg.Request = invID
+		r.enqueue(in)
+	})
+}
+
+// yield handles YIELD [70, INVOCATION.Request, Options, Args?, Kwargs?] and
+// sends RESULT [50, CALL.Request, Details, Args?, Kwargs?].
+func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
+	c := s.invs[m.Request]
+	if c == nil {
+		return // answer to a call canceled, timed out or whose caller left
+	}
+	res := codec.Message{
+		Type: codec.Result, Request: c.callerReq,
+		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
+	}
+	if m.Options.Progress {
+		if !c.progress || c.killed {
+			return // the caller did not ask for progressive results
+		}
+		res.Options.Has = codec.HasProgress
+		res.Options.Progress = true
+		r.send(c.caller, &res, false)
+		return
+	}
+	caller := c.caller
+	d.finish(c)
+	r.send(caller, &res, false)
+}
+
+// calleeError handles ERROR [8, INVOCATION, Request, Details, Error,
+// Args?, Kwargs?] and passes it to the caller as an ERROR for its CALL.
+func (d *dealer) calleeError(r *Realm, s *Session, m *codec.Message) {
+	c := s.invs[m.Request]
+	if c == nil {
+		return
+	}
+	e := codec.Message{
+		Type: codec.Error, ReqType: codec.Call, Request: c.callerReq, URI: m.URI,
+		Dict: m.Dict, Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
+	}
+	caller := c.caller
+	d.finish(c)
+	r.send(caller, &e, false)
+}
+
+// cancel handles CANCEL [49, CALL.Request, Options] (modes skip, kill,
+// killnowait; a callee without call_canceling is always skipped).
+func (d *dealer) cancel(r *Realm, s *Session, m *codec.Message) {
+	c := s.calls[m.Request]
+	if c == nil || c.killed {
+		return // already answered, or a kill is in flight
+	}
+	mode := modeKillNoWait
+	if m.Options.Has&codec.HasMode != 0 {
+		mode = m.Options.Mode
+	}
+	switch mode {
+	case modeSkip, modeKill, modeKillNoWait:
+	default:
+		r.sendError(s, codec.Cancel, m.Request, codec.ErrInvalidArgument, "unknown cancel mode '"+mode+"'")
+		return
+	}
+	if !c.callee.canceling {
+		mode = modeSkip
+	}
+	if mode != modeSkip {
+		d.interrupt(r, c, mode, codec.ErrCanceled)
+	}
+	if mode == modeKill {
+		c.killed = true // the callee's ERROR or RESULT goes to the caller
+		return
+	}
+	req := c.callerReq
+	d.finish(c)
+	r.sendError(s, codec.Call, req, codec.ErrCanceled, "call canceled by the caller")
+}
+
+// interrupt sends INTERRUPT [69, INVOCATION.Request, Options] to c's callee.
+func (d *dealer) interrupt(r *Realm, c *call, mode string, reason codec.URI) {
+	m := codec.Message{Type: codec.Interrupt, Request: c.invID}
+	m.Options.Has = codec.HasMode | codec.HasReason
+	m.Options.Mode = mode
+	m.Options.Reason = reason
+	r.send(c.callee, &m, false)
+}
+
+// timeout handles the expiry of a dealer-side call timeout: the caller gets
+// wamp.error.timeout, the callee an INTERRUPT if it can take one.
+func (d *dealer) timeout(r *Realm, callee *Session, invID uint64) {
+	c := callee.invs[invID]
+	if c == nil {
+		return // answered before the timer's item was handled
+	}
+	c.timer = nil
+	if callee.canceling && !c.killed {
+		d.interrupt(r, c, modeKillNoWait, codec.ErrTimeout)
+	}
+	caller, req := c.caller, c.callerReq
+	d.finish(c)
+	r.sendError(caller, codec.Call, req, codec.ErrTimeout, "call timed out")
+}
+
+// finish forgets c on both sides and recycles it.
+func (d *dealer) finish(c *call) {
+	delete(c.callee.invs, c.invID)
+	delete(c.caller.calls, c.callerReq)
+	d.recycle(c)
+}
+
+func (d *dealer) newCall() *call {
+	if n := len(d.free); n > 0 {
+		c := d.free[n-1]
+		d.free[n-1] = nil
+		d.free = d.free[:n-1]
+		return c
+	}
+	return new(call)
+}
+
+func (d *dealer) recycle(c *call) {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	*c = call{}
+	d.free = append(d.free, c)
+}
+
+// removeSession drops the registrations of s, answers the calls waiting on
+// it as callee with wamp.error.canceled, and forgets its calls as caller
+// (interrupting their callees when they support it).
+func (d *dealer) removeSession(r *Realm, s *Session) {
+	for id := range s.regs {
+		if reg := d.byID[id]; reg != nil {
+			d.drop(reg, s)
+		}
+	}
+	clear(s.regs)
+	for _, c := range s.invs {
+		caller, req := c.caller, c.callerReq
+		d.finish(c)
+		if caller.state == stateJoined {
+			r.sendError(caller, codec.Call, req, codec.ErrCanceled,
+				"callee left before answering the call")
+		}
+	}
+	for _, c := range s.calls {
+		callee := c.callee
+		if callee.state == stateJoined && callee.canceling && !c.killed {
+			d.interrupt(r, c, modeKillNoWait, codec.ErrCanceled)
+		}
+		d.finish(c)
+	}
+}

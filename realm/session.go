@@ -1,0 +1,234 @@
+package realm
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// Session is one WAMP session joined (or joining) a realm. The exported
+// fields are set by the engine before Join and read-only afterwards.
+type Session struct {
+	ID           uint64
+	Peer         Peer
+	AuthID       string
+	AuthRole     string
+	AuthMethod   string
+	AuthProvider string
+	// Hello is the HELLO details dict (client roles and features).
+	Hello map[string]any
+
+	// Only the realm's actor goroutine touches the fields below.
+	state     sessionState
+	touched   bool
+	ser       codec.Serializer
+	canceling bool                // callee announced call_canceling
+	subs      map[uint64]struct{} // subscription ids
+	regs      map[uint64]struct{} // registration ids
+	invSeq    uint64              // last INVOCATION request id sent to this callee
+	invs      map[uint64]*call    // as callee: invocation request id -> call
+	calls     map[uint64]*call    // as caller: CALL request id -> call
+}
+
+// sessionState is where a session is in its life inside the realm.
+type sessionState uint8
+
+const (
+	stateNew    sessionState = iota // Join not handled yet
+	stateJoined                     // WELCOME sent
+	stateClosed                     // removed; its peer is closed or gone
+)
+
+// itemKind tells the actor what an inbox item is.
+type itemKind uint8
+
+const (
+	itemMessage itemKind = iota
+	itemJoin
+	itemLeave
+	itemKick
+	itemTimeout
+	itemStop
+)
+
+// Inbound is one decoded message on its way to the actor. Msg aliases
+// Buf.B: the frame was copied once into Buf on the event loop, because
+// gnet's read buffer is valid only inside OnTraffic. It is also the node of
+// the realm's inbox (intrusive queue), so posting allocates nothing.
+type Inbound struct {
+	Sess *Session
+	Msg  codec.Message
+	Buf  *bytebufferpool.ByteBuffer
+
+	next atomic.Pointer[Inbound]
+	kind itemKind
+}
+
+// maxPooledInbound is the largest buffer an Inbound keeps when recycled;
+// larger ones go back to bytebufferpool, which calibrates what it keeps.
+const maxPooledInbound = 64 << 10
+
+// inboundPool is stateless for its users (any recycled Inbound is as good
+// as a new one), so sharing it is not shared mutable state.
+var inboundPool = sync.Pool{New: func() any { return &Inbound{Buf: bytebufferpool.Get()} }}
+
+// NewInbound returns a pooled Inbound with an empty Buf.
+func NewInbound() *Inbound {
+	in := inboundPool.Get().(*Inbound)
+	if in.Buf == nil {
+		in.Buf = bytebufferpool.Get()
+	}
+	return in
+}
+
+// Release recycles in. Post takes ownership (the actor releases); a caller
+// that does not Post (a decode error) releases it itself. Msg must not be
+// used afterwards: it aliases Buf.
+func (in *Inbound) Release() {
+	in.Sess = nil
+	in.Msg.Reset()
+	in.kind = itemMessage
+	if in.Buf != nil && cap(in.Buf.B) > maxPooledInbound {
+		bytebufferpool.Put(in.Buf)
+		in.Buf = nil
+	} else if in.Buf != nil {
+		in.Buf.Reset()
+	}
+	inboundPool.Put(in)
+}
+
+// join adds s and sends WELCOME.
+func (r *Realm) join(s *Session) {
+	if s.state != stateNew {
+		return
+	}
+	s.state = stateJoined
+	s.ser = s.Peer.Serializer()
+	s.subs = make(map[uint64]struct{})
+	s.regs = make(map[uint64]struct{})
+	s.invs = make(map[uint64]*call)
+	s.calls = make(map[uint64]*call)
+	s.canceling = helloFeature(s.Hello, "callee", "call_canceling")
+	r.sessions[s.ID] = s
+	r.stats.sessions.Add(1)
+	m := codec.Message{Type: codec.Welcome, ID: s.ID, Details: r.welcomeDetails(s)}
+	r.send(s, &m, false)
+}
+
+// remove takes s out of the realm: its subscriptions, registrations and
+// pending calls go away. It does not touch the peer.
+func (r *Realm) remove(s *Session) {
+	if s.state != stateJoined {
+		s.state = stateClosed
+		return
+	}
+	s.state = stateClosed
+	delete(r.sessions, s.ID)
+	r.stats.sessions.Add(-1)
+	r.broker.removeSession(s)
+	r.dealer.removeSession(r, s)
+}
+
+// closeSession sends ABORT or GOODBYE (typ) with reason and message, flushes
+// and closes the peer, and removes s.
+func (r *Realm) closeSession(s *Session, typ codec.Type, reason codec.URI, message string) {
+	if s.state != stateJoined {
+		return
+	}
+	sendClose(s.Peer, typ, reason, message)
+	s.Peer.Flush()
+	s.Peer.Close(reason)
+	r.remove(s)
+}
+
+// sendClose encodes and sends an ABORT or GOODBYE on p (not flushed).
+func sendClose(p Peer, typ codec.Type, reason codec.URI, message string) {
+	m := codec.Message{Type: typ, URI: reason}
+	if message != "" {
+		m.Options.Has = codec.HasMessage
+		m.Options.Message = message
+	}
+	ser := p.Serializer()
+	f := codec.NewFrame(ser)
+	var err error
+	if f.B, err = codec.Append(ser, f.B, &m); err == nil {
+		f.Seal()
+		p.Send(f, false)
+	}
+	f.Release()
+}
+
+// send encodes m for s, queues it and marks s for the batch flush. It
+// reports whether the peer queued it.
+func (r *Realm) send(s *Session, m *codec.Message, droppable bool) bool {
+	f := r.encode(s.ser, m)
+	if f == nil {
+		return false
+	}
+	ok := r.sendFrame(s, f, droppable)
+	f.Release()
+	return ok
+}
+
+// sendFrame queues an encoded frame on s (the peer takes its own reference).
+func (r *Realm) sendFrame(s *Session, f *codec.Frame, droppable bool) bool {
+	if !s.touched {
+		s.touched = true
+		r.touched = append(r.touched, s)
+	}
+	return s.Peer.Send(f, droppable)
+}
+
+// sendError sends ERROR [8, reqType, req, {}, uri, [message]] to s.
+func (r *Realm) sendError(s *Session, reqType codec.Type, req uint64, uri codec.URI, message string) {
+	m := codec.Message{Type: codec.Error, ReqType: reqType, Request: req, URI: uri}
+	if message != "" {
+		m.Args, m.PayloadSer = errorArgs(s.ser, message)
+	}
+	r.send(s, &m, false)
+}
+
+// handle routes one message of a joined session (actor only).
+func (r *Realm) handle(in *Inbound) {
+	s := in.Sess
+	if s == nil || s.state != stateJoined {
+		return // the session left before its last messages were handled
+	}
+	m := &in.Msg
+	switch m.Type {
+	case codec.Publish:
+		r.broker.publish(r, s, m)
+	case codec.Subscribe:
+		r.broker.subscribe(r, s, m)
+	case codec.Unsubscribe:
+		r.broker.unsubscribe(r, s, m)
+	case codec.Call:
+		r.dealer.call(r, s, m)
+	case codec.Yield:
+		r.dealer.yield(r, s, m)
+	case codec.Register:
+		r.dealer.register(r, s, m)
+	case codec.Unregister:
+		r.dealer.unregister(r, s, m)
+	case codec.Cancel:
+		r.dealer.cancel(r, s, m)
+	case codec.Error:
+		if m.ReqType != codec.Invocation {
+			r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
+				"ERROR from a client must answer an INVOCATION, not "+m.ReqType.String())
+			return
+		}
+		r.dealer.calleeError(r, s, m)
+	case codec.Goodbye:
+		r.closeSession(s, codec.Goodbye, codec.CloseGoodbyeAndOut, "")
+	case codec.Abort:
+		s.Peer.Close(m.URI)
+		r.remove(s)
+	default:
+		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
+			"unexpected "+m.Type.String()+" message from a joined session")
+	}
+}

@@ -1,0 +1,218 @@
+package realm
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// URI rules (loose URIs, basic/building_blocks.md): components are the parts
+// between dots; they must not contain whitespace or '#' and must not be
+// empty. Patterns relax the last rule: a wildcard pattern may have empty
+// components anywhere (an empty component matches any one component), and a
+// prefix pattern may end with a dot ("com.app." matches "com.app.x").
+
+// validURI reports whether u is a valid URI, or pattern for match m.
+// It allocates nothing.
+func validURI(u string, m codec.Match) bool {
+	if u == "" {
+		return false
+	}
+	start := 0 // start of the current component
+	for i := 0; i < len(u); {
+		c := u[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '.':
+				if i == start && m != codec.MatchWildcard {
+					return false // empty component
+				}
+				start = i + 1
+			case c == '#', c == ' ', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(u[i:])
+		if r == utf8.RuneError && n == 1 || unicode.IsSpace(r) {
+			return false
+		}
+		i += n
+	}
+	if start == len(u) { // empty last component (u ends with '.')
+		return m != codec.MatchExact
+	}
+	return true
+}
+
+// reservedURI reports whether u is under the "wamp" first component, which
+// the spec reserves for the protocol itself: clients may subscribe there
+// (meta events) but not publish or register.
+func reservedURI(u string) bool {
+	return u == "wamp" || strings.HasPrefix(u, "wamp.")
+}
+
+// componentCount is the number of dot-separated components of u.
+func componentCount(u string) int { return strings.Count(u, ".") + 1 }
+
+// wildcardMatch reports whether uri matches the wildcard pattern: same
+// number of components, each pattern component empty or equal.
+func wildcardMatch(pattern, uri string) bool {
+	for {
+		pi := strings.IndexByte(pattern, '.')
+		ui := strings.IndexByte(uri, '.')
+		if (pi < 0) != (ui < 0) {
+			return false
+		}
+		if pi < 0 {
+			return pattern == "" || pattern == uri
+		}
+		if pi > 0 && pattern[:pi] != uri[:ui] {
+			return false
+		}
+		pattern, uri = pattern[pi+1:], uri[ui+1:]
+	}
+}
+
+// prefixIndex finds the prefix patterns matching a URI with one map lookup
+// per distinct prefix length: prefix matching is by string prefix (the spec
+// has "com.myapp.topic.emergency" match "com.myapp.topic.emergency-low"), so
+// a component trie would miss some matches. Lengths are kept sorted with a
+// reference count per length. T is a subscription or a registration.
+type prefixIndex[T any] struct {
+	byPrefix map[string]T
+	lens     []int       // distinct prefix lengths, ascending
+	lenRefs  map[int]int // patterns per length
+}
+
+func (p *prefixIndex[T]) init() {
+	p.byPrefix = make(map[string]T)
+	p.lenRefs = make(map[int]int)
+}
+
+func (p *prefixIndex[T]) get(prefix string) (T, bool) {
+	v, ok := p.byPrefix[prefix]
+	return v, ok
+}
+
+func (p *prefixIndex[T]) add(prefix string, v T) {
+	p.byPrefix[prefix] = v
+	n := len(prefix)
+	if p.lenRefs[n]++; p.lenRefs[n] == 1 {
+		i := 0
+		for i < len(p.lens) && p.lens[i] < n {
+			i++
+		}
+		p.lens = append(p.lens, 0)
+		copy(p.lens[i+1:], p.lens[i:])
+		p.lens[i] = n
+	}
+}
+
+func (p *prefixIndex[T]) remove(prefix string) {
+	delete(p.byPrefix, prefix)
+	n := len(prefix)
+	if p.lenRefs[n]--; p.lenRefs[n] > 0 {
+		return
+	}
+	delete(p.lenRefs, n)
+	for i, l := range p.lens {
+		if l == n {
+			p.lens = append(p.lens[:i], p.lens[i+1:]...)
+			break
+		}
+	}
+}
+
+// appendMatches appends every pattern that is a prefix of uri to dst,
+// shortest first.
+func (p *prefixIndex[T]) appendMatches(dst []T, uri string) []T {
+	for _, n := range p.lens {
+		if n > len(uri) {
+			break
+		}
+		if v, ok := p.byPrefix[uri[:n]]; ok {
+			dst = append(dst, v)
+		}
+	}
+	return dst
+}
+
+// longest returns the longest pattern that is a prefix of uri.
+func (p *prefixIndex[T]) longest(uri string) (v T, ok bool) {
+	for i := len(p.lens) - 1; i >= 0; i-- {
+		n := p.lens[i]
+		if n > len(uri) {
+			continue
+		}
+		if v, ok = p.byPrefix[uri[:n]]; ok {
+			return v, true
+		}
+	}
+	return v, false
+}
+
+// wildcardIndex holds wildcard patterns by component count, so a URI is
+// compared only with patterns of its own length.
+type wildcardIndex[T any] struct {
+	byPattern map[string]T
+	byCount   map[int][]wildEntry[T]
+}
+
+type wildEntry[T any] struct {
+	pattern string
+	v       T
+}
+
+func (w *wildcardIndex[T]) init() {
+	w.byPattern = make(map[string]T)
+	w.byCount = make(map[int][]wildEntry[T])
+}
+
+func (w *wildcardIndex[T]) get(pattern string) (T, bool) {
+	v, ok := w.byPattern[pattern]
+	return v, ok
+}
+
+func (w *wildcardIndex[T]) add(pattern string, v T) {
+	w.byPattern[pattern] = v
+	n := componentCount(pattern)
+	w.byCount[n] = append(w.byCount[n], wildEntry[T]{pattern, v})
+}
+
+func (w *wildcardIndex[T]) remove(pattern string) {
+	delete(w.byPattern, pattern)
+	n := componentCount(pattern)
+	es := w.byCount[n]
+	for i := range es {
+		if es[i].pattern == pattern {
+			copy(es[i:], es[i+1:])
+			var zero wildEntry[T]
+			es[len(es)-1] = zero
+			es = es[:len(es)-1]
+			break
+		}
+	}
+	if len(es) == 0 {
+		delete(w.byCount, n)
+	} else {
+		w.byCount[n] = es
+	}
+}
+
+// appendMatches appends every pattern matching uri to dst, in the order
+// they were added.
+func (w *wildcardIndex[T]) appendMatches(dst []T, uri string) []T {
+	if len(w.byCount) == 0 {
+		return dst
+	}
+	for _, e := range w.byCount[componentCount(uri)] {
+		if wildcardMatch(e.pattern, uri) {
+			dst = append(dst, e.v)
+		}
+	}
+	return dst
+}
