@@ -1,0 +1,68 @@
+# wampd's front door: make build | run | test | bench | fuzz | deps.
+# `make test` is the whole check CI runs (.ci/run): it installs the interop
+# clients, vets, runs every test with -race and gives every Fuzz target a
+# short pass.
+
+GO        ?= go
+FUZZTIME  ?= 5s
+# `make fuzz` runs every target for this long instead.
+LONGFUZZ  ?= 2m
+JSDIR     := cmd/wampd/testdata/interop/js
+APT_PKGS  := python3-autobahn python3-msgpack python3-cbor2 python3-nacl
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build run test vet race fuzz-short fuzz bench deps clean
+
+all: build
+
+## build: both binaries into bin/
+build:
+	$(GO) build -o bin/wampd ./cmd/wampd
+	$(GO) build -o bin/wampbench ./cmd/wampbench
+
+## run: the router with its embedded default configuration
+run:
+	$(GO) run ./cmd/wampd
+
+## test: deps, vet, race tests (interop included), a short fuzz pass
+test: deps vet race fuzz-short
+
+vet:
+	$(GO) vet ./...
+
+race:
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+## fuzz-short: every Fuzz target of every package for $(FUZZTIME)
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz-all FUZZTIME=$(FUZZTIME)
+
+## fuzz: every Fuzz target for $(LONGFUZZ)
+fuzz:
+	@$(MAKE) --no-print-directory fuzz-all FUZZTIME=$(LONGFUZZ)
+
+.PHONY: fuzz-all
+fuzz-all:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## bench: every benchmark with allocation counts
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## deps: interop clients (Debian python3-autobahn & co., npm autobahn) and Go modules
+deps:
+	@if dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
+		echo "apt: $(APT_PKGS) already installed"; \
+	else \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PKGS); \
+	fi
+	cd $(JSDIR) && npm ci --no-audit --no-fund
+	$(GO) mod download
+
+clean:
+	rm -rf bin
