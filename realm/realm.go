@@ -58,6 +58,8 @@ type Realm struct {
 	broker   broker
 	dealer   dealer
 	rng      *rand.Rand
+	// testHook, set only by tests before Start, sees every message item.
+	testHook func(*Inbound)
 }
 
 // New returns a realm; Start runs its actor.
@@ -211,6 +213,9 @@ func (r *Realm) drain() (n int, stop bool) {
 func (r *Realm) handleItem(in *Inbound) {
 	switch in.kind {
 	case itemMessage:
+		if r.testHook != nil {
+			r.testHook(in)
+		}
 		r.handle(in)
 		in.Release()
 	case itemJoin:
