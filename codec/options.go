@@ -1,0 +1,273 @@
+package codec
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+)
+
+// Option and detail keys, spelled once.
+const (
+	keyAcknowledge     = "acknowledge"
+	keyExcludeMe       = "exclude_me"
+	keyDiscloseMe      = "disclose_me"
+	keyReceiveProgress = "receive_progress"
+	keyProgress        = "progress"
+	keyMatch           = "match"
+	keyInvoke          = "invoke"
+	keyTimeout         = "timeout"
+	keyPublisher       = "publisher"
+	keyCaller          = "caller"
+	keyTopic           = "topic"
+	keyProcedure       = "procedure"
+	keyMode            = "mode"
+	keyReason          = "reason"
+	keyMessage         = "message"
+)
+
+var matchNames = [...]string{MatchExact: "exact", MatchPrefix: "prefix", MatchWildcard: "wildcard"}
+
+var invokeNames = [...]string{
+	InvokeSingle: "single", InvokeRoundRobin: "roundrobin", InvokeRandom: "random",
+	InvokeFirst: "first", InvokeLast: "last",
+}
+
+// String returns the spec's name of the match policy.
+func (m Match) String() string {
+	if int(m) < len(matchNames) {
+		return matchNames[m]
+	}
+	return "unknown"
+}
+
+// String returns the spec's name of the invocation policy.
+func (i Invoke) String() string {
+	if int(i) < len(invokeNames) {
+		return invokeNames[i]
+	}
+	return "unknown"
+}
+
+// decodeOptions scans the dict at c into o. Keys the router reads are
+// decoded (no allocation: strings alias the input); other keys of the
+// Advanced Profile whose type the spec fixes are type-checked, so a
+// protocol violation is caught here and not deep in the realm; all other
+// keys are skipped. Errors name the key.
+func decodeOptions(c *cursor, o *Options) error {
+	it, err := c.mapBegin()
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := c.more(&it)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		k, err := c.key()
+		if err != nil {
+			return err
+		}
+		if err := decodeOption(c, o, str(k)); err != nil {
+			return fmt.Errorf("%w (key %q)", err, k)
+		}
+	}
+}
+
+func decodeOption(c *cursor, o *Options, k string) error {
+	var err error
+	switch k {
+	case keyAcknowledge:
+		o.Acknowledge, err = c.readBool()
+		o.Has |= HasAcknowledge
+	case keyExcludeMe:
+		o.ExcludeMe, err = c.readBool()
+		o.Has |= HasExcludeMe
+	case keyDiscloseMe:
+		o.DiscloseMe, err = c.readBool()
+		o.Has |= HasDiscloseMe
+	case keyReceiveProgress:
+		o.ReceiveProgress, err = c.readBool()
+		o.Has |= HasReceiveProgress
+	case keyProgress:
+		o.Progress, err = c.readBool()
+		o.Has |= HasProgress
+	case keyMatch:
+		var v string
+		if v, err = c.readString(); err == nil {
+			o.Match, err = lookupName(matchNames[:], v, Match(0))
+		}
+		o.Has |= HasMatch
+	case keyInvoke:
+		var v string
+		if v, err = c.readString(); err == nil {
+			o.Invoke, err = lookupName(invokeNames[:], v, Invoke(0))
+		}
+		o.Has |= HasInvoke
+	case keyTimeout:
+		o.Timeout, err = c.readInt()
+		if err == nil && o.Timeout < 0 {
+			err = ErrBadValue
+		}
+		o.Has |= HasTimeout
+	case keyPublisher:
+		o.Publisher, err = c.readID()
+		o.Has |= HasPublisher
+	case keyCaller:
+		o.Caller, err = c.readID()
+		o.Has |= HasCaller
+	case keyTopic:
+		o.Topic, err = c.readString()
+		o.Has |= HasTopic
+	case keyProcedure:
+		o.Procedure, err = c.readString()
+		o.Has |= HasProcedure
+	case keyMode:
+		o.Mode, err = c.readString()
+		o.Has |= HasMode
+	case keyReason:
+		o.Reason, err = c.readString()
+		o.Has |= HasReason
+	case keyMessage:
+		o.Message, err = c.readString()
+		o.Has |= HasMessage
+
+	// Type-checked only.
+	case "retain", "get_retained", "retained", "x_acknowledged_delivery":
+		_, err = c.readBool()
+	case "transaction_hash", "publisher_authid", "publisher_authrole", "caller_authid",
+		"caller_authrole", "enc_serializer", "enc_key":
+		_, err = c.readStr()
+	case "enc_algo":
+		var v string
+		if v, err = c.readString(); err == nil && !validEncAlgo(v) {
+			err = ErrBadValue
+		}
+	case "exclude", "eligible":
+		err = checkList(c, kUint)
+	case "exclude_authid", "exclude_authrole", "eligible_authid", "eligible_authrole":
+		err = checkList(c, kString)
+	case "forward_for":
+		err = checkList(c, kMap)
+	default:
+		_, err = c.skip(1)
+	}
+	return err
+}
+
+// validEncAlgo reports whether v is a payload encryption algorithm of the
+// spec (Payload Passthru Mode) or a custom "x_" one.
+func validEncAlgo(v string) bool {
+	switch v {
+	case "cryptobox", "mqtt", "xbr":
+		return true
+	}
+	return strings.HasPrefix(v, "x_")
+}
+
+// lookupName maps a policy name to its index in names.
+func lookupName[T ~uint8](names []string, v string, _ T) (T, error) {
+	for i, n := range names {
+		if n == v {
+			return T(i), nil
+		}
+	}
+	return 0, ErrBadValue
+}
+
+// checkList consumes a list whose elements must all be of kind want (ids
+// for kUint).
+func checkList(c *cursor, want kind) error {
+	it, err := c.arrayBegin()
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := c.more(&it)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		k, err := c.peek()
+		if err != nil {
+			return err
+		}
+		if k != want {
+			return ErrBadField
+		}
+		if want == kUint {
+			_, err = c.readID()
+		} else {
+			_, err = c.skip(1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// appendOptions writes the Options fields whose Has bit is set, in a fixed
+// order, as a dict: a router-built dict costs no map.
+func appendOptions(w *writer, o *Options) error {
+	w.mapStart(bits.OnesCount32(uint32(o.Has & hasAll)))
+	i := 0
+	// next writes the key of the next present field.
+	next := func(bit OptionBits, k string) bool {
+		if o.Has&bit == 0 {
+			return false
+		}
+		_ = w.key(i, k) // option keys are ASCII constants: cannot fail
+		i++
+		return true
+	}
+	if next(HasAcknowledge, keyAcknowledge) {
+		w.bool(o.Acknowledge)
+	}
+	if next(HasExcludeMe, keyExcludeMe) {
+		w.bool(o.ExcludeMe)
+	}
+	if next(HasDiscloseMe, keyDiscloseMe) {
+		w.bool(o.DiscloseMe)
+	}
+	if next(HasReceiveProgress, keyReceiveProgress) {
+		w.bool(o.ReceiveProgress)
+	}
+	if next(HasProgress, keyProgress) {
+		w.bool(o.Progress)
+	}
+	if next(HasMatch, keyMatch) {
+		_ = w.str(o.Match.String())
+	}
+	if next(HasInvoke, keyInvoke) {
+		_ = w.str(o.Invoke.String())
+	}
+	if next(HasTimeout, keyTimeout) {
+		w.int(o.Timeout)
+	}
+	if next(HasPublisher, keyPublisher) {
+		w.uint(o.Publisher)
+	}
+	if next(HasCaller, keyCaller) {
+		w.uint(o.Caller)
+	}
+	var err error
+	str := func(bit OptionBits, k, v string) {
+		if err == nil && next(bit, k) {
+			err = w.str(v)
+		}
+	}
+	str(HasTopic, keyTopic, o.Topic)
+	str(HasProcedure, keyProcedure, o.Procedure)
+	str(HasMode, keyMode, o.Mode)
+	str(HasReason, keyReason, o.Reason)
+	str(HasMessage, keyMessage, o.Message)
+	w.mapEnd()
+	return err
+}
+
+// hasAll masks the defined option bits.
+const hasAll = HasMessage<<1 - 1
