@@ -1,0 +1,632 @@
+package netpoll
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// Policy says what happens to a connection whose outbound queue is over
+// its byte bound: a slow consumer must never slow the others.
+type Policy uint8
+
+// Policies.
+const (
+	// PolicyDisconnect closes the connection (the default).
+	PolicyDisconnect Policy = 0
+	// PolicyDrop drops droppable frames (EVENTs) and counts them; other
+	// frames are queued up to twice the bound, then the conn is closed.
+	PolicyDrop Policy = 1
+)
+
+// Listener is one address the server accepts connections on.
+type Listener struct {
+	Network   string // "tcp" (or "tcp4", "tcp6") or "unix"
+	Addr      string // "127.0.0.1:8080" (port 0 allowed) or a socket path
+	WebSocket bool   // serve WebSocket upgrades on it
+	RawSocket bool   // serve RawSocket; both: sniff the first byte (0x7F = RawSocket)
+}
+
+// Options configure a Server. Zero values take the documented defaults.
+type Options struct {
+	Listeners        []Listener
+	WSPath           string        // default "/ws"
+	MaxMessageSize   int           // bytes, default 16 MiB; RawSocket announces the nearest 2^(9+n) <= it
+	OutboundBound    int           // bytes queued per connection before the policy applies, default 8 MiB
+	Policy           Policy        // what to do over OutboundBound
+	HandshakeTimeout time.Duration // default 10s: connections not Established() in time are closed
+	Logger           *slog.Logger  // default slog.Default()
+	EventLoops       int           // 0 = runtime.GOMAXPROCS
+}
+
+// Defaults of Options.
+const (
+	DefaultWSPath           = "/ws"
+	DefaultMaxMessageSize   = 16 << 20
+	DefaultOutboundBound    = 8 << 20
+	DefaultHandshakeTimeout = 10 * time.Second
+)
+
+// drainTimeout bounds how long a closing connection waits for gnet's
+// outbound buffer to reach the client before the socket is closed anyway.
+const drainTimeout = 5 * time.Second
+
+// Stats are the server's counters, read atomically.
+type Stats struct {
+	Conns           int64 // open connections
+	Accepted        int64 // connections accepted since Start
+	DroppedEvents   int64 // frames dropped by PolicyDrop
+	SlowDisconnects int64 // connections closed for being over their bound
+	ProtocolErrors  int64 // connections closed for a bad handshake or frame
+}
+
+// Server is wampd's network front: one gnet engine serving every listener,
+// a state machine per connection, and the outbound queues.
+type Server struct {
+	opts  Options
+	h     Handler
+	log   *slog.Logger
+	bound int64
+	rsExp byte // RawSocket length exponent we announce
+	tick  time.Duration
+
+	eng       gnet.Engine // set in OnBoot, before ready is closed
+	addrs     []net.Addr  // set in OnBoot
+	ready     chan struct{}
+	readyOnce sync.Once
+	done      chan struct{} // closed when the engine goroutine returned
+	runErr    error         // written before done is closed
+	idle      chan struct{} // signalled when the last conn closed while stopping
+	started   atomic.Bool
+	stopping  atomic.Bool
+
+	conns, accepted, dropped, slow, protoErr atomic.Int64
+	lastDropLog                              atomic.Int64
+
+	// mu guards the two watch sets below; it is never held while a Conn's
+	// mu is taken.
+	mu       sync.Mutex
+	watch    map[*Conn]struct{} // not Established: handshake deadline applies
+	draining map[*Conn]struct{} // closed, waiting for gnet's buffer to drain
+}
+
+// NewServer validates opts, applies defaults and returns a server that
+// hands messages to h. Nothing is bound before Start.
+func NewServer(opts Options, h Handler) (*Server, error) {
+	if len(opts.Listeners) == 0 {
+		return nil, ErrNoListener
+	}
+	for i, l := range opts.Listeners {
+		switch l.Network {
+		case "tcp", "tcp4", "tcp6", "unix":
+		default:
+			return nil, fmt.Errorf("listener %d: network %q: %w", i, l.Network, ErrBadListener)
+		}
+		if l.Addr == "" || !(l.WebSocket || l.RawSocket) {
+			return nil, fmt.Errorf("listener %d (%s): needs an address and a transport: %w", i, l.Addr, ErrBadListener)
+		}
+	}
+	if h == nil {
+		return nil, errors.New("netpoll: nil handler")
+	}
+	if opts.WSPath == "" {
+		opts.WSPath = DefaultWSPath
+	}
+	if opts.MaxMessageSize <= 0 {
+		opts.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if opts.OutboundBound <= 0 {
+		opts.OutboundBound = DefaultOutboundBound
+	}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.EventLoops <= 0 {
+		opts.EventLoops = runtime.GOMAXPROCS(0)
+	}
+	opts.Listeners = append([]Listener(nil), opts.Listeners...)
+	s := &Server{
+		opts:     opts,
+		h:        h,
+		log:      opts.Logger,
+		bound:    int64(opts.OutboundBound),
+		rsExp:    rsLenExp(opts.MaxMessageSize),
+		tick:     min(max(opts.HandshakeTimeout/8, 5*time.Millisecond), 250*time.Millisecond),
+		ready:    make(chan struct{}),
+		done:     make(chan struct{}),
+		idle:     make(chan struct{}, 1),
+		watch:    make(map[*Conn]struct{}),
+		draining: make(map[*Conn]struct{}),
+	}
+	return s, nil
+}
+
+// gnetAddr returns the scheme URL gnet takes for l and the address string
+// gnet keeps for it (for DupListener).
+func gnetAddr(l Listener) (protoAddr, key string) {
+	protoAddr = l.Network + "://" + l.Addr
+	u, err := url.Parse(strings.ReplaceAll(protoAddr, "%", "%25"))
+	if err != nil {
+		return protoAddr, l.Addr
+	}
+	if l.Network == "unix" {
+		return protoAddr, path.Join(u.Host, u.Path)
+	}
+	return protoAddr, u.Host
+}
+
+// Start binds every listener and serves in the background. It returns bind
+// errors; the engine goroutine ends with Stop.
+func (s *Server) Start() error {
+	if !s.started.CompareAndSwap(false, true) {
+		return ErrStarted
+	}
+	addrs := make([]string, len(s.opts.Listeners))
+	for i, l := range s.opts.Listeners {
+		addrs[i], _ = gnetAddr(l)
+	}
+	go func() {
+		defer close(s.done)
+		s.runErr = gnet.Rotate(&loop{s}, addrs,
+			gnet.WithNumEventLoop(s.opts.EventLoops),
+			gnet.WithTicker(true),
+			gnet.WithReuseAddr(true),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithLogger(gnetLogger{s.log}),
+		)
+	}()
+	select {
+	case <-s.ready:
+		return nil
+	case <-s.done:
+		if s.runErr == nil {
+			return errors.New("netpoll: engine stopped during start")
+		}
+		return fmt.Errorf("netpoll: start %v: %w", addrs, s.runErr)
+	}
+}
+
+// Addrs returns the bound addresses (the real port for port 0), in the
+// order of Options.Listeners. Valid after Start.
+func (s *Server) Addrs() []net.Addr { return append([]net.Addr(nil), s.addrs...) }
+
+// Stop stops accepting, waits (until ctx is done) for the connections to
+// close, which the engine does after its GOODBYEs are flushed, then stops
+// the event loops, closing whatever is still open.
+func (s *Server) Stop(ctx context.Context) error {
+	if !s.started.Load() {
+		return ErrNotStarted
+	}
+	s.stopping.Store(true)
+	var err error
+wait:
+	for s.conns.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		case <-s.done:
+			break wait
+		case <-s.idle:
+		}
+	}
+	select {
+	case <-s.done:
+		return err
+	default:
+	}
+	// Engine.Stop polls every 500ms; with a cancelled context it only
+	// triggers the shutdown, and we wait for Rotate to return instead.
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = s.eng.Stop(cctx)
+	<-s.done
+	return err
+}
+
+// Stats returns the current counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Conns:           s.conns.Load(),
+		Accepted:        s.accepted.Load(),
+		DroppedEvents:   s.dropped.Load(),
+		SlowDisconnects: s.slow.Load(),
+		ProtocolErrors:  s.protoErr.Load(),
+	}
+}
+
+func (s *Server) unwatch(c *Conn) {
+	s.mu.Lock()
+	delete(s.watch, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) watchDrain(c *Conn) {
+	c.drainBy.Store(nanotime() + int64(drainTimeout))
+	s.mu.Lock()
+	s.draining[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+// logDrop logs dropped events at most once a second per server.
+func (s *Server) logDrop(c *Conn) {
+	now := nanotime()
+	last := s.lastDropLog.Load()
+	if now-last < int64(time.Second) || !s.lastDropLog.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.Warn("netpoll: outbound queue over bound, dropping events",
+		"remote", c.remote, "dropped", c.dropped.Load(), "dropped_total", s.dropped.Load(),
+		"bound", s.bound)
+}
+
+// listenerOf finds which listener accepted gc. gnet reports the configured
+// (pre-bind) address as LocalAddr, so with several listeners the socket's
+// real local address is asked for.
+func (s *Server) listenerOf(gc gnet.Conn) int {
+	if len(s.opts.Listeners) == 1 {
+		return 0
+	}
+	sa, err := unix.Getsockname(gc.Fd())
+	if err != nil {
+		return 0
+	}
+	local := sockaddrToAddr(sa)
+	best := -1
+	for i, a := range s.addrs {
+		switch la := a.(type) {
+		case *net.TCPAddr:
+			lt, ok := local.(*net.TCPAddr)
+			if !ok || lt.Port != la.Port {
+				continue
+			}
+			if la.IP.Equal(lt.IP) {
+				return i
+			}
+			if la.IP.IsUnspecified() && best < 0 {
+				best = i
+			}
+		case *net.UnixAddr:
+			if lu, ok := local.(*net.UnixAddr); ok && lu.Name == la.Name {
+				return i
+			}
+		}
+	}
+	return max(best, 0)
+}
+
+func sockaddrToAddr(sa unix.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+	}
+	return nil
+}
+
+func nanotime() int64 { return time.Now().UnixNano() }
+
+// loop is the gnet.EventHandler; a separate type keeps gnet's callbacks out
+// of Server's API.
+type loop struct{ s *Server }
+
+func (l *loop) OnBoot(eng gnet.Engine) gnet.Action {
+	s := l.s
+	s.eng = eng
+	s.addrs = make([]net.Addr, len(s.opts.Listeners))
+	for i, ln := range s.opts.Listeners {
+		_, key := gnetAddr(ln)
+		network := ln.Network
+		if network != "unix" {
+			network = "tcp"
+		}
+		if fd, err := eng.DupListener(network, key); err == nil {
+			if sa, err := unix.Getsockname(fd); err == nil {
+				s.addrs[i] = sockaddrToAddr(sa)
+			}
+			_ = unix.Close(fd)
+		}
+		if s.addrs[i] == nil { // should not happen; report what was asked
+			if network == "unix" {
+				s.addrs[i] = &net.UnixAddr{Name: key, Net: "unix"}
+			} else {
+				s.addrs[i], _ = net.ResolveTCPAddr(ln.Network, key)
+			}
+		}
+	}
+	return gnet.None
+}
+
+func (l *loop) OnShutdown(gnet.Engine) {}
+
+func (l *loop) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	s := l.s
+	if s.stopping.Load() {
+		return nil, gnet.Close
+	}
+	c := newConn(s, gc, s.listenerOf(gc), nanotime()+int64(s.opts.HandshakeTimeout))
+	gc.SetContext(c)
+	s.accepted.Add(1)
+	s.conns.Add(1)
+	s.mu.Lock()
+	s.watch[c] = struct{}{}
+	s.mu.Unlock()
+	return nil, gnet.None
+}
+
+func (l *loop) OnClose(gc gnet.Conn, err error) gnet.Action {
+	s := l.s
+	c, _ := gc.Context().(*Conn)
+	if c == nil {
+		return gnet.None
+	}
+	gc.SetContext(nil)
+	c.markClosed()
+	c.state = stateClosing
+	c.ws.releaseFrag()
+	s.mu.Lock()
+	delete(s.watch, c)
+	delete(s.draining, c)
+	s.mu.Unlock()
+	if c.opened {
+		s.h.OnClose(c, err)
+	}
+	if s.conns.Add(-1) == 0 && s.stopping.Load() {
+		select {
+		case s.idle <- struct{}{}:
+		default:
+		}
+	}
+	return gnet.None
+}
+
+func (l *loop) OnTraffic(gc gnet.Conn) gnet.Action {
+	c, _ := gc.Context().(*Conn)
+	if c == nil {
+		_, _ = gc.Discard(-1)
+		return gnet.Close
+	}
+	return c.onTraffic()
+}
+
+// OnTick closes connections past their handshake deadline and wakes the
+// closing ones that wait for their buffer to drain.
+func (l *loop) OnTick() (time.Duration, gnet.Action) {
+	s := l.s
+	s.readyOnce.Do(func() { close(s.ready) })
+	now := nanotime()
+	var expired, drain []*Conn
+	s.mu.Lock()
+	for c := range s.watch {
+		if now > c.deadline {
+			delete(s.watch, c)
+			expired = append(expired, c)
+		}
+	}
+	for c := range s.draining {
+		drain = append(drain, c)
+	}
+	s.mu.Unlock()
+	for _, c := range expired {
+		s.log.Debug("netpoll: handshake timeout", "remote", c.remote)
+		c.CloseWith(ClosePolicyViolation, ErrHandshakeTimeout.Error())
+	}
+	for _, c := range drain {
+		_ = c.gc.Wake(c.drainCB)
+	}
+	return s.tick, gnet.None
+}
+
+// onTraffic runs the connection's inbound state machine over the buffered
+// bytes (event loop only).
+func (c *Conn) onTraffic() gnet.Action {
+	gc := c.gc
+	for {
+		switch c.state {
+		case stateSniff:
+			b, err := gc.Peek(1)
+			if err != nil {
+				return gnet.None
+			}
+			l := c.srv.opts.Listeners[c.ln]
+			switch {
+			case b[0] == rsMagic && l.RawSocket:
+				c.state = stateRSHandshake
+			case b[0] != rsMagic && l.WebSocket:
+				c.state = stateHTTP
+			default:
+				return c.fail(ErrTransport)
+			}
+		case stateHTTP:
+			if a := c.readUpgrade(); a != gnet.None || c.state == stateHTTP {
+				return a
+			}
+		case stateRSHandshake:
+			if a := c.readRSHandshake(); a != gnet.None || c.state == stateRSHandshake {
+				return a
+			}
+		case stateOpen:
+			return c.readFrames()
+		default:
+			_, _ = gc.Discard(-1)
+			return gnet.None
+		}
+	}
+}
+
+func (c *Conn) readUpgrade() gnet.Action {
+	gc := c.gc
+	avail := gc.InboundBuffered()
+	b, err := gc.Peek(min(avail, maxHTTPRequest))
+	if err != nil {
+		return gnet.None
+	}
+	end := httpRequestEnd(b)
+	if end < 0 {
+		if avail < maxHTTPRequest {
+			return gnet.None
+		}
+		_, _ = gc.Write([]byte(requestTooLarge))
+		return c.fail(ErrRequestTooLarge)
+	}
+	var resp bytes.Buffer
+	ser, err := wsUpgrade(b[:end], c.srv.opts.WSPath, &resp)
+	_, _ = gc.Discard(end)
+	_, _ = gc.Write(resp.Bytes())
+	if err != nil {
+		return c.fail(err)
+	}
+	c.open(WebSocket, ser)
+	return gnet.None
+}
+
+func (c *Conn) readRSHandshake() gnet.Action {
+	gc := c.gc
+	b, err := gc.Peek(4)
+	if err != nil {
+		return gnet.None
+	}
+	ser, peerMax, code, err := parseRSHandshake(b)
+	if err != nil {
+		if code != 0 {
+			r := rsErrorReply(code)
+			_, _ = gc.Write(r[:])
+		}
+		return c.fail(err)
+	}
+	_, _ = gc.Discard(4)
+	r := rsHandshakeReply(c.srv.rsExp, ser)
+	_, _ = gc.Write(r[:])
+	c.peerMax = peerMax
+	c.open(RawSocket, ser)
+	return gnet.None
+}
+
+// open completes the transport handshake and tells the handler.
+func (c *Conn) open(t Transport, ser codec.Serializer) {
+	c.mu.Lock()
+	c.transport = t
+	c.mu.Unlock()
+	c.ser = ser
+	max := c.srv.opts.MaxMessageSize
+	if t == RawSocket {
+		max = 1 << (9 + int(c.srv.rsExp))
+	}
+	c.ws = wsReader{max: max, binary: ser.Binary()}
+	c.rs = rsReader{max: max}
+	c.state = stateOpen
+	c.opened = true
+	c.srv.h.OnOpen(c)
+}
+
+func (c *Conn) next() (event, []byte, error) {
+	if c.transport == WebSocket {
+		return c.ws.next(c.gc)
+	}
+	return c.rs.next(c.gc)
+}
+
+func (c *Conn) consume() {
+	if c.transport == WebSocket {
+		c.ws.consume(c.gc)
+	} else {
+		c.rs.consume(c.gc)
+	}
+}
+
+// readFrames hands every complete message to the handler and answers
+// control frames.
+func (c *Conn) readFrames() gnet.Action {
+	gc := c.gc
+	for c.state == stateOpen {
+		ev, p, err := c.next()
+		if err != nil {
+			return c.fail(err)
+		}
+		switch ev {
+		case evNone:
+			return gnet.None
+		case evMessage:
+			herr := c.srv.h.OnMessage(c, p)
+			c.consume()
+			if herr != nil {
+				c.state = stateClosing
+				c.Close(herr.Error())
+			}
+		case evPing:
+			if c.transport == WebSocket {
+				c.ctrl = appendWSFrame(c.ctrl[:0], opPong, p)
+			} else {
+				h := rsHeader(rsPong, len(p))
+				c.ctrl = append(append(c.ctrl[:0], h[:]...), p...)
+			}
+			c.consume()
+			_, _ = gc.Write(c.ctrl)
+		case evPong:
+			c.consume()
+		case evClose:
+			code, _, cerr := parseWSClose(p)
+			c.consume()
+			if cerr != nil {
+				return c.fail(cerr)
+			}
+			// Echo the close (RFC 6455 5.5.1) and end the connection.
+			if code == closeNoStatus {
+				c.ctrl = append(c.ctrl[:0], 0x80|opClose, 0)
+			} else {
+				c.ctrl = appendWSClose(c.ctrl[:0], code, "")
+			}
+			c.markClosed()
+			_, _ = gc.Write(c.ctrl)
+			c.state = stateClosing
+			return gnet.Close
+		}
+	}
+	_, _ = gc.Discard(-1)
+	return gnet.None
+}
+
+// fail ends the connection for a protocol error: counted, logged at Debug
+// (the client's fault, not the server's), WebSocket close frame with the
+// matching code when the transport is up.
+func (c *Conn) fail(err error) gnet.Action {
+	c.srv.protoErr.Add(1)
+	c.srv.log.Debug("netpoll: protocol error", "remote", c.remote, "err", err)
+	if c.markClosed() && c.state == stateOpen && c.transport == WebSocket {
+		c.ctrl = appendWSClose(c.ctrl[:0], closeCode(err), err.Error())
+		_, _ = c.gc.Write(c.ctrl)
+	}
+	c.state = stateClosing
+	_, _ = c.gc.Discard(-1)
+	return gnet.Close
+}
+
+// gnetLogger routes gnet's logs to slog; gnet's Info is our Debug.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug(fmt.Sprintf("gnet: "+f, a...)) }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug(fmt.Sprintf("gnet: "+f, a...)) }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf("gnet: "+f, a...)) }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf("gnet: "+f, a...)) }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf("gnet: "+f, a...)) }
