@@ -72,22 +72,28 @@ func (h *handler) OnMessage(c *netpoll.Conn, payload []byte) error {
 	if st.sess == nil {
 		return h.hello(c, st, payload)
 	}
+	h.post(st, c.Serializer(), payload)
+	return nil
+}
+
+// post is the steady-state path of OnMessage, apart from the Conn so that
+// its benchmark needs no socket.
+func (h *handler) post(st *connState, ser codec.Serializer, payload []byte) {
 	if st.kicked {
-		return nil // the actor is closing the peer; drop what is in flight
+		return // the actor is closing the peer; drop what is in flight
 	}
 	// Zero-copy contract: payload may alias gnet's read buffer and is valid
 	// only during this call; the realm runs later, so copy it once here.
 	in := realm.NewInbound()
 	in.Buf.B = append(in.Buf.B[:0], payload...)
-	if err := codec.Decode(c.Serializer(), in.Buf.B, &in.Msg); err != nil {
+	if err := codec.Decode(ser, in.Buf.B, &in.Msg); err != nil {
 		in.Release()
 		st.kicked = true
 		st.realm.Kick(st.sess, codec.ErrProtocolViolation, err.Error())
-		return nil
+		return
 	}
 	in.Sess = st.sess
 	st.realm.Post(in)
-	return nil
 }
 
 // OnClose tells the realm the session's transport is gone and recycles the
