@@ -1,0 +1,334 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/fxamacker/cbor/v2"
+	gojson "github.com/goccy/go-json"
+	"github.com/tinylib/msgp/msgp"
+)
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeErrors(t *testing.T) {
+	deep := strings.Repeat("[", 100) + strings.Repeat("]", 100)
+	tests := []struct {
+		name string
+		ser  Serializer
+		in   string // JSON text, or hex for binary serializers
+		want error
+	}{
+		{"empty", JSON, ``, ErrShort},
+		{"not array", JSON, `{"a":1}`, ErrNotArray},
+		{"empty array", JSON, `[]`, ErrShort},
+		{"unknown type", JSON, `[7, 1]`, ErrUnknownType},
+		{"type not int", JSON, `["48"]`, ErrBadField},
+		{"too few fields", JSON, `[48, 1, {}]`, ErrShort},
+		{"too many fields", JSON, `[48, 1, {}, "a", [], {}, 1]`, ErrTooManyFields},
+		{"negative id", JSON, `[48, -1, {}, "a"]`, ErrBadField},
+		{"float id", JSON, `[48, 1.5, {}, "a"]`, ErrBadField},
+		{"id above 2^53", JSON, `[48, 9007199254740993, {}, "a"]`, ErrBadValue},
+		{"uri not string", JSON, `[48, 1, {}, 5]`, ErrBadField},
+		{"dict not map", JSON, `[48, 1, [], "a"]`, ErrBadField},
+		{"args not list", JSON, `[48, 1, {}, "a", {}]`, ErrBadField},
+		{"args plain string", JSON, `[48, 1, {}, "a", "x"]`, ErrBadField},
+		{"kwargs not dict", JSON, `[48, 1, {}, "a", [], []]`, ErrBadField},
+		{"trailing bytes", JSON, `[48, 1, {}, "a"] x`, ErrTrailing},
+		{"trailing comma", JSON, `[48, 1, {}, "a",]`, ErrSyntax},
+		{"missing comma", JSON, `[48, 1 {}, "a"]`, ErrSyntax},
+		{"bad literal", JSON, `[16, 1, {"acknowledge": tru}, "a"]`, ErrSyntax},
+		{"non-string key", JSON, `[48, 1, {1: 2}, "a"]`, ErrBadField},
+		{"too deep", JSON, `[48, 1, {}, "a", ` + deep + `]`, ErrTooDeep},
+		{"invalid utf8", JSON, "[48, 1, {}, \"a\xff\"]", ErrInvalidUTF8},
+		{"control char", JSON, "[48, 1, {}, \"a\x01\"]", ErrSyntax},
+		{"bad escape", JSON, `[48, 1, {}, "a\q"]`, ErrSyntax},
+		{"bad option type", JSON, `[16, 1, {"acknowledge": 1}, "a"]`, ErrBadField},
+		{"bad match", JSON, `[32, 1, {"match": "regex"}, "a"]`, ErrBadValue},
+		{"negative timeout", JSON, `[48, 1, {"timeout": -5}, "a"]`, ErrBadValue},
+		{"bad request type", JSON, `[8, 7, 1, {}, "e"]`, ErrUnknownType},
+		{"msgpack ext", MsgPack, "9430" + "01" + "d40100" + "a161", ErrUnsupported},
+		{"msgpack short", MsgPack, "9430", ErrShort},
+		{"msgpack reserved byte", MsgPack, "c1", ErrSyntax},
+		{"msgpack str key required", MsgPack, "943001" + "810102" + "a161", ErrBadField},
+		{"msgpack invalid utf8", MsgPack, "94300180" + "a1ff", ErrInvalidUTF8},
+		{"msgpack trailing", MsgPack, "9430018" + "0a16100", ErrTrailing},
+		{"msgpack huge count", MsgPack, "dd7fffffff", ErrShort},
+		{"cbor not array", CBOR, "a0", ErrNotArray},
+		{"cbor simple value", CBOR, "841830" + "01" + "a0" + "f0", ErrUnsupported},
+		{"cbor reserved ai", CBOR, "841830" + "1c" + "a06161", ErrSyntax},
+		{"cbor huge string", CBOR, "8418300" + "1a07b7fffffffffffffff", ErrShort},
+		{"cbor trailing", CBOR, "841830" + "01a06161" + "00", ErrTrailing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := []byte(tt.in)
+			if tt.ser != JSON {
+				in = mustHex(t, tt.in)
+			}
+			var m Message
+			err := Decode(tt.ser, in, &m)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Decode(%q) = %v, want %v", tt.in, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeFields(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Message
+	}{
+		{"escaped uri", `[32, 5, {}, "com.a\u00e9\"b"]`,
+			Message{Type: Subscribe, Request: 5, URI: "com.aé\"b", Dict: []byte(`{}`)}},
+		{"options", `[48, 7, {"receive_progress": true, "timeout": 250, "disclose_me": false, "x": [1, {"y": null}]}, "p", [1], {"k": 2.5}]`,
+			Message{Type: Call, Request: 7, URI: "p", Options: Options{
+				Has: HasReceiveProgress | HasTimeout | HasDiscloseMe, ReceiveProgress: true, Timeout: 250},
+				Dict:   []byte(`{"receive_progress": true, "timeout": 250, "disclose_me": false, "x": [1, {"y": null}]}`),
+				Args:   []byte(`[1]`),
+				Kwargs: []byte(`{"k": 2.5}`)}},
+		{"event details", `[36, 1, 2, {"publisher": 9, "topic": "a.b", "trustlevel": 1}, []]`,
+			Message{Type: Event, ID: 1, ID2: 2, Options: Options{
+				Has: HasPublisher | HasTopic, Publisher: 9, Topic: "a.b"},
+				Dict: []byte(`{"publisher": 9, "topic": "a.b", "trustlevel": 1}`), Args: []byte(`[]`)}},
+		{"register policies", `[64, 3, {"match": "wildcard", "invoke": "roundrobin"}, "a..c"]`,
+			Message{Type: Register, Request: 3, URI: "a..c", Options: Options{
+				Has: HasMatch | HasInvoke, Match: MatchWildcard, Invoke: InvokeRoundRobin},
+				Dict: []byte(`{"match": "wildcard", "invoke": "roundrobin"}`)}},
+		{"error", `[8, 48, 9, {}, "wamp.error.no_such_procedure"]`,
+			Message{Type: Error, ReqType: Call, Request: 9, URI: ErrNoSuchProcedure, Dict: []byte(`{}`)}},
+		{"whitespace", " [ 35 ,\n 4 ] \n",
+			Message{Type: Unsubscribed, Request: 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m Message
+			if err := Decode(JSON, []byte(tt.in), &m); err != nil {
+				t.Fatal(err)
+			}
+			tt.want.PayloadSer = JSON
+			if !messagesEqual(&m, &tt.want) {
+				t.Fatalf("got  %+v\nwant %+v", m, tt.want)
+			}
+		})
+	}
+}
+
+// messagesEqual compares two messages field by field (raw bytes by value).
+func messagesEqual(a, b *Message) bool {
+	return a.Type == b.Type && a.ReqType == b.ReqType && a.Request == b.Request &&
+		a.ID == b.ID && a.ID2 == b.ID2 && a.URI == b.URI && a.Options == b.Options &&
+		bytes.Equal(a.Dict, b.Dict) && bytes.Equal(a.Args, b.Args) &&
+		bytes.Equal(a.Kwargs, b.Kwargs) && a.PayloadSer == b.PayloadSer
+}
+
+func TestAppend(t *testing.T) {
+	tests := []struct {
+		name string
+		m    Message
+		want string // JSON
+	}{
+		{"options dict", Message{Type: Event, ID: 1, ID2: 2, Options: Options{
+			Has: HasPublisher | HasTopic, Publisher: 7, Topic: "a.\"b"}},
+			`[36,1,2,{"publisher":7,"topic":"a.\"b"}]`},
+		{"empty dict", Message{Type: Subscribed, Request: 1, ID: 2}, `[33,1,2]`},
+		{"empty options", Message{Type: Yield, Request: 1}, `[70,1,{}]`},
+		{"kwargs without args", Message{Type: Result, Request: 1, PayloadSer: JSON,
+			Kwargs: []byte(`{"a":1}`)}, `[50,1,{},[],{"a":1}]`},
+		{"details", Message{Type: Welcome, ID: 9, Details: map[string]any{
+			"roles": map[string]any{"broker": map[string]any{}}, "authid": "x"}},
+			`[2,9,{"authid":"x","roles":{"broker":{}}}]`},
+		{"spliced dict", Message{Type: Call, Request: 1, URI: "p", PayloadSer: JSON,
+			Dict: []byte(`{"x": 1}`), Args: []byte(`[1, 2]`)}, `[48,1,{"x": 1},"p",[1, 2]]`},
+		{"transcoded payload", Message{Type: Call, Request: 1, URI: "p", PayloadSer: MsgPack,
+			Args: mustHex(t, "92a161c403010203")}, `[48,1,{},"p",["a","\u0000AQID"]]`},
+		{"all options", Message{Type: Call, Request: 1, URI: "p", Options: Options{
+			Has: hasAll, Acknowledge: true, ExcludeMe: false, DiscloseMe: true, ReceiveProgress: true,
+			Progress: true, Match: MatchPrefix, Invoke: InvokeLast, Timeout: 5, Publisher: 1,
+			Caller: 2, Topic: "t", Procedure: "p", Mode: "kill", Reason: "r", Message: "m"}},
+			`[48,1,{"acknowledge":true,"exclude_me":false,"disclose_me":true,"receive_progress":true,` +
+				`"progress":true,"match":"prefix","invoke":"last","timeout":5,"publisher":1,"caller":2,` +
+				`"topic":"t","procedure":"p","mode":"kill","reason":"r","message":"m"},"p"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Append(JSON, nil, &tt.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Fatalf("got  %s\nwant %s", got, tt.want)
+			}
+			// The binary serializers must produce well-formed output that
+			// decodes to the same message.
+			for _, s := range testSerializers {
+				out, err := Append(s, nil, &tt.m)
+				if err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+				assertWellFormed(t, s, out)
+				var m Message
+				if err := Decode(s, out, &m); err != nil {
+					t.Fatalf("%s: decode %x: %v", s, out, err)
+				}
+				if m.Type != tt.m.Type || m.Request != tt.m.Request || m.URI != tt.m.URI ||
+					(tt.m.Details == nil && m.Options != tt.m.Options) {
+					t.Fatalf("%s: round trip %+v", s, m)
+				}
+			}
+		})
+	}
+}
+
+// assertWellFormed checks out with an independent implementation.
+func assertWellFormed(t testing.TB, s Serializer, out []byte) {
+	t.Helper()
+	switch s {
+	case JSON:
+		if !gojson.Valid(out) {
+			t.Fatalf("invalid JSON %s", out)
+		}
+	case MsgPack:
+		if rest, err := msgp.Skip(out); err != nil || len(rest) != 0 {
+			t.Fatalf("invalid msgpack %x: %v", out, err)
+		}
+	case CBOR:
+		if err := cbor.Wellformed(out); err != nil {
+			t.Fatalf("invalid cbor %x: %v", out, err)
+		}
+	}
+}
+
+func TestAppendErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Serializer
+		m    Message
+		want error
+	}{
+		{"bad serializer", 9, Message{Type: Call}, ErrSerializer},
+		{"bad type", JSON, Message{Type: 7}, ErrUnknownType},
+		{"payload without serializer", JSON, Message{Type: Yield, Args: []byte{0x90}}, ErrSerializer},
+		{"invalid utf8 uri", JSON, Message{Type: Subscribe, URI: "a\xff"}, ErrInvalidUTF8},
+		{"broken payload", JSON, Message{Type: Yield, PayloadSer: MsgPack, Args: []byte{0x92, 0x01}}, ErrShort},
+		{"nan to json", JSON, Message{Type: Yield, PayloadSer: CBOR, Args: []byte{0x81, 0xf9, 0x7e, 0x00}}, ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Append(tt.s, []byte("x"), &tt.m)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if string(out) != "x" {
+				t.Fatalf("dst changed on error: %q", out)
+			}
+		})
+	}
+}
+
+// TestBinaryRoundTrip carries a byte string msgpack -> JSON -> CBOR.
+func TestBinaryRoundTrip(t *testing.T) {
+	bin := []byte{0x10, 0xe3, 0xff, 0x90, 0x53, 0x07, 0x5c, 0x52, 0x6f, 0x5f, 0xc0, 0x6d, 0x4f, 0xe3, 0x7c, 0xdb, 0x00}
+	mp := msgp.AppendArrayHeader(nil, 1)
+	mp = msgp.AppendBytes(mp, bin)
+	js, err := Transcode(MsgPack, JSON, nil, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `["\u0000EOP/kFMHXFJvX8BtT+N82wA="]`; string(js) != want {
+		t.Fatalf("JSON = %s, want %s", js, want)
+	}
+	cb, err := Transcode(JSON, CBOR, nil, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	if err := cbor.Unmarshal(cb, &got); err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := got[0].([]byte); !ok || !bytes.Equal(b, bin) {
+		t.Fatalf("CBOR carries %#v, want bytes %x", got[0], bin)
+	}
+	back, err := Transcode(CBOR, MsgPack, nil, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back, mp) {
+		t.Fatalf("msgpack %x, want %x", back, mp)
+	}
+}
+
+func TestValueRoundTrip(t *testing.T) {
+	v := map[string]any{
+		"s": "héllo\n", "i": int64(-42), "u": int64(7), "big": uint64(1 << 63), "f": 1.5,
+		"whole": 2.0, "t": true, "n": nil, "b": []byte{0, 1, 2},
+		"l": []any{int64(1), "x", []any{}, map[string]any{}},
+	}
+	for _, from := range testSerializers {
+		enc, err := AppendValue(from, nil, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertWellFormed(t, from, enc)
+		for _, to := range testSerializers {
+			t.Run(from.String()+"-"+to.String(), func(t *testing.T) {
+				tr, err := Transcode(from, to, nil, enc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertWellFormed(t, to, tr)
+				got, err := DecodeValue(to, tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !deepEqual(got, v) {
+					t.Fatalf("got %#v\nwant %#v", got, v)
+				}
+			})
+		}
+	}
+}
+
+// deepEqual compares generic values, []byte by content.
+func deepEqual(a, b any) bool {
+	switch bv := b.(type) {
+	case []byte:
+		av, ok := a.([]byte)
+		return ok && bytes.Equal(av, bv)
+	case []any:
+		av, ok := a.([]any)
+		if !ok || len(av) != len(bv) {
+			return false
+		}
+		for i := range bv {
+			if !deepEqual(av[i], bv[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		av, ok := a.(map[string]any)
+		if !ok || len(av) != len(bv) {
+			return false
+		}
+		for k := range bv {
+			if !deepEqual(av[k], bv[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
