@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/goccy/go-json"
-
 	"github.com/wampd/wampd/codec"
 )
 
@@ -17,17 +15,14 @@ var (
 	ErrEncode = errors.New("realm: cannot encode message")
 )
 
-// errorArgs encodes the Arguments list [message] of a router-made ERROR and
-// returns it with the serializer it is in. Error replies are rare, so the
-// small allocation is fine.
-// TODO(realm): use codec.AppendValue(ser, ...) once the codec exports it;
-// until then the list is JSON and codec.Append transcodes it.
-func errorArgs(_ codec.Serializer, message string) ([]byte, codec.Serializer) {
-	b, err := json.Marshal([]string{message})
+// errorArgs encodes the Arguments list [message] of a router-made ERROR in
+// ser. Error replies are rare, so the small allocation is fine.
+func errorArgs(ser codec.Serializer, message string) ([]byte, codec.Serializer) {
+	b, err := codec.AppendValue(ser, nil, []any{message})
 	if err != nil {
-		return nil, codec.JSON // the error still goes out, without its text
+		return nil, ser // the error still goes out, without its human text
 	}
-	return b, codec.JSON
+	return b, ser
 }
 
 // wrapEncode adds the message type to an encode error.
