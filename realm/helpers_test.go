@@ -96,6 +96,9 @@ func joinClient(t *testing.T, r *Realm, ser codec.Serializer, hello map[string]a
 // (exactly as the engine does) and posts it.
 func (c *client) send(m codec.Message) {
 	c.t.Helper()
+	if m.PayloadSer == 0 {
+		m.PayloadSer = c.p.ser // payloads built by payload() are in the client's serializer
+	}
 	b, err := codec.Append(c.p.ser, nil, &m)
 	if err != nil {
 		c.t.Fatalf("encode %s: %v", m.Type, err)
