@@ -33,6 +33,9 @@ type Router struct {
 	h      *handler
 	realms []*realm.Realm // in configuration order
 	srv    *netpoll.Server
+	// listenerIndex maps each configured listener to its netpoll listener
+	// (see netpollOptions).
+	listenerIndex []int
 
 	statsInterval time.Duration
 	started       atomic.Bool
@@ -76,7 +79,9 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 		h.realms[rc.Name] = &realmEntry{r: r, anonymous: rc.Anonymous}
 		rt.realms = append(rt.realms, r)
 	}
-	srv, err := netpoll.NewServer(netpollOptions(cfg, log), h)
+	opts, index := netpollOptions(cfg, log)
+	rt.listenerIndex = index
+	srv, err := netpoll.NewServer(opts, h)
 	if err != nil {
 		return nil, fmt.Errorf("engine: network server: %w", err)
 	}
@@ -84,8 +89,13 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 	return rt, nil
 }
 
-// netpollOptions translates the configuration for netpoll.
-func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
+// netpollOptions translates the configuration for netpoll. It also returns,
+// for each configured listener, the index of the netpoll listener serving
+// it: listeners with the very same port-0 address ("127.0.0.1:0" for
+// WebSocket and for RawSocket, as tests start wampd) are merged into one
+// socket serving both transports, because gnet keys its listeners by the
+// address string and would bind only one of them.
+func netpollOptions(cfg Config, log *slog.Logger) (netpoll.Options, []int) {
 	opts := netpoll.Options{
 		WSPath:           cfg.WSPath(),
 		MaxMessageSize:   int(cfg.Limits.MaxMessageSize),
@@ -97,15 +107,26 @@ func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
 	if cfg.Limits.OutboundPolicy == PolicyDrop {
 		opts.Policy = netpoll.PolicyDrop
 	}
-	for _, l := range cfg.Listeners {
+	index := make([]int, len(cfg.Listeners))
+	seen := map[string]int{}
+	for i, l := range cfg.Listeners {
 		nl := netpoll.Listener{Network: "tcp", Addr: l.Listen,
 			WebSocket: l.Has(TransportWebSocket), RawSocket: l.Has(TransportRawSocket)}
 		if l.Unix != "" {
 			nl.Network, nl.Addr = "unix", l.Unix
 		}
+		key := nl.Network + " " + nl.Addr
+		if j, dup := seen[key]; dup {
+			opts.Listeners[j].WebSocket = opts.Listeners[j].WebSocket || nl.WebSocket
+			opts.Listeners[j].RawSocket = opts.Listeners[j].RawSocket || nl.RawSocket
+			index[i] = j
+			continue
+		}
+		seen[key] = len(opts.Listeners)
+		index[i] = len(opts.Listeners)
 		opts.Listeners = append(opts.Listeners, nl)
 	}
-	return opts
+	return opts, index
 }
 
 // Start starts the realms, binds the listeners, logs one "listening" line
@@ -139,13 +160,22 @@ func (rt *Router) Start() error {
 	return nil
 }
 
-// Addrs returns the bound address of each listener, in configuration
-// order.
-func (rt *Router) Addrs() []net.Addr { return rt.srv.Addrs() }
+// Addrs returns the bound address of each configured listener, in
+// configuration order.
+func (rt *Router) Addrs() []net.Addr {
+	bound := rt.srv.Addrs()
+	out := make([]net.Addr, 0, len(rt.listenerIndex))
+	for _, j := range rt.listenerIndex {
+		if j < len(bound) {
+			out = append(out, bound[j])
+		}
+	}
+	return out
+}
 
 // Endpoints lists each bound listener once per transport it serves.
 func (rt *Router) Endpoints() []Endpoint {
-	addrs := rt.srv.Addrs()
+	addrs := rt.Addrs()
 	var out []Endpoint
 	for i, l := range rt.cfg.Listeners {
 		if i >= len(addrs) {
