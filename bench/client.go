@@ -1,0 +1,168 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/wampd/wampd/codec"
+)
+
+// ClientConfig says where and how a Client's sessions connect.
+type ClientConfig struct {
+	Endpoint   Endpoint
+	Serializer codec.Serializer
+	Realm      string
+	// EventLoops is the number of gnet event loops that carry all the
+	// sessions (default: GOMAXPROCS).
+	EventLoops int
+	// DialTimeout bounds TCP connect + handshake + WELCOME (default 10s).
+	DialTimeout time.Duration
+}
+
+// Client opens WAMP sessions whose connections all live on a few gnet event
+// loops, so thousands of idle sessions cost file descriptors and buffers,
+// not goroutines.
+type Client struct {
+	cfg   ClientConfig
+	cli   *gnet.Client
+	hello codec.Message
+}
+
+// NewClient starts the event loops. Close stops them.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if cfg.EventLoops <= 0 {
+		cfg.EventLoops = runtime.GOMAXPROCS(0)
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 10 * time.Second
+	}
+	c := &Client{cfg: cfg, hello: helloMessage(cfg.Realm)}
+	cli, err := gnet.NewClient(&gnetEvents{}, gnet.WithMulticore(true), gnet.WithNumEventLoop(cfg.EventLoops),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay), gnet.WithLogger(quietLogger{}),
+		gnet.WithReadBufferCap(64<<10), gnet.WithWriteBufferCap(64<<10))
+	if err != nil {
+		return nil, fmt.Errorf("bench: gnet client: %w", err)
+	}
+	if err := cli.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start gnet client: %w", err)
+	}
+	c.cli = cli
+	return c, nil
+}
+
+// helloMessage is the HELLO every session sends: anonymous, all four roles.
+func helloMessage(realm string) codec.Message {
+	empty := map[string]any{}
+	return codec.Message{Type: codec.Hello, URI: realm, Details: map[string]any{
+		"agent": "wampbench",
+		"roles": map[string]any{"caller": empty, "callee": empty, "publisher": empty, "subscriber": empty},
+	}}
+}
+
+// Dial opens one session and waits for its WELCOME (or ctx, or the dial
+// timeout). index is stored in Session.Index for the scenario's use.
+func (c *Client) Dial(ctx context.Context, h Handler, index int) (*Session, error) {
+	s := newSession(c.cfg.Endpoint, c.cfg.Serializer, c.cfg.Realm, &c.hello, h, index)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+	defer cancel()
+	s.dialStart = time.Now()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", c.cfg.Endpoint.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", c.cfg.Endpoint.Addr, err)
+	}
+	if _, err := c.cli.EnrollContext(nc, s); err != nil {
+		return nil, fmt.Errorf("enroll %s: %w", c.cfg.Endpoint.Addr, err)
+	}
+	return s, awaitWelcome(ctx, s)
+}
+
+func awaitWelcome(ctx context.Context, s *Session) error {
+	select {
+	case <-s.ready:
+		if s.done.Load() {
+			return fmt.Errorf("session handshake: %w", s.err)
+		}
+		return nil
+	case <-ctx.Done():
+		_ = s.Close()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("session handshake: %w", ErrTimeout)
+		}
+		return fmt.Errorf("session handshake: %w", ctx.Err())
+	}
+}
+
+// Close stops the event loops, closing every session still open.
+func (c *Client) Close() error {
+	if err := c.cli.Stop(); err != nil {
+		return fmt.Errorf("bench: stop gnet client: %w", err)
+	}
+	return nil
+}
+
+// gnetEvents connects gnet's callbacks to the Session state machines; the
+// Session travels in the connection's context.
+type gnetEvents struct {
+	gnet.BuiltinEventEngine
+}
+
+type gnetIO struct{ c gnet.Conn }
+
+func (g gnetIO) kick(*Session) { _ = g.c.Wake(nil) }
+func (g gnetIO) close() error  { return g.c.Close() }
+
+func (*gnetEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	s := c.Context().(*Session)
+	s.mu.Lock()
+	s.io = gnetIO{c}
+	s.mu.Unlock()
+	return s.handshake(), gnet.None
+}
+
+func (*gnetEvents) OnTraffic(c gnet.Conn) gnet.Action {
+	s := c.Context().(*Session)
+	var err error
+	if n := c.InboundBuffered(); n > 0 {
+		// Zero-copy: data aliases gnet's buffers and is valid only in
+		// this callback; the Session copies nothing it keeps (frag copies).
+		data, _ := c.Peek(n)
+		var used int
+		used, err = s.consume(data)
+		_, _ = c.Discard(used)
+	}
+	if ferr := s.flush(func(b []byte) error { _, e := c.Write(b); return e }); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		s.fail(err)
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+func (*gnetEvents) OnClose(c gnet.Conn, err error) gnet.Action {
+	if s, ok := c.Context().(*Session); ok {
+		if err == nil {
+			err = ErrClosed
+		} else {
+			err = fmt.Errorf("%w: %v", ErrClosed, err)
+		}
+		s.fail(err)
+	}
+	return gnet.None
+}
+
+// quietLogger keeps gnet's informational logging off the benchmark output.
+type quietLogger struct{}
+
+func (quietLogger) Debugf(string, ...any) {}
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Warnf(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(string, ...any) {}

@@ -1,0 +1,100 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// WriteJSON writes results as the --json file: one object for one run,
+// a list for several.
+func WriteJSON(path string, res *Result) error {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return fmt.Errorf("bench: encode result: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("bench: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadJSON reads a file written by WriteJSON.
+func ReadJSON(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: read %s: %w", path, err)
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("bench: parse %s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// PrintSummary writes the human summary of res.
+func PrintSummary(w io.Writer, res *Result) {
+	fmt.Fprintf(w, "%s: %s against %s (%s, %s over %s), %s loop", res.Name, res.Scenario, res.Target.URL,
+		res.Target.Kind, res.Target.Serializer, res.Target.Transport, res.LoadModel)
+	if res.LoadModel == "open" {
+		fmt.Fprintf(w, " at %.0f/s", res.Rate)
+	}
+	fmt.Fprintf(w, "\n  machine   %s, %d cores, %s %s/%s\n", res.Machine.CPUModel, res.Machine.Cores,
+		res.Machine.GoVersion, res.Machine.OS, res.Machine.Arch)
+	fmt.Fprintf(w, "  sessions  %d   measured %.2fs after %.2fs warm-up\n", res.Sessions, res.ElapsedS, res.WarmupS)
+	fmt.Fprintf(w, "  throughput %.0f %s   (sent %.0f/s)\n", res.Throughput, res.ThroughputUnit, res.SendRate)
+	fmt.Fprintf(w, "  counts    sent %d  received %d  expected %d  lost %d  errors %d  disconnects %d\n",
+		res.Sent, res.Received, res.Expected, res.Lost, res.Errors, res.Disconnects)
+	name := "latency"
+	if res.Scenario == ScenarioConns {
+		name = "handshake"
+	}
+	l := res.Latency
+	fmt.Fprintf(w, "  %-9s p50 %s  p90 %s  p99 %s  p99.9 %s  p99.99 %s  max %s  (n=%d)\n", name,
+		fmtUs(l.P50), fmtUs(l.P90), fmtUs(l.P99), fmtUs(l.P999), fmtUs(l.P9999), fmtUs(l.MaxUs), l.Count)
+	if res.Slow.Subscribers > 0 {
+		s := res.Slow
+		fmt.Fprintf(w, "  slow subs %d: received %d of %d (lost %d), disconnected by the router %d\n",
+			s.Subscribers, s.Received, s.Expected, s.Lost, s.Disconnected)
+	}
+	if res.RouterRSSBytes > 0 {
+		fmt.Fprintf(w, "  router RSS %.1f MiB", float64(res.RouterRSSBytes)/(1<<20))
+		if res.Sessions > 0 {
+			fmt.Fprintf(w, " (%.1f KiB per session)", float64(res.RouterRSSBytes)/1024/float64(res.Sessions))
+		}
+		fmt.Fprintln(w)
+	}
+	if b := res.Baseline; b != nil {
+		fmt.Fprintf(w, "  baseline  raw server %.0f %s, p99 %s: router reaches %.1f%% of the ceiling\n",
+			b.Throughput, res.ThroughputUnit, fmtUs(b.Latency.P99), 100*b.Ratio)
+	}
+	if res.AbortedReason != "" {
+		fmt.Fprintf(w, "  ABORTED   %s\n", res.AbortedReason)
+	}
+	for _, e := range res.ErrorSamples {
+		fmt.Fprintf(w, "  error     %s\n", e)
+	}
+}
+
+// PrintTable writes one line per result, for a set of runs.
+func PrintTable(w io.Writer, rs []*Result) {
+	fmt.Fprintf(w, "%-18s %-9s %-10s %14s %-10s %10s %10s %10s %8s %7s\n", "run", "scenario", "serializer",
+		"throughput", "unit", "p50", "p99", "p99.9", "lost", "errors")
+	fmt.Fprintln(w, strings.Repeat("-", 118))
+	for _, r := range rs {
+		fmt.Fprintf(w, "%-18s %-9s %-10s %14.0f %-10s %10s %10s %10s %8d %7d\n", r.Name, r.Scenario, r.Target.Serializer,
+			r.Throughput, r.ThroughputUnit, fmtUs(r.Latency.P50), fmtUs(r.Latency.P99), fmtUs(r.Latency.P999), r.Lost, r.Errors)
+	}
+}
+
+func fmtUs(us float64) string {
+	switch {
+	case us >= 1e6:
+		return fmt.Sprintf("%.2fs", us/1e6)
+	case us >= 1e3:
+		return fmt.Sprintf("%.2fms", us/1e3)
+	}
+	return fmt.Sprintf("%.0fµs", us)
+}

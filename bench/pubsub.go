@@ -1,0 +1,287 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// pubsubTopic is the prefix of the benchmark topics.
+const pubsubTopic = "wampbench.topic."
+
+// psRun is the state of the pubsub, fanout and slow scenarios: P publishers
+// publish round-robin over T topics, subscriber i listens on topic i mod T;
+// in the slow scenario the last SlowFraction of the subscribers read slowly.
+type psRun struct {
+	cfg     Config
+	w       *window
+	lat     *Recorder
+	errs    errorLog
+	topics  []string
+	scratch []callerScratch
+	nextPub []atomic.Uint64 // per publisher: publications made (topic choice)
+
+	nHealthy                int
+	healthyPer, slowPer     []uint64 // subscribers per topic
+	sentPer                 []atomic.Uint64
+	subscribed              atomic.Int64 // SUBSCRIBED or refused
+	pubsAlive, subsAlive    atomic.Int64
+	disconnects, slowClosed atomic.Uint64
+	closing                 atomic.Bool
+}
+
+type psPublisher struct{ r *psRun }
+type psSubscriber struct{ r *psRun }
+
+func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error {
+	if cfg.Scenario == ScenarioFanout || cfg.Scenario == ScenarioSlow {
+		cfg.Publishers, cfg.Topics = 1, 1
+	}
+	nSlow := 0
+	if cfg.Scenario == ScenarioSlow {
+		nSlow = int(float64(cfg.Subscribers)*cfg.SlowFraction + 0.5)
+		nSlow = min(max(nSlow, 1), cfg.Subscribers-1)
+		if nSlow < 1 {
+			return fmt.Errorf("%w: slow needs at least 2 subscribers", ErrConfig)
+		}
+	}
+	r := &psRun{cfg: cfg, lat: NewRecorder(64), scratch: make([]callerScratch, cfg.Publishers),
+		nextPub: make([]atomic.Uint64, cfg.Publishers), nHealthy: cfg.Subscribers - nSlow,
+		healthyPer: make([]uint64, cfg.Topics), slowPer: make([]uint64, cfg.Topics), sentPer: make([]atomic.Uint64, cfg.Topics)}
+	for i := range cfg.Topics {
+		r.topics = append(r.topics, pubsubTopic+strconv.Itoa(i))
+	}
+	for i := range cfg.Subscribers {
+		if i < r.nHealthy {
+			r.healthyPer[i%cfg.Topics]++
+		} else {
+			r.slowPer[i%cfg.Topics]++
+		}
+	}
+
+	subs := dialAll(ctx, cli, r.nHealthy, psSubscriber{r}, &r.errs)
+	defer func() { r.closing.Store(true); closeAll(subs) }()
+	if len(subs) < r.nHealthy {
+		_, samples := r.errs.snapshot()
+		return fmt.Errorf("%w: %d of %d subscribers connected: %v", ErrSetup, len(subs), r.nHealthy, samples)
+	}
+	slow, err := r.dialSlow(ctx, cli, nSlow)
+	subs = append(subs, slow...)
+	if err != nil {
+		return err
+	}
+	r.subsAlive.Store(int64(len(subs)))
+	for _, s := range subs {
+		m := codec.Message{Type: codec.Subscribe, Request: s.NextRequest(), URI: r.topics[s.Index%cfg.Topics]}
+		if err := s.SendAsync(&m); err != nil {
+			return fmt.Errorf("%w: subscribe: %v", ErrSetup, err)
+		}
+	}
+	if !waitFor(ctx, 30*time.Second, func() bool { return r.subscribed.Load() >= int64(len(subs)) }) {
+		return fmt.Errorf("%w: %d of %d subscriptions confirmed within 30s", ErrSetup, r.subscribed.Load(), len(subs))
+	}
+	if n, samples := r.errs.snapshot(); n > 0 {
+		return fmt.Errorf("%w: subscribe: %v", ErrSetup, samples)
+	}
+	pubs := dialAll(ctx, cli, cfg.Publishers, psPublisher{r}, &r.errs)
+	defer closeAll(pubs)
+	if len(pubs) == 0 {
+		_, samples := r.errs.snapshot()
+		return fmt.Errorf("%w: no publisher connected: %v", ErrSetup, samples)
+	}
+	r.pubsAlive.Store(int64(len(pubs)))
+	res.Sessions = len(subs) + len(pubs)
+
+	healthy := subs[:r.nHealthy]
+	delivered := func(ss []*Session) (n uint64) {
+		for _, s := range ss {
+			n += s.Received.Load()
+		}
+		return n
+	}
+	expected := func(per []uint64) (n uint64) {
+		for t := range per {
+			n += r.sentPer[t].Load() * per[t]
+		}
+		return n
+	}
+	published := func() (n uint64) {
+		for _, s := range pubs {
+			n += s.Sent.Load()
+		}
+		return n
+	}
+
+	r.w = newWindow(cfg.Warmup, cfg.Duration)
+	prog := startProgress(cfg.Progress, cfg.Scenario, r.w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return delivered(healthy), n })
+	var waitPacer func()
+	if cfg.Rate > 0 {
+		waitPacer = pace(r.w, cfg.Rate, func(i uint64, intended int64) {
+			r.publish(pubs[i%uint64(len(pubs))], intended, true)
+		})
+	} else {
+		for _, s := range pubs {
+			for range cfg.InFlight {
+				r.publish(s, r.w.now(), true)
+			}
+		}
+	}
+	aborted := waitRun(ctx, r.w, cfg.Drain,
+		func() bool { return delivered(healthy) >= expected(r.healthyPer) },
+		func() bool { return r.pubsAlive.Load() == 0 || r.subsAlive.Load() == 0 })
+	endedAt := r.w.now()
+	if waitPacer != nil {
+		waitPacer()
+	}
+	prog.Stop()
+
+	res.AbortedReason = aborted
+	res.Sent = published()
+	res.Received, res.Expected = delivered(healthy), expected(r.healthyPer)
+	if res.Expected > res.Received {
+		res.Lost = res.Expected - res.Received
+	}
+	if nSlow > 0 {
+		st := SlowStats{Subscribers: nSlow, Expected: expected(r.slowPer), Received: delivered(subs[r.nHealthy:])}
+		if st.Expected > st.Received {
+			st.Lost = st.Expected - st.Received
+		}
+		for _, s := range subs[r.nHealthy:] {
+			if !s.Alive() {
+				st.Disconnected++
+			}
+		}
+		res.Slow = st
+	}
+	res.Errors, res.ErrorSamples = r.errs.snapshot()
+	res.Disconnects = r.disconnects.Load()
+	res.ElapsedS = measuredSeconds(r.w, aborted, endedAt)
+	if res.ElapsedS > 0 {
+		res.Throughput = float64(res.Received) / res.ElapsedS
+		res.SendRate = float64(res.Sent) / res.ElapsedS
+	}
+	res.ThroughputUnit = "events/s"
+	res.Latency = Summarize(r.lat.Merged())
+	if cfg.RouterPID > 0 {
+		res.RouterRSSBytes = processRSS(cfg.RouterPID)
+	}
+	return nil
+}
+
+func (r *psRun) dialSlow(ctx context.Context, cli *Client, n int) ([]*Session, error) {
+	out := make([]*Session, 0, n)
+	for i := range n {
+		s, err := cli.DialSlow(ctx, psSubscriber{r}, r.nHealthy+i, SlowReader{BytesPerSec: r.cfg.SlowRate})
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("%w: slow subscriber %d: %v", ErrSetup, i, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// publish sends one acknowledged PUBLISH stamped with intended.
+func (r *psRun) publish(s *Session, intended int64, async bool) {
+	if r.w.stop.Load() || !s.Alive() {
+		return
+	}
+	k := r.nextPub[s.Index].Add(1) - 1
+	t := int((uint64(s.Index) + k) % uint64(len(r.topics)))
+	sc := &r.scratch[s.Index]
+	sc.mu.Lock()
+	req := s.NextRequest()
+	sc.buf = appendPayload(sc.buf[:0], s.Serializer(), intended, req, r.cfg.Size)
+	sc.m = codec.Message{Type: codec.Publish, Request: req, URI: r.topics[t], Args: sc.buf, PayloadSer: s.Serializer(),
+		Options: codec.Options{Has: codec.HasAcknowledge, Acknowledge: true}}
+	var err error
+	if async {
+		err = s.SendAsync(&sc.m)
+	} else {
+		err = s.Send(&sc.m)
+	}
+	sc.mu.Unlock()
+	if err != nil {
+		if s.Alive() {
+			r.errs.add("publisher %d: send: %v", s.Index, err)
+		}
+		return
+	}
+	if r.w.in(intended) {
+		s.Sent.Add(1)
+		r.sentPer[t].Add(1)
+	}
+}
+
+func (psPublisher) OnWelcome(*Session) {}
+
+func (p psPublisher) OnMessage(s *Session, m *codec.Message) {
+	r := p.r
+	switch m.Type {
+	case codec.Published:
+	case codec.Error:
+		r.errs.add("publisher %d: publish error %s", s.Index, m.URI)
+	default:
+		return
+	}
+	if r.cfg.Rate <= 0 {
+		r.publish(s, r.w.now(), false)
+	}
+}
+
+func (p psPublisher) OnClose(s *Session, err error) {
+	if p.r.w == nil || !p.r.w.stop.Load() {
+		p.r.disconnects.Add(1)
+		p.r.errs.add("publisher %d lost its connection: %v", s.Index, err)
+	}
+	p.r.pubsAlive.Add(-1)
+}
+
+func (psSubscriber) OnWelcome(*Session) {}
+
+func (p psSubscriber) OnMessage(s *Session, m *codec.Message) {
+	r := p.r
+	switch m.Type {
+	case codec.Subscribed:
+		r.subscribed.Add(1)
+	case codec.Error:
+		r.errs.add("subscriber %d: error %s for %v", s.Index, m.URI, m.ReqType)
+		if m.ReqType == codec.Subscribe {
+			r.subscribed.Add(1)
+		}
+	case codec.Event:
+		if r.w == nil {
+			return
+		}
+		stamp, _, err := parsePayload(s.Serializer(), m.Args)
+		if err != nil {
+			r.errs.add("subscriber %d: event payload: %v", s.Index, err)
+			return
+		}
+		if !r.w.in(stamp) {
+			return
+		}
+		s.Received.Add(1)
+		if s.Index < r.nHealthy {
+			r.lat.Record(s.Index, time.Duration(r.w.now()-stamp))
+		}
+	}
+}
+
+func (p psSubscriber) OnClose(s *Session, err error) {
+	r := p.r
+	if r.closing.Load() {
+		return
+	}
+	r.subsAlive.Add(-1)
+	if s.Index >= r.nHealthy {
+		r.slowClosed.Add(1) // the router's policy at work, not an error
+		return
+	}
+	r.disconnects.Add(1)
+	r.errs.add("subscriber %d lost its connection: %v", s.Index, err)
+}

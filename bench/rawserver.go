@@ -1,0 +1,364 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/wampd/wampd/codec"
+	"golang.org/x/sys/unix"
+)
+
+// RawServer is the baseline of --target raw: the least a WAMP router could
+// do for the benchmark shapes, on the same kind of event loops, so that a
+// router's figure can be read as a fraction of what the machine allows.
+// It speaks WebSocket and RawSocket (told apart by the first byte), answers
+// HELLO with WELCOME, CALL directly with a RESULT echoing the arguments (no
+// callee hop), REGISTER and SUBSCRIBE with their acknowledgements, and
+// fans each PUBLISH out to the topic's subscribers, framed once. No
+// authentication, no options, no policies, no queue bounds.
+type RawServer struct {
+	addr    net.Addr
+	eng     gnet.Engine
+	booted  chan struct{}
+	done    chan struct{}
+	runErr  error
+	nextID  atomic.Uint64
+	mu      sync.RWMutex // guards topics
+	topics  map[string]*rawTopic
+	stopped atomic.Bool
+}
+
+type rawTopic struct {
+	id   uint64
+	subs []*rawConn
+}
+
+// rawConn is one connection's state; only its event loop touches it,
+// except out-of-loop writers using gnet's AsyncWrite.
+type rawConn struct {
+	c       gnet.Conn
+	ws      bool
+	ser     codec.Serializer
+	open    bool // transport handshake done
+	msg     codec.Message
+	scratch []byte
+	out     []byte
+}
+
+// StartRawServer listens on addr (use 127.0.0.1:0) and serves until Close.
+func StartRawServer(addr string) (*RawServer, error) {
+	s := &RawServer{booted: make(chan struct{}), done: make(chan struct{}), topics: map[string]*rawTopic{}}
+	go func() {
+		defer close(s.done)
+		s.runErr = gnet.Run(&rawEvents{s}, "tcp://"+addr, gnet.WithMulticore(true), gnet.WithReusePort(false),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay), gnet.WithLogger(quietLogger{}))
+	}()
+	select {
+	case <-s.booted:
+	case <-s.done:
+		return nil, fmt.Errorf("bench: raw server on %s: %w", addr, s.runErr)
+	case <-time.After(10 * time.Second):
+		return nil, fmt.Errorf("bench: raw server on %s: %w", addr, ErrTimeout)
+	}
+	if s.addr == nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("bench: raw server on %s: bound address unknown", addr)
+	}
+	return s, nil
+}
+
+// Addr is the bound host:port.
+func (s *RawServer) Addr() string { return s.addr.String() }
+
+// Close stops the server and waits for its event loops to end.
+func (s *RawServer) Close() error {
+	if s.stopped.Swap(true) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.eng.Stop(ctx)
+	<-s.done
+	if err != nil {
+		return fmt.Errorf("bench: stop raw server: %w", err)
+	}
+	return nil
+}
+
+type rawEvents struct {
+	s *RawServer
+}
+
+func (e *rawEvents) OnBoot(eng gnet.Engine) gnet.Action {
+	e.s.eng = eng
+	if fd, err := eng.Dup(); err == nil {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			if in, ok := sa.(*unix.SockaddrInet4); ok {
+				e.s.addr = &net.TCPAddr{IP: net.IP(in.Addr[:]), Port: in.Port}
+			} else if in6, ok := sa.(*unix.SockaddrInet6); ok {
+				e.s.addr = &net.TCPAddr{IP: net.IP(in6.Addr[:]), Port: in6.Port}
+			}
+		}
+		_ = unix.Close(fd)
+	}
+	close(e.s.booted)
+	return gnet.None
+}
+
+func (e *rawEvents) OnShutdown(gnet.Engine)               {}
+func (e *rawEvents) OnTick() (time.Duration, gnet.Action) { return time.Hour, gnet.None }
+
+func (e *rawEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	c.SetContext(&rawConn{c: c})
+	return nil, gnet.None
+}
+
+func (e *rawEvents) OnClose(c gnet.Conn, _ error) gnet.Action {
+	rc, ok := c.Context().(*rawConn)
+	if !ok {
+		return gnet.None
+	}
+	e.s.mu.Lock()
+	for _, t := range e.s.topics {
+		for i, sc := range t.subs {
+			if sc == rc {
+				t.subs = append(t.subs[:i], t.subs[i+1:]...)
+				break
+			}
+		}
+	}
+	e.s.mu.Unlock()
+	return gnet.None
+}
+
+func (e *rawEvents) OnTraffic(c gnet.Conn) gnet.Action {
+	rc := c.Context().(*rawConn)
+	n := c.InboundBuffered()
+	data, _ := c.Peek(n)
+	used, err := e.consume(rc, data)
+	_, _ = c.Discard(used)
+	if len(rc.out) > 0 {
+		_, _ = c.Write(rc.out)
+		rc.out = rc.out[:0]
+	}
+	if err != nil {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+func (e *rawEvents) consume(rc *rawConn, data []byte) (int, error) {
+	used := 0
+	for used < len(data) {
+		n, err := e.step(rc, data[used:])
+		if err != nil || n == 0 {
+			return used, err
+		}
+		used += n
+	}
+	return used, nil
+}
+
+func (e *rawEvents) step(rc *rawConn, data []byte) (int, error) {
+	if !rc.open {
+		if data[0] == rsMagic {
+			if len(data) < 4 {
+				return 0, nil
+			}
+			rc.ser = codec.Serializer(data[1] & 0x0F)
+			if rc.ser < codec.JSON || rc.ser > codec.CBOR {
+				rc.out = append(rc.out, rsMagic, 1<<4, 0, 0) // error 1: serializer unsupported
+				return 4, ErrHandshake
+			}
+			rc.out = append(rc.out, rsMagic, rsMaxLenEx<<4|byte(rc.ser), 0, 0)
+			rc.open = true
+			return 4, nil
+		}
+		end := bytes.Index(data, []byte("\r\n\r\n"))
+		if end < 0 {
+			return 0, nil
+		}
+		var key string
+		_, rest, _ := cutLine(string(data[:end]))
+		for rest != "" {
+			var line string
+			line, rest, _ = cutLine(rest)
+			name, value, _ := cutHeader(line)
+			switch {
+			case equalFold(name, "Sec-WebSocket-Key"):
+				key = value
+			case equalFold(name, "Sec-WebSocket-Protocol"):
+				for _, p := range splitComma(value) {
+					for _, s := range []codec.Serializer{codec.JSON, codec.MsgPack, codec.CBOR} {
+						if rc.ser == 0 && p == s.Subprotocol() {
+							rc.ser = s
+						}
+					}
+				}
+			}
+		}
+		if key == "" || rc.ser == 0 {
+			rc.out = append(rc.out, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"...)
+			return end + 4, ErrHandshake
+		}
+		rc.out = fmt.Appendf(rc.out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n", wsAccept(key), rc.ser.Subprotocol())
+		rc.ws, rc.open = true, true
+		return end + 4, nil
+	}
+	if !rc.ws {
+		if len(data) < rsHdrLen {
+			return 0, nil
+		}
+		n := int(data[1])<<16 | int(data[2])<<8 | int(data[3])
+		if len(data) < rsHdrLen+n {
+			return 0, nil
+		}
+		p := data[rsHdrLen : rsHdrLen+n]
+		switch data[0] & 0x07 {
+		case rsMsg:
+			return rsHdrLen + n, e.handle(rc, p)
+		case rsPing:
+			rc.out = rsAppendFrame(rc.out, rsPong, p)
+		}
+		return rsHdrLen + n, nil
+	}
+	f, ok, err := wsParseFrame(data, maxInbound)
+	if err != nil || !ok {
+		return 0, err
+	}
+	p := data[f.hdrLen : f.hdrLen+f.payload]
+	if f.masked {
+		wsMask(p, f.mask)
+	}
+	switch f.opcode {
+	case wsText, wsBinary:
+		return f.hdrLen + f.payload, e.handle(rc, p)
+	case wsPing:
+		rc.out = wsAppendFrame(rc.out, wsPong, p, false, [4]byte{})
+	case wsClose:
+		return f.hdrLen + f.payload, ErrClosed
+	}
+	return f.hdrLen + f.payload, nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for s != "" {
+		var p string
+		i := 0
+		for i < len(s) && s[i] != ',' {
+			i++
+		}
+		p, s = s[:i], s[min(i+1, len(s)):]
+		for len(p) > 0 && p[0] == ' ' {
+			p = p[1:]
+		}
+		for len(p) > 0 && p[len(p)-1] == ' ' {
+			p = p[:len(p)-1]
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// send encodes m and frames it into rc.out.
+func (e *rawEvents) send(rc *rawConn, m *codec.Message) error {
+	var err error
+	rc.scratch, err = codec.Append(rc.ser, rc.scratch[:0], m)
+	if err != nil {
+		return fmt.Errorf("raw server encode %v: %w", m.Type, err)
+	}
+	rc.out = rawFrame(rc.out, rc.ws, rc.ser, rc.scratch)
+	return nil
+}
+
+func rawFrame(dst []byte, ws bool, ser codec.Serializer, p []byte) []byte {
+	if !ws {
+		return rsAppendFrame(dst, rsMsg, p)
+	}
+	op := byte(wsText)
+	if ser.Binary() {
+		op = wsBinary
+	}
+	return wsAppendFrame(dst, op, p, false, [4]byte{})
+}
+
+var rawRoles = map[string]any{"roles": map[string]any{"broker": map[string]any{}, "dealer": map[string]any{}}}
+
+func (e *rawEvents) handle(rc *rawConn, p []byte) error {
+	m := &rc.msg
+	m.Reset()
+	if err := codec.Decode(rc.ser, p, m); err != nil {
+		return fmt.Errorf("raw server decode: %w", err)
+	}
+	s := e.s
+	switch m.Type {
+	case codec.Hello:
+		return e.send(rc, &codec.Message{Type: codec.Welcome, ID: s.nextID.Add(1), Details: rawRoles})
+	case codec.Goodbye:
+		_ = e.send(rc, &codec.Message{Type: codec.Goodbye, URI: codec.CloseGoodbyeAndOut, Details: map[string]any{}})
+		return ErrClosed
+	case codec.Register:
+		return e.send(rc, &codec.Message{Type: codec.Registered, Request: m.Request, ID: s.nextID.Add(1)})
+	case codec.Call:
+		return e.send(rc, &codec.Message{Type: codec.Result, Request: m.Request, Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer})
+	case codec.Subscribe:
+		s.mu.Lock()
+		t := s.topics[m.URI]
+		if t == nil {
+			t = &rawTopic{id: s.nextID.Add(1)}
+			s.topics[m.URI] = t
+		}
+		t.subs = append(t.subs, rc)
+		id := t.id
+		s.mu.Unlock()
+		return e.send(rc, &codec.Message{Type: codec.Subscribed, Request: m.Request, ID: id})
+	case codec.Publish:
+		return e.publish(rc, m)
+	}
+	return nil
+}
+
+// publish encodes the EVENT once per serializer and transport and writes it
+// to every subscriber: directly when the subscriber is this connection's
+// own, through AsyncWrite otherwise (the frame is immutable once built).
+func (e *rawEvents) publish(rc *rawConn, m *codec.Message) error {
+	s := e.s
+	pub := s.nextID.Add(1)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if t := s.topics[m.URI]; t != nil {
+		var frames [2][4][]byte // [ws][ser]
+		ev := codec.Message{Type: codec.Event, ID: t.id, ID2: pub, Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer}
+		for _, sc := range t.subs {
+			if sc == rc {
+				continue // exclude_me
+			}
+			ws := 0
+			if sc.ws {
+				ws = 1
+			}
+			f := frames[ws][sc.ser]
+			if f == nil {
+				b, err := codec.Append(sc.ser, nil, &ev)
+				if err != nil {
+					return fmt.Errorf("raw server encode EVENT: %w", err)
+				}
+				f = rawFrame(make([]byte, 0, len(b)+14), sc.ws, sc.ser, b)
+				frames[ws][sc.ser] = f
+			}
+			_ = sc.c.AsyncWrite(f, nil)
+		}
+	}
+	if m.Options.Has&codec.HasAcknowledge != 0 && m.Options.Acknowledge {
+		return e.send(rc, &codec.Message{Type: codec.Published, Request: m.Request, ID: pub})
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// rpcProcedure is the prefix of the echo procedures; callee i registers
+// rpcProcedure+i, so the scenario needs no shared registrations.
+const rpcProcedure = "wampbench.echo."
+
+// rpcRun is the state of one rpc scenario: C callers keep K calls in flight
+// (or send at a fixed rate) against E echo callees.
+type rpcRun struct {
+	cfg   Config
+	w     *window
+	lat   *Recorder
+	errs  errorLog
+	procs []string
+	// callers' payload scratch, one per caller, guarded by its mutex
+	// (the pacer and the caller's event loop may both send).
+	scratch []callerScratch
+
+	callersAlive, calleesAlive atomic.Int64
+	disconnects                atomic.Uint64
+	registered                 atomic.Int64 // REGISTERED or refused
+}
+
+type callerScratch struct {
+	mu  sync.Mutex
+	buf []byte
+	m   codec.Message
+}
+
+type rpcCaller struct{ r *rpcRun }
+type rpcCallee struct{ r *rpcRun }
+
+func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
+	r := &rpcRun{cfg: cfg, lat: NewRecorder(4 * max(1, cfg.EventLoops, cfg.Callers)), scratch: make([]callerScratch, cfg.Callers)}
+	for i := range cfg.Callees {
+		r.procs = append(r.procs, rpcProcedure+strconv.Itoa(i))
+	}
+	callees := dialAll(ctx, cli, cfg.Callees, rpcCallee{r}, &r.errs)
+	defer closeAll(callees)
+	if len(callees) < cfg.Callees {
+		_, samples := r.errs.snapshot()
+		return fmt.Errorf("%w: %d of %d callees connected: %v", ErrSetup, len(callees), cfg.Callees, samples)
+	}
+	r.calleesAlive.Store(int64(len(callees)))
+	for _, s := range callees {
+		m := codec.Message{Type: codec.Register, Request: s.NextRequest(), URI: r.procs[s.Index]}
+		if err := s.SendAsync(&m); err != nil {
+			return fmt.Errorf("%w: register: %v", ErrSetup, err)
+		}
+	}
+	if !waitFor(ctx, 10*time.Second, func() bool { return r.registered.Load() >= int64(len(callees)) }) {
+		return fmt.Errorf("%w: registrations not confirmed within 10s", ErrSetup)
+	}
+	if n, samples := r.errs.snapshot(); n > 0 {
+		return fmt.Errorf("%w: register: %v", ErrSetup, samples)
+	}
+	callers := dialAll(ctx, cli, cfg.Callers, rpcCaller{r}, &r.errs)
+	defer closeAll(callers)
+	if len(callers) == 0 {
+		_, samples := r.errs.snapshot()
+		return fmt.Errorf("%w: no caller connected: %v", ErrSetup, samples)
+	}
+	r.callersAlive.Store(int64(len(callers)))
+	res.Sessions = len(callers) + len(callees)
+
+	sum := func(f func(s *Session) uint64) (n uint64) {
+		for _, s := range callers {
+			n += f(s)
+		}
+		return n
+	}
+	sent := func() uint64 { return sum(func(s *Session) uint64 { return s.Sent.Load() }) }
+	recv := func() uint64 { return sum(func(s *Session) uint64 { return s.Received.Load() }) }
+
+	r.w = newWindow(cfg.Warmup, cfg.Duration)
+	prog := startProgress(cfg.Progress, "rpc", r.w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return recv(), n })
+	var waitPacer func()
+	if cfg.Rate > 0 {
+		waitPacer = pace(r.w, cfg.Rate, func(i uint64, intended int64) {
+			r.call(callers[i%uint64(len(callers))], intended, true)
+		})
+	} else {
+		for _, s := range callers {
+			for range cfg.InFlight {
+				r.call(s, r.w.now(), true)
+			}
+		}
+	}
+	aborted := waitRun(ctx, r.w, cfg.Drain,
+		func() bool { return recv() >= sent() },
+		func() bool { return r.callersAlive.Load() == 0 || r.calleesAlive.Load() == 0 })
+	endedAt := r.w.now()
+	if waitPacer != nil {
+		waitPacer()
+	}
+	prog.Stop()
+
+	res.AbortedReason = aborted
+	res.Sent, res.Received = sent(), recv()
+	res.Expected = res.Sent
+	if res.Sent > res.Received {
+		res.Lost = res.Sent - res.Received
+	}
+	res.Errors, res.ErrorSamples = r.errs.snapshot()
+	res.Disconnects = r.disconnects.Load()
+	res.ElapsedS = measuredSeconds(r.w, aborted, endedAt)
+	if res.ElapsedS > 0 {
+		res.Throughput = float64(res.Received) / res.ElapsedS
+		res.SendRate = float64(res.Sent) / res.ElapsedS
+	}
+	res.ThroughputUnit = "calls/s"
+	res.Latency = Summarize(r.lat.Merged())
+	return nil
+}
+
+// call sends one CALL stamped with intended (the send time in closed loop).
+func (r *rpcRun) call(s *Session, intended int64, async bool) {
+	if r.w.stop.Load() || !s.Alive() {
+		return
+	}
+	sc := &r.scratch[s.Index]
+	sc.mu.Lock()
+	req := s.NextRequest()
+	sc.buf = appendPayload(sc.buf[:0], s.Serializer(), intended, req, r.cfg.Size)
+	sc.m = codec.Message{Type: codec.Call, Request: req, URI: r.procs[s.Index%len(r.procs)],
+		Args: sc.buf, PayloadSer: s.Serializer()}
+	var err error
+	if async {
+		err = s.SendAsync(&sc.m)
+	} else {
+		err = s.Send(&sc.m)
+	}
+	sc.mu.Unlock()
+	if err != nil {
+		if s.Alive() {
+			r.errs.add("caller %d: send: %v", s.Index, err)
+		}
+		return
+	}
+	if r.w.in(intended) {
+		s.Sent.Add(1)
+	}
+}
+
+func (rpcCaller) OnWelcome(*Session) {}
+
+func (c rpcCaller) OnMessage(s *Session, m *codec.Message) {
+	r := c.r
+	switch m.Type {
+	case codec.Result:
+		stamp, _, err := parsePayload(s.Serializer(), m.Args)
+		if err != nil {
+			r.errs.add("caller %d: result payload: %v", s.Index, err)
+		} else if r.w.in(stamp) {
+			s.Received.Add(1)
+			r.lat.Record(s.Index, time.Duration(r.w.now()-stamp))
+		}
+	case codec.Error:
+		r.errs.add("caller %d: call error %s", s.Index, m.URI)
+	default:
+		return
+	}
+	if r.cfg.Rate <= 0 {
+		r.call(s, r.w.now(), false)
+	}
+}
+
+func (c rpcCaller) OnClose(s *Session, err error) {
+	if c.r.w == nil || !c.r.w.stop.Load() {
+		c.r.disconnects.Add(1)
+		c.r.errs.add("caller %d lost its connection: %v", s.Index, err)
+	}
+	c.r.callersAlive.Add(-1)
+}
+
+func (rpcCallee) OnWelcome(*Session) {}
+
+func (c rpcCallee) OnMessage(s *Session, m *codec.Message) {
+	switch m.Type {
+	case codec.Registered:
+		c.r.registered.Add(1)
+	case codec.Error:
+		if m.ReqType == codec.Register {
+			c.r.errs.add("callee %d: register: %s", s.Index, m.URI)
+			c.r.registered.Add(1)
+			return
+		}
+		c.r.errs.add("callee %d: error %s", s.Index, m.URI)
+	case codec.Invocation:
+		// Echo: the arguments go back as they came, raw.
+		y := codec.Message{Type: codec.Yield, Request: m.Request, Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer}
+		if y.PayloadSer == 0 {
+			y.PayloadSer = s.Serializer()
+		}
+		if err := s.Send(&y); err != nil {
+			c.r.errs.add("callee %d: yield: %v", s.Index, err)
+		}
+	}
+}
+
+func (c rpcCallee) OnClose(s *Session, err error) {
+	if c.r.w == nil || !c.r.w.stop.Load() {
+		c.r.disconnects.Add(1)
+		c.r.errs.add("callee %d lost its connection: %v", s.Index, err)
+	}
+	c.r.calleesAlive.Add(-1)
+}
+
+// waitFor polls cond every few milliseconds for at most d.
+func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}

@@ -1,0 +1,429 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// Scenarios, named by shape.
+const (
+	ScenarioRPC    = "rpc"
+	ScenarioPubSub = "pubsub"
+	ScenarioFanout = "fanout"
+	ScenarioConns  = "conns"
+	ScenarioSlow   = "slow"
+)
+
+// Scenarios lists every scenario name in help order.
+var Scenarios = []string{ScenarioRPC, ScenarioPubSub, ScenarioFanout, ScenarioConns, ScenarioSlow}
+
+// Config is one benchmark run: the target, the scenario's shape and the
+// load model. Zero values take the defaults of Defaults.
+type Config struct {
+	Scenario   string
+	Name       string // label of the run in reports (default: target kind + scenario)
+	URL        string
+	Realm      string
+	Serializer codec.Serializer
+
+	Duration time.Duration // measured period
+	Warmup   time.Duration // traffic before measuring
+	Drain    time.Duration // after the run, wait this long at most for answers
+	// Rate is the open-loop rate per second (calls, publications or new
+	// sessions, over all senders); 0 means closed loop.
+	Rate float64
+
+	Callers, Callees, InFlight      int
+	Publishers, Subscribers, Topics int
+	Size                            int // payload size in bytes
+
+	Sessions     int     // conns: sessions to open
+	SlowFraction float64 // slow: fraction of subscribers that read slowly
+	SlowRate     int     // slow: bytes per second a slow subscriber reads
+	RouterPID    int     // conns/slow: report this process's RSS
+
+	EventLoops int // client event loops (default GOMAXPROCS)
+
+	// Progress receives the live progress line; nil for none.
+	Progress io.Writer
+	// Flags are recorded verbatim in the result (the command line).
+	Flags map[string]string
+}
+
+// Defaults fills zero fields of c with the scenario's defaults.
+func (c *Config) Defaults() {
+	def := func(p *int, v int) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	if c.Realm == "" {
+		c.Realm = "realm1"
+	}
+	if c.Serializer == 0 {
+		c.Serializer = codec.JSON
+	}
+	if c.Duration <= 0 {
+		c.Duration = 10 * time.Second
+	}
+	if c.Warmup < 0 {
+		c.Warmup = 0
+	}
+	if c.Drain <= 0 {
+		c.Drain = 2 * time.Second
+	}
+	def(&c.Size, 64)
+	def(&c.InFlight, 1)
+	def(&c.Callers, 1)
+	def(&c.Callees, 1)
+	def(&c.Publishers, 1)
+	def(&c.Topics, 1)
+	switch c.Scenario {
+	case ScenarioFanout:
+		def(&c.Subscribers, 1000)
+	case ScenarioSlow:
+		def(&c.Subscribers, 100)
+		if c.SlowFraction <= 0 {
+			c.SlowFraction = 0.1
+		}
+		def(&c.SlowRate, 16<<10)
+		if c.Rate <= 0 {
+			c.Rate = 1000
+		}
+	default:
+		def(&c.Subscribers, 1)
+	}
+	def(&c.Sessions, 1000)
+	if c.Name == "" {
+		c.Name = c.Scenario
+	}
+}
+
+// Result is everything a run measured, in the shape of the --json file.
+type Result struct {
+	Name      string            `json:"name"`
+	Scenario  string            `json:"scenario"`
+	Target    TargetInfo        `json:"target"`
+	Flags     map[string]string `json:"flags"`
+	Machine   Machine           `json:"machine"`
+	StartedAt time.Time         `json:"started_at"`
+	LoadModel string            `json:"load_model"` // closed or open
+	Rate      float64           `json:"rate_per_sec"`
+	DurationS float64           `json:"duration_s"`
+	WarmupS   float64           `json:"warmup_s"`
+	ElapsedS  float64           `json:"elapsed_s"` // measured time actually run
+	Sessions  int               `json:"sessions"`
+
+	// Sent counts calls / publications / session attempts started in the
+	// measured window; Received their results / delivered events /
+	// established sessions; Expected what Received should be when nothing
+	// is lost; Lost = Expected - Received after the drain.
+	Sent        uint64 `json:"sent"`
+	Received    uint64 `json:"received"`
+	Expected    uint64 `json:"expected"`
+	Lost        uint64 `json:"lost"`
+	Errors      uint64 `json:"errors"`
+	Disconnects uint64 `json:"disconnects"`
+
+	Throughput     float64 `json:"throughput_per_sec"` // Received per second
+	ThroughputUnit string  `json:"throughput_unit"`
+	SendRate       float64 `json:"send_rate_per_sec"` // Sent per second
+
+	Latency   Latency `json:"latency"`   // round trip or end to end
+	Handshake Latency `json:"handshake"` // dial to WELCOME
+
+	RouterRSSBytes int64     `json:"router_rss_bytes"`
+	ClientRSSBytes int64     `json:"client_rss_bytes"`
+	Slow           SlowStats `json:"slow"`
+
+	// Baseline is the same scenario against the built-in raw server when
+	// the run used --target both; Ratio = Throughput / Baseline.Throughput.
+	Baseline      *BaselineInfo `json:"baseline"`
+	ErrorSamples  []string      `json:"error_samples"`
+	AbortedReason string        `json:"aborted_reason"`
+}
+
+// TargetInfo says what was measured.
+type TargetInfo struct {
+	URL        string `json:"url"`
+	Kind       string `json:"kind"` // router or raw
+	Transport  string `json:"transport"`
+	Serializer string `json:"serializer"`
+	Realm      string `json:"realm"`
+}
+
+// SlowStats is what the slow scenario saw on its slow subscribers.
+type SlowStats struct {
+	Subscribers  int    `json:"subscribers"`
+	Expected     uint64 `json:"expected"`
+	Received     uint64 `json:"received"`
+	Lost         uint64 `json:"lost"`
+	Disconnected int    `json:"disconnected"`
+}
+
+// BaselineInfo is the raw server's figures for the same shape.
+type BaselineInfo struct {
+	Throughput float64 `json:"throughput_per_sec"`
+	Latency    Latency `json:"latency"`
+	Ratio      float64 `json:"ratio"`
+}
+
+// window is the run's clock: stamps are nanoseconds since epoch, and only
+// what was sent inside [start, end) is measured.
+type window struct {
+	epoch      time.Time
+	start, end int64
+	stop       atomic.Bool // senders stop when set
+}
+
+func newWindow(warmup, duration time.Duration) *window {
+	return &window{epoch: time.Now(), start: int64(warmup), end: int64(warmup + duration)}
+}
+
+func (w *window) now() int64            { return int64(time.Since(w.epoch)) }
+func (w *window) in(stamp int64) bool   { return stamp >= w.start && stamp < w.end }
+func (w *window) at(ns int64) time.Time { return w.epoch.Add(time.Duration(ns)) }
+
+// errorLog keeps a count of errors and the first few messages.
+type errorLog struct {
+	mu      sync.Mutex
+	n       uint64
+	samples []string
+}
+
+func (e *errorLog) add(format string, a ...any) {
+	e.mu.Lock()
+	e.n++
+	if len(e.samples) < 10 {
+		e.samples = append(e.samples, fmt.Sprintf(format, a...))
+	}
+	e.mu.Unlock()
+}
+
+func (e *errorLog) snapshot() (uint64, []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n, append([]string{}, e.samples...)
+}
+
+// Run executes cfg's scenario and returns its result. The run is bounded
+// by Warmup + Duration + Drain (+ set-up); ctx cancels it early.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.Defaults()
+	ep, err := ParseEndpoint(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{
+		Name: cfg.Name, Scenario: cfg.Scenario, Flags: cfg.Flags, Machine: MachineInfo(),
+		StartedAt: time.Now().UTC(), LoadModel: "closed", Rate: cfg.Rate,
+		DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(),
+		Target: TargetInfo{URL: ep.String(), Kind: "router", Transport: ep.Transport.String(),
+			Serializer: cfg.Serializer.String(), Realm: cfg.Realm},
+		Latency: Summarize(NewRecorder(1).Merged()), Handshake: Summarize(NewRecorder(1).Merged()),
+		ErrorSamples: []string{},
+	}
+	if res.Flags == nil {
+		res.Flags = map[string]string{}
+	}
+	if cfg.Rate > 0 {
+		res.LoadModel = "open"
+	}
+	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: cfg.Serializer, Realm: cfg.Realm, EventLoops: cfg.EventLoops})
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	switch cfg.Scenario {
+	case ScenarioRPC:
+		err = runRPC(ctx, cfg, cli, res)
+	case ScenarioPubSub, ScenarioFanout, ScenarioSlow:
+		err = runPubSub(ctx, cfg, cli, res)
+	case ScenarioConns:
+		err = runConns(ctx, cfg, cli, res)
+	default:
+		return nil, fmt.Errorf("%w: %q (want one of %s)", ErrUnknownScenario, cfg.Scenario, strings.Join(Scenarios, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.ClientRSSBytes = processRSS(0)
+	return res, nil
+}
+
+// dialAll opens n sessions with bounded parallelism; failures are counted
+// in errs and the sessions that made it are returned (nil holes removed).
+func dialAll(ctx context.Context, cli *Client, n int, h Handler, errs *errorLog) []*Session {
+	out := make([]*Session, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s, err := cli.Dial(ctx, h, i)
+			if err != nil {
+				errs.add("session %d: %v", i, err)
+				return
+			}
+			out[i] = s
+		}()
+	}
+	wg.Wait()
+	live := out[:0]
+	for _, s := range out {
+		if s != nil {
+			live = append(live, s)
+		}
+	}
+	return live
+}
+
+func closeAll(ss []*Session) {
+	for _, s := range ss {
+		_ = s.Close()
+	}
+}
+
+// progress prints a live line every second until stop is closed.
+type progress struct {
+	w     io.Writer
+	label string
+	wnd   *window
+	count func() (done, errors uint64)
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func startProgress(w io.Writer, label string, wnd *window, count func() (uint64, uint64)) *progress {
+	p := &progress{w: w, label: label, wnd: wnd, count: count, stop: make(chan struct{})}
+	if w == nil {
+		return p
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		var last uint64
+		lastAt := time.Now()
+		for {
+			select {
+			case <-p.stop:
+				fmt.Fprintln(p.w)
+				return
+			case now := <-t.C:
+				done, errs := p.count()
+				rate := float64(done-last) / now.Sub(lastAt).Seconds()
+				last, lastAt = done, now
+				el := time.Duration(p.wnd.now())
+				phase := "run"
+				if el < time.Duration(p.wnd.start) {
+					phase = "warmup"
+				} else if el >= time.Duration(p.wnd.end) {
+					phase = "drain"
+				}
+				fmt.Fprintf(p.w, "\r%-8s %-6s %6.1fs  %12.0f/s  errors %d   ", p.label, phase, el.Seconds(), rate, errs)
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) Stop() {
+	close(p.stop)
+	p.wg.Wait()
+}
+
+// waitRun sleeps through warmup + duration, then stops the senders and
+// waits up to drain for done() to report that every answer is in. It
+// returns early when ctx ends or dead() reports that no sender is left.
+func waitRun(ctx context.Context, w *window, drain time.Duration, done, dead func() bool) (aborted string) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for w.now() < w.end {
+		select {
+		case <-ctx.Done():
+			w.stop.Store(true)
+			return "canceled: " + ctx.Err().Error()
+		case <-t.C:
+			if dead() {
+				w.stop.Store(true)
+				return "every session of the scenario lost its connection"
+			}
+		}
+	}
+	w.stop.Store(true)
+	deadline := time.Now().Add(drain)
+	for time.Now().Before(deadline) && !done() && !dead() {
+		select {
+		case <-ctx.Done():
+			return "canceled: " + ctx.Err().Error()
+		case <-t.C:
+		}
+	}
+	return ""
+}
+
+// measuredSeconds is how long the measured window really lasted.
+func measuredSeconds(w *window, aborted string, endedAt int64) float64 {
+	end := w.end
+	if aborted != "" && endedAt < end {
+		end = endedAt
+	}
+	d := float64(end-w.start) / 1e9
+	if d <= 0 {
+		return 0
+	}
+	return d
+}
+
+// pace runs an open-loop sender at rate per second on its own goroutine
+// until w.stop: send(i, intended) is called for the i-th operation with the
+// time it should have been sent, so a stall shows up as latency instead of
+// being hidden (coordinated omission). It returns a function that waits for
+// the pacer to end.
+func pace(w *window, rate float64, send func(i uint64, intended int64)) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		interval := float64(time.Second) / rate
+		start := w.now()
+		var i uint64
+		for !w.stop.Load() {
+			now := w.now()
+			due := uint64(float64(now-start)/interval) + 1
+			for ; i < due && !w.stop.Load(); i++ {
+				send(i, start+int64(float64(i)*interval))
+			}
+			next := start + int64(float64(i)*interval)
+			if d := time.Duration(next - w.now()); d > 0 {
+				time.Sleep(min(d, 50*time.Millisecond))
+			} else {
+				runtime.Gosched()
+			}
+		}
+	}()
+	return wg.Wait
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
