@@ -250,3 +250,31 @@ func TestDroppedEvents(t *testing.T) {
 		t.Errorf("Stats = %+v, want 1 dropped, 1 delivered", st)
 	}
 }
+
+// TestEncodeOncePerSerializer checks the subscribers of one subscription
+// that share a serializer get the very same frame.
+func TestEncodeOncePerSerializer(t *testing.T) {
+	r := newRealm(t, "realm1")
+	pub, _ := joinClient(t, r, codec.JSON, nil)
+	var subs []*client
+	for _, ser := range []codec.Serializer{codec.JSON, codec.MsgPack, codec.JSON, codec.MsgPack, codec.JSON} {
+		c, _ := joinClient(t, r, ser, nil)
+		c.subscribe("com.topic", codec.MatchExact)
+		subs = append(subs, c)
+	}
+	pub.send(codec.Message{Type: codec.Publish, Request: pub.nextReq(), URI: "com.topic"})
+	for _, c := range subs {
+		c.expect(codec.Event)
+	}
+	byser := map[codec.Serializer]*codec.Frame{}
+	for _, c := range subs {
+		f := c.p.lastFrame()
+		if prev, ok := byser[c.p.ser]; ok && prev != f {
+			t.Errorf("%s subscribers got different frames: encoded more than once", c.p.ser)
+		}
+		byser[c.p.ser] = f
+	}
+	if byser[codec.JSON] == byser[codec.MsgPack] {
+		t.Error("JSON and msgpack subscribers share a frame")
+	}
+}

@@ -21,6 +21,7 @@ type fakePeer struct {
 
 	mu      sync.Mutex
 	frames  [][]byte
+	sent    []*codec.Frame // identity of each frame sent, for encode-once checks
 	notify  chan struct{}
 	flushes atomic.Int64
 	closed  atomic.Bool
@@ -38,6 +39,7 @@ func (p *fakePeer) Send(f *codec.Frame, droppable bool) bool {
 	}
 	p.mu.Lock()
 	p.frames = append(p.frames, append([]byte(nil), f.B...))
+	p.sent = append(p.sent, f)
 	p.mu.Unlock()
 	select {
 	case p.notify <- struct{}{}:
@@ -59,6 +61,16 @@ func (p *fakePeer) pop() []byte {
 	b := p.frames[0]
 	p.frames = p.frames[1:]
 	return b
+}
+
+// lastFrame is the identity of the last frame sent to p.
+func (p *fakePeer) lastFrame() *codec.Frame {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.sent) == 0 {
+		return nil
+	}
+	return p.sent[len(p.sent)-1]
 }
 
 // client drives one session of a realm as a WAMP client would.

@@ -1,0 +1,202 @@
+package realm
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// discardPeer drops every frame at once: Send takes its reference and gives
+// it back, as a transport that wrote the frame would.
+type discardPeer struct{ ser codec.Serializer }
+
+func (p discardPeer) Serializer() codec.Serializer { return p.ser }
+func (p discardPeer) Send(f *codec.Frame, _ bool) bool {
+	f.Ref()
+	f.Release()
+	return true
+}
+func (discardPeer) Flush()       {}
+func (discardPeer) Close(string) {}
+
+// benchRealm is a realm whose actor is the benchmark goroutine: items are
+// handled by calling the actor's functions directly, so the measurement is
+// decode -> route -> encode -> Send with no scheduling noise.
+func benchRealm() *Realm { return New(Options{Name: "bench"}) }
+
+func benchJoin(r *Realm, id uint64, ser codec.Serializer, hello map[string]any) *Session {
+	s := &Session{ID: id, Peer: discardPeer{ser}, Hello: hello}
+	r.join(s)
+	r.flush()
+	return s
+}
+
+// encodeMsg encodes a client message for the benchmark's input.
+func encodeMsg(b *testing.B, ser codec.Serializer, m codec.Message) []byte {
+	b.Helper()
+	if m.PayloadSer == 0 {
+		m.PayloadSer = ser
+	}
+	out, err := codec.Append(ser, nil, &m)
+	if err != nil {
+		b.Fatalf("encode %s: %v", m.Type, err)
+	}
+	return out
+}
+
+// payload64 is a ~64 byte Arguments list in ser.
+func payload64(b *testing.B, ser codec.Serializer) []byte {
+	b.Helper()
+	a, err := codec.AppendValue(ser, nil, []any{strings.Repeat("x", 60)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+// deliver runs one inbound message through the actor path: copy into a
+// pooled Inbound (as the event loop does), decode, route, release, flush.
+func deliver(b *testing.B, r *Realm, s *Session, ser codec.Serializer, raw []byte) {
+	in := NewInbound()
+	in.Buf.B = append(in.Buf.B[:0], raw...)
+	if err := codec.Decode(ser, in.Buf.B, &in.Msg); err != nil {
+		b.Fatalf("decode: %v", err)
+	}
+	in.Sess = s
+	r.handle(in)
+	in.Release()
+	r.flush()
+}
+
+func benchPublish(b *testing.B, subs int) {
+	for _, ser := range serializers {
+		b.Run(ser.String(), func(b *testing.B) {
+			r := benchRealm()
+			pub := benchJoin(r, 1, ser, nil)
+			for i := range subs {
+				s := benchJoin(r, uint64(i+2), ser, nil)
+				in := &Inbound{Sess: s}
+				in.Msg = codec.Message{Type: codec.Subscribe, Request: 1, URI: "com.bench.topic"}
+				r.handle(in)
+			}
+			r.flush()
+			raw := encodeMsg(b, ser, codec.Message{Type: codec.Publish, Request: 1,
+				URI: "com.bench.topic", Args: payload64(b, ser)})
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			b.ResetTimer()
+			for b.Loop() {
+				deliver(b, r, pub, ser, raw)
+			}
+			b.StopTimer()
+			if got, want := r.Stats().Delivered, r.Stats().Published*int64(subs); got != want {
+				b.Fatalf("delivered %d events, want %d", got, want)
+			}
+		})
+	}
+}
+
+func BenchmarkPublish_64B_1Sub(b *testing.B)     { benchPublish(b, 1) }
+func BenchmarkPublish_64B_1000Subs(b *testing.B) { benchPublish(b, 1000) }
+
+// BenchmarkCall_64B measures CALL -> INVOCATION; the pending call is then
+// forgotten directly (not measured separately) so the tables stay flat.
+func BenchmarkCall_64B(b *testing.B) {
+	for _, ser := range serializers {
+		b.Run(ser.String(), func(b *testing.B) {
+			r := benchRealm()
+			callee := benchJoin(r, 1, ser, nil)
+			caller := benchJoin(r, 2, ser, nil)
+			in := &Inbound{Sess: callee}
+			in.Msg = codec.Message{Type: codec.Register, Request: 1, URI: "com.bench.proc"}
+			r.handle(in)
+			r.flush()
+			raw := encodeMsg(b, ser, codec.Message{Type: codec.Call, Request: 7,
+				URI: "com.bench.proc", Args: payload64(b, ser)})
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				deliver(b, r, caller, ser, raw)
+				c := caller.calls[7]
+				if c == nil {
+					b.Fatal("call not pending")
+				}
+				r.dealer.finish(c)
+			}
+		})
+	}
+}
+
+// BenchmarkYield_64B measures YIELD -> RESULT; the pending call it answers
+// is put in place directly.
+func BenchmarkYield_64B(b *testing.B) {
+	for _, ser := range serializers {
+		b.Run(ser.String(), func(b *testing.B) {
+			r := benchRealm()
+			callee := benchJoin(r, 1, ser, nil)
+			caller := benchJoin(r, 2, ser, nil)
+			raw := encodeMsg(b, ser, codec.Message{Type: codec.Yield, Request: 1, Args: payload64(b, ser)})
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				c := r.dealer.newCall()
+				c.caller, c.callerReq, c.callee, c.invID = caller, 7, callee, 1
+				callee.invs[1] = c
+				caller.calls[7] = c
+				deliver(b, r, callee, ser, raw)
+				if len(callee.invs) != 0 {
+					b.Fatal("call still pending after YIELD")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPublish_64B_Actor measures the full path through the inbox and
+// the actor goroutine (one publisher, one subscriber), with at most 128
+// items in flight, as a session's event loop would have.
+func BenchmarkPublish_64B_Actor(b *testing.B) {
+	const window = 128
+	ser := codec.MsgPack
+	r := benchRealm()
+	pub := benchJoin(r, 1, ser, nil)
+	sub := benchJoin(r, 2, ser, nil)
+	in := &Inbound{Sess: sub}
+	in.Msg = codec.Message{Type: codec.Subscribe, Request: 1, URI: "com.bench.topic"}
+	r.handle(in)
+	r.flush()
+	var handled atomic.Int64
+	progress := make(chan struct{}, 1)
+	r.testHook = func(*Inbound) {
+		handled.Add(1)
+		select {
+		case progress <- struct{}{}:
+		default:
+		}
+	}
+	r.Start()
+	defer r.Stop()
+	raw := encodeMsg(b, ser, codec.Message{Type: codec.Publish, Request: 1,
+		URI: "com.bench.topic", Args: payload64(b, ser)})
+	b.ReportAllocs()
+	b.ResetTimer()
+	posted := int64(0)
+	for b.Loop() {
+		for posted-handled.Load() >= window {
+			<-progress
+		}
+		in := NewInbound()
+		in.Buf.B = append(in.Buf.B[:0], raw...)
+		if err := codec.Decode(ser, in.Buf.B, &in.Msg); err != nil {
+			b.Fatal(err)
+		}
+		in.Sess = pub
+		r.Post(in)
+		posted++
+	}
+	for handled.Load() < posted {
+		<-progress
+	}
+}
