@@ -20,6 +20,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -511,4 +512,26 @@ func BenchmarkPost_Publish_JSON(b *testing.B) {
 		h.post(st, codec.JSON, payload)
 	}
 	peer.waitSent(b, int64(b.N)+1) // drain the actor before the timer stops
+}
+
+func TestNetpollOptionsMergesSamePortZeroAddress(t *testing.T) {
+	cfg := testConfig()
+	cfg.Listeners = []Listener{
+		{Listen: "127.0.0.1:0", Transports: []string{TransportWebSocket}, WSPath: "/wamp"},
+		{Listen: "127.0.0.1:0", Transports: []string{TransportRawSocket}},
+		{Unix: "/tmp/x.sock", Transports: []string{TransportRawSocket}},
+	}
+	cfg.Limits.OutboundPolicy = PolicyDrop
+	opts, index := netpollOptions(cfg, nil)
+	if len(opts.Listeners) != 2 || !opts.Listeners[0].WebSocket || !opts.Listeners[0].RawSocket ||
+		opts.Listeners[1].Network != "unix" || opts.Listeners[1].Addr != "/tmp/x.sock" {
+		t.Fatalf("listeners = %+v", opts.Listeners)
+	}
+	if fmt.Sprint(index) != "[0 0 1]" {
+		t.Fatalf("index = %v, want [0 0 1]", index)
+	}
+	if opts.WSPath != "/wamp" || opts.Policy != netpoll.PolicyDrop || opts.MaxMessageSize != 16<<20 ||
+		opts.OutboundBound != 4<<20 || opts.HandshakeTimeout != 10*time.Second {
+		t.Fatalf("options = %+v", opts)
+	}
 }

@@ -4,6 +4,7 @@
 //
 //	wampd [--config FILE] [--realm NAME]... [--ws ADDR] [--rawsocket ADDR]
 //	      [--unix PATH] [--log-format text|json] [--log-level LEVEL]
+//	      [--metrics ADDR]
 //	wampd check-config [FILE]
 //	wampd version
 package main
@@ -100,6 +101,7 @@ func configure(args []string, stderr io.Writer) (engine.Config, error) {
 		unix      = fs.String("unix", "", "serve RawSocket on the unix socket `PATH`")
 		logFormat = fs.String("log-format", "", "log format: text or json (default from the configuration: text)")
 		logLevel  = fs.String("log-level", "", "log level: debug, info, warn or error")
+		metrics   = fs.String("metrics", "", "serve Prometheus /metrics on `ADDR` (host:port)")
 	)
 	fs.Var(&realms, "realm", "serve the anonymous realm `NAME` (repeatable; replaces the configured realms)")
 	fs.Usage = func() {
@@ -146,6 +148,9 @@ func configure(args []string, stderr io.Writer) (engine.Config, error) {
 	}
 	if *logLevel != "" {
 		cfg.Log.Level = *logLevel
+	}
+	if *metrics != "" {
+		cfg.Metrics.Listen = *metrics
 	}
 	if err := cfg.Validate(); err != nil {
 		return engine.Config{}, fmt.Errorf("flags: %w", err)
