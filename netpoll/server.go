@@ -85,6 +85,9 @@ type Server struct {
 	rsExp byte // RawSocket length exponent we announce
 	tick  time.Duration
 
+	// gnet's scheme URL and kept address per listener (see gnetAddrs).
+	protoAddrs, keys []string
+
 	eng       gnet.Engine // set in OnBoot, before ready is closed
 	addrs     []net.Addr  // set in OnBoot
 	ready     chan struct{}
@@ -156,7 +159,26 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 		watch:    make(map[*Conn]struct{}),
 		draining: make(map[*Conn]struct{}),
 	}
+	s.protoAddrs, s.keys = gnetAddrs(opts.Listeners)
 	return s, nil
+}
+
+// gnetAddrs returns gnet's scheme URLs and kept addresses for ls. gnet
+// finds a listener by its address string (DupListener), so two listeners
+// on "127.0.0.1:0" get distinct spellings of port 0 ("0", "00", ...).
+func gnetAddrs(ls []Listener) (protoAddrs, keys []string) {
+	seen := make(map[string]bool, len(ls))
+	for _, l := range ls {
+		pa, key := gnetAddr(l)
+		for seen[key] && l.Network != "unix" && strings.HasSuffix(l.Addr, ":0") {
+			l.Addr += "0"
+			pa, key = gnetAddr(l)
+		}
+		seen[key] = true
+		protoAddrs = append(protoAddrs, pa)
+		keys = append(keys, key)
+	}
+	return protoAddrs, keys
 }
 
 // gnetAddr returns the scheme URL gnet takes for l and the address string
@@ -179,10 +201,7 @@ func (s *Server) Start() error {
 	if !s.started.CompareAndSwap(false, true) {
 		return ErrStarted
 	}
-	addrs := make([]string, len(s.opts.Listeners))
-	for i, l := range s.opts.Listeners {
-		addrs[i], _ = gnetAddr(l)
-	}
+	addrs := s.protoAddrs
 	go func() {
 		defer close(s.done)
 		s.runErr = gnet.Rotate(&loop{s}, addrs,
@@ -336,7 +355,7 @@ func (l *loop) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
 	s.addrs = make([]net.Addr, len(s.opts.Listeners))
 	for i, ln := range s.opts.Listeners {
-		_, key := gnetAddr(ln)
+		key := s.keys[i]
 		network := ln.Network
 		if network != "unix" {
 			network = "tcp"
