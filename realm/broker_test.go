@@ -58,6 +58,7 @@ func TestPublishSubscribe(t *testing.T) {
 					t.Errorf("publisher's EVENT subscription %d, want %d", ev.ID, pubSub)
 				}
 			}
+			pub.barrier() // the counters are updated after the sends
 			if st := r.Stats(); st.Published != 2 || st.Delivered != 5 || st.Dropped != 0 {
 				t.Errorf("Stats = %+v, want 2 published, 5 delivered", st)
 			}

@@ -243,12 +243,25 @@ func (r *Realm) flush() {
 	r.touched = r.touched[:0]
 }
 
-// shutdown says GOODBYE to every session and closes them (actor only).
+// shutdown says GOODBYE to every session and closes them, then refuses
+// the joins still queued behind the stop item (actor only).
 func (r *Realm) shutdown() {
 	for _, s := range r.sessions {
 		r.closeSession(s, codec.Goodbye, codec.CloseSystemShutdown, "router is shutting down")
 	}
 	r.flush()
+	// Known debt: an item pushed after this loop (a Join racing Stop past
+	// its stopped check) is never handled.
+	for in := r.box.pop(); in != nil; in = r.box.pop() {
+		switch in.kind {
+		case itemJoin:
+			sendClose(in.Sess.Peer, codec.Abort, codec.CloseSystemShutdown, "realm is shutting down")
+			in.Sess.Peer.Flush()
+			in.Sess.Peer.Close(codec.CloseSystemShutdown)
+		case itemMessage:
+			in.Release()
+		}
+	}
 }
 
 // newID returns a random id in [1, 2^53].
