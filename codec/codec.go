@@ -191,9 +191,35 @@ func decodeField(c *cursor, m *Message, f field) error {
 	return err
 }
 
-// hasJSONBinPrefix reports whether b starts a JSON string carrying binary.
+// hasJSONBinPrefix reports whether b starts a JSON string carrying binary:
+// "\u0000" then unescaped standard base64 up to the closing quote.
 func hasJSONBinPrefix(b []byte) bool {
-	return len(b) > len(jsonBinPrefix) && b[0] == '"' && str(b[1:1+len(jsonBinPrefix)]) == jsonBinPrefix
+	if len(b) <= len(jsonBinPrefix) || b[0] != '"' || str(b[1:1+len(jsonBinPrefix)]) != jsonBinPrefix {
+		return false
+	}
+	b = b[1+len(jsonBinPrefix):]
+	n := 0
+	for n < len(b) && b[n] != '"' {
+		n++
+	}
+	return n < len(b) && validBase64(b[:n])
+}
+
+// validBase64 reports whether b is padded standard base64, without
+// decoding it.
+func validBase64(b []byte) bool {
+	if len(b)%4 != 0 {
+		return false
+	}
+	for i, ch := range b {
+		switch {
+		case ch >= 'A' && ch <= 'Z', ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9', ch == '+', ch == '/':
+		case ch == '=' && (i == len(b)-1 || i == len(b)-2 && b[len(b)-1] == '='):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Append encodes m with s and appends it to dst. Args, Kwargs and Dict are

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -304,6 +305,9 @@ func TestValueRoundTrip(t *testing.T) {
 // deepEqual compares generic values, []byte by content.
 func deepEqual(a, b any) bool {
 	switch bv := b.(type) {
+	case float64:
+		av, ok := a.(float64)
+		return ok && (av == bv || math.IsNaN(av) && math.IsNaN(bv))
 	case []byte:
 		av, ok := a.([]byte)
 		return ok && bytes.Equal(av, bv)

@@ -1,0 +1,148 @@
+package codec
+
+import (
+	"testing"
+)
+
+// fuzzSeeds adds every vector message of serializer s to the corpus.
+func fuzzSeeds(f *testing.F, s Serializer) {
+	for _, vf := range loadVectors(f) {
+		for _, sample := range vf.Samples {
+			for _, e := range sampleEncodings(f, sample) {
+				if e.ser == s {
+					f.Add(e.data)
+				}
+			}
+		}
+	}
+}
+
+// fuzzDecode: Decode must not panic; what it accepts must re-encode and
+// decode back to the same message.
+func fuzzDecode(t *testing.T, s Serializer, data []byte) {
+	var m Message
+	if err := Decode(s, data, &m); err != nil {
+		return
+	}
+	for _, to := range testSerializers {
+		out, err := Append(to, nil, &m)
+		if err != nil {
+			// Only transcoding may legitimately fail (NaN or invalid
+			// UTF-8 has no JSON form).
+			if to == s {
+				t.Fatalf("append %s of decoded %x: %v", to, data, err)
+			}
+			continue
+		}
+		var m2 Message
+		if err := Decode(to, out, &m2); err != nil {
+			t.Fatalf("decode %s of re-encoded %x (%x): %v", to, data, out, err)
+		}
+		if m2.Type != m.Type || m2.ReqType != m.ReqType || m2.Request != m.Request ||
+			m2.ID != m.ID || m2.ID2 != m.ID2 || m2.URI != m.URI || m2.Options != m.Options {
+			t.Fatalf("%s round trip of %x:\n got %+v\nwant %+v", to, data, m2, m)
+		}
+		for _, p := range [][2][]byte{{m.Args, m2.Args}, {m.Kwargs, m2.Kwargs}} {
+			if (p[0] == nil) != (p[1] == nil) {
+				t.Fatalf("%s round trip of %x: payload presence differs", to, data)
+			}
+			if p[0] == nil {
+				continue
+			}
+			a, err1 := DecodeValue(s, p[0])
+			b, err2 := DecodeValue(to, p[1])
+			if err1 != nil || err2 != nil || !deepEqual(b, a) && !jsonAmbiguous(s, to, a) {
+				t.Fatalf("%s round trip of %x: payload %#v != %#v (%v, %v)", to, data, b, a, err1, err2)
+			}
+		}
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	fuzzSeeds(f, JSON)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, JSON, data) })
+}
+
+func FuzzDecodeMsgPack(f *testing.F) {
+	fuzzSeeds(f, MsgPack)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, MsgPack, data) })
+}
+
+func FuzzDecodeCBOR(f *testing.F) {
+	fuzzSeeds(f, CBOR)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, CBOR, data) })
+}
+
+// FuzzTranscode: any value one serializer accepts transcodes to the others
+// and back to an equal value (or fails cleanly for NaN/UTF-8 in JSON).
+func FuzzTranscode(f *testing.F) {
+	fuzzSeeds(f, MsgPack)
+	fuzzSeeds(f, CBOR)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, from := range testSerializers {
+			v, err := DecodeValue(from, data)
+			if err != nil {
+				continue
+			}
+			for _, to := range testSerializers {
+				out, err := Transcode(from, to, nil, data)
+				if err != nil {
+					continue
+				}
+				got, err := DecodeValue(to, out)
+				if err != nil {
+					t.Fatalf("%s->%s: %x -> %x: %v", from, to, data, out, err)
+				}
+				if !deepEqual(got, v) && !hasFloat(v) && !jsonAmbiguous(from, to, v) {
+					t.Fatalf("%s->%s: %#v != %#v", from, to, got, v)
+				}
+			}
+		}
+	})
+}
+
+// hasFloat reports floats (NaN is never equal to itself; float32 widening).
+func hasFloat(v any) bool {
+	switch v := v.(type) {
+	case float64:
+		return true
+	case []any:
+		for _, e := range v {
+			if hasFloat(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if hasFloat(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// jsonAmbiguous reports the spec's one lossy case: a text string starting
+// with NUL reads as binary once it went through JSON.
+func jsonAmbiguous(from, to Serializer, v any) bool {
+	if from != JSON && to != JSON {
+		return false
+	}
+	switch v := v.(type) {
+	case string:
+		return len(v) > 0 && v[0] == 0
+	case []any:
+		for _, e := range v {
+			if jsonAmbiguous(from, to, e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if jsonAmbiguous(from, to, e) {
+				return true
+			}
+		}
+	}
+	return false
+}
