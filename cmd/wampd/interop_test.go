@@ -536,7 +536,7 @@ func testGarbage(t *testing.T, env *interopEnv, r *router) {
 		{"rawsocket/non-wamp-json-before-hello", false, rsFrame(0, []byte(`{"not":"a list"}`))},
 		{"rawsocket/truncated-json-after-welcome", true, rsFrame(0, []byte(`[48, 1, {}, "com.example.survivor"`))},
 		{"rawsocket/random-bytes-after-welcome", true, rsFrame(0, []byte{0xff, 0x00, 0xfe, 0x13, 0x37})},
-		{"rawsocket/oversized-length-after-welcome", true, []byte{0x00, 0xff, 0xff, 0xff, 'x'}},
+		{"rawsocket/reserved-frame-type-after-welcome", true, append([]byte{0x03, 0, 0, 2}, "[]"...)},
 	}
 	for _, tc := range rsCases {
 		t.Run(tc.name, func(t *testing.T) {
