@@ -130,12 +130,12 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 			}
 		}
 	}
-	aborted := waitRun(ctx, r.w, cfg.Drain,
+	aborted := waitRun(ctx, r.w, cfg.Drain, waitPacer,
 		func() bool { return delivered(healthy) >= expected(r.healthyPer) },
 		func() bool { return r.pubsAlive.Load() == 0 || r.subsAlive.Load() == 0 })
 	endedAt := r.w.now()
 	if waitPacer != nil {
-		waitPacer()
+		waitPacer() // already done unless the run was aborted
 	}
 	prog.Stop()
 

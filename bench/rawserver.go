@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +33,12 @@ type RawServer struct {
 	mu      sync.RWMutex // guards topics
 	topics  map[string]*rawTopic
 	stopped atomic.Bool
+	dropped atomic.Uint64
 }
+
+// Dropped is the number of events dropped for subscribers that were more
+// than rawMaxPending behind.
+func (s *RawServer) Dropped() uint64 { return s.dropped.Load() }
 
 type rawTopic struct {
 	id   uint64
@@ -49,7 +55,12 @@ type rawConn struct {
 	msg     codec.Message
 	scratch []byte
 	out     []byte
+	pending atomic.Int64 // bytes handed to AsyncWrite and not yet written
 }
+
+// rawMaxPending bounds what the raw server queues for one subscriber; above
+// it, events are dropped (and counted), as a router's bounded queue would.
+const rawMaxPending = 1 << 20
 
 // StartRawServer listens on addr (use 127.0.0.1:0) and serves until Close.
 func StartRawServer(addr string) (*RawServer, error) {
@@ -248,6 +259,14 @@ func (e *rawEvents) step(rc *rawConn, data []byte) (int, error) {
 	return f.hdrLen + f.payload, nil
 }
 
+// written returns the AsyncWrite callback that accounts n bytes as gone.
+func (rc *rawConn) written(n int) gnet.AsyncCallback {
+	return func(gnet.Conn, error) error {
+		rc.pending.Add(-int64(n))
+		return nil
+	}
+}
+
 func splitComma(s string) []string {
 	var out []string
 	for s != "" {
@@ -314,7 +333,8 @@ func (e *rawEvents) handle(rc *rawConn, p []byte) error {
 		t := s.topics[m.URI]
 		if t == nil {
 			t = &rawTopic{id: s.nextID.Add(1)}
-			s.topics[m.URI] = t
+			// m.URI aliases the read buffer (zero-copy): clone what stays.
+			s.topics[strings.Clone(m.URI)] = t
 		}
 		t.subs = append(t.subs, rc)
 		id := t.id
@@ -354,11 +374,23 @@ func (e *rawEvents) publish(rc *rawConn, m *codec.Message) error {
 				f = rawFrame(make([]byte, 0, len(b)+14), sc.ws, sc.ser, b)
 				frames[ws][sc.ser] = f
 			}
-			_ = sc.c.AsyncWrite(f, nil)
+			if sc.pending.Load() > rawMaxPending {
+				s.dropped.Add(1)
+				continue
+			}
+			sc.pending.Add(int64(len(f)))
+			_ = sc.c.AsyncWrite(f, sc.written(len(f)))
 		}
 	}
 	if m.Options.Has&codec.HasAcknowledge != 0 && m.Options.Acknowledge {
-		return e.send(rc, &codec.Message{Type: codec.Published, Request: m.Request, ID: pub})
+		// The acknowledgement queues behind the events on the publisher's
+		// own loop, which gives a closed-loop publisher some back-pressure
+		// (this server has no queue bounds of its own).
+		b, err := codec.Append(rc.ser, nil, &codec.Message{Type: codec.Published, Request: m.Request, ID: pub})
+		if err != nil {
+			return fmt.Errorf("raw server encode PUBLISHED: %w", err)
+		}
+		return rc.c.AsyncWrite(rawFrame(nil, rc.ws, rc.ser, b), nil)
 	}
 	return nil
 }

@@ -97,12 +97,12 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 			}
 		}
 	}
-	aborted := waitRun(ctx, r.w, cfg.Drain,
+	aborted := waitRun(ctx, r.w, cfg.Drain, waitPacer,
 		func() bool { return recv() >= sent() },
 		func() bool { return r.callersAlive.Load() == 0 || r.calleesAlive.Load() == 0 })
 	endedAt := r.w.now()
 	if waitPacer != nil {
-		waitPacer()
+		waitPacer() // already done unless the run was aborted
 	}
 	prog.Stop()
 

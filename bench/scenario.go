@@ -90,6 +90,9 @@ func (c *Config) Defaults() {
 	switch c.Scenario {
 	case ScenarioFanout:
 		def(&c.Subscribers, 1000)
+		if c.Rate <= 0 {
+			c.Rate = 100 // the telemetry case is rate driven
+		}
 	case ScenarioSlow:
 		def(&c.Subscribers, 100)
 		if c.SlowFraction <= 0 {
@@ -345,10 +348,12 @@ func (p *progress) Stop() {
 	p.wg.Wait()
 }
 
-// waitRun sleeps through warmup + duration, then stops the senders and
-// waits up to drain for done() to report that every answer is in. It
-// returns early when ctx ends or dead() reports that no sender is left.
-func waitRun(ctx context.Context, w *window, drain time.Duration, done, dead func() bool) (aborted string) {
+// waitRun sleeps through warmup + duration, waits for the open-loop pacer
+// (waitPacer, nil in closed loop) to have sent everything due in the
+// window, stops the senders and waits up to drain for done() to report that
+// every answer is in. It returns early when ctx ends or dead() reports that
+// no sender is left.
+func waitRun(ctx context.Context, w *window, drain time.Duration, waitPacer func(), done, dead func() bool) (aborted string) {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for w.now() < w.end {
@@ -362,6 +367,9 @@ func waitRun(ctx context.Context, w *window, drain time.Duration, done, dead fun
 				return "every session of the scenario lost its connection"
 			}
 		}
+	}
+	if waitPacer != nil {
+		waitPacer()
 	}
 	w.stop.Store(true)
 	deadline := time.Now().Add(drain)
@@ -389,10 +397,11 @@ func measuredSeconds(w *window, aborted string, endedAt int64) float64 {
 }
 
 // pace runs an open-loop sender at rate per second on its own goroutine
-// until w.stop: send(i, intended) is called for the i-th operation with the
-// time it should have been sent, so a stall shows up as latency instead of
-// being hidden (coordinated omission). It returns a function that waits for
-// the pacer to end.
+// until the end of the window (or w.stop on abort): send(i, intended) is
+// called for the i-th operation with the time it should have been sent, so
+// a stall shows up as latency instead of being hidden (coordinated
+// omission); a pacer that fell behind catches up in a burst, as wrk2 does.
+// It returns a function that waits for the pacer to end.
 func pace(w *window, rate float64, send func(i uint64, intended int64)) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -405,7 +414,11 @@ func pace(w *window, rate float64, send func(i uint64, intended int64)) (wait fu
 			now := w.now()
 			due := uint64(float64(now-start)/interval) + 1
 			for ; i < due && !w.stop.Load(); i++ {
-				send(i, start+int64(float64(i)*interval))
+				intended := start + int64(float64(i)*interval)
+				if intended >= w.end {
+					return
+				}
+				send(i, intended)
 			}
 			next := start + int64(float64(i)*interval)
 			if d := time.Duration(next - w.now()); d > 0 {

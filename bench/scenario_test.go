@@ -1,0 +1,207 @@
+package bench
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// short is the time budget of one scenario run in tests.
+func short(c Config) Config {
+	c.Duration, c.Warmup, c.Drain = 700*time.Millisecond, 200*time.Millisecond, 2*time.Second
+	return c
+}
+
+func checkCounts(t *testing.T, res *Result) {
+	t.Helper()
+	if res.AbortedReason != "" || res.Errors != 0 || res.Disconnects != 0 {
+		t.Fatalf("run not clean: aborted %q, errors %d, disconnects %d: %v", res.AbortedReason, res.Errors, res.Disconnects, res.ErrorSamples)
+	}
+	if res.Sent == 0 || res.Received == 0 {
+		t.Fatalf("nothing measured: sent %d received %d", res.Sent, res.Received)
+	}
+	if res.Received != res.Expected || res.Lost != 0 {
+		t.Fatalf("counts do not add up: sent %d received %d expected %d lost %d", res.Sent, res.Received, res.Expected, res.Lost)
+	}
+	if res.Latency.Count != int64(res.Received) && res.Scenario != ScenarioSlow {
+		t.Fatalf("latency samples %d != received %d", res.Latency.Count, res.Received)
+	}
+	if res.Latency.P50 <= 0 || res.Latency.MaxUs < res.Latency.P99 {
+		t.Fatalf("implausible latency %+v", res.Latency)
+	}
+}
+
+func TestScenariosAgainstWampd(t *testing.T) {
+	r := startWampd(t)
+	pid := r.cmd.Process.Pid
+	tests := []struct {
+		name  string
+		cfg   Config
+		check func(t *testing.T, res *Result)
+	}{
+		{"rpc/json/ws/closed", Config{Scenario: ScenarioRPC, URL: r.ws, Callers: 3, Callees: 2, InFlight: 4}, func(t *testing.T, res *Result) {
+			if res.Sent != res.Received {
+				t.Fatalf("calls sent %d != results received %d", res.Sent, res.Received)
+			}
+		}},
+		{"rpc/msgpack/rs/open", Config{Scenario: ScenarioRPC, URL: r.rs, Serializer: codec.MsgPack, Rate: 2000, Size: 300}, func(t *testing.T, res *Result) {
+			if res.LoadModel != "open" || res.Sent < 1000 || res.Sent > 1600 {
+				t.Fatalf("open loop at 2000/s for 0.7s sent %d (%s)", res.Sent, res.LoadModel)
+			}
+		}},
+		{"pubsub/cbor/ws", Config{Scenario: ScenarioPubSub, URL: r.ws, Serializer: codec.CBOR, Publishers: 2, Subscribers: 6, Topics: 3, InFlight: 2}, func(t *testing.T, res *Result) {
+			// 6 subscribers over 3 topics: each publication reaches 2.
+			if res.Received != 2*res.Sent {
+				t.Fatalf("published %d x 2 subscribers != delivered %d", res.Sent, res.Received)
+			}
+		}},
+		{"fanout/json/rs", Config{Scenario: ScenarioFanout, URL: r.rs, Subscribers: 200, Rate: 200}, func(t *testing.T, res *Result) {
+			if res.Received != 200*res.Sent {
+				t.Fatalf("published %d x 200 subscribers != delivered %d", res.Sent, res.Received)
+			}
+		}},
+		{"conns/json/ws", Config{Scenario: ScenarioConns, URL: r.ws, Sessions: 300, RouterPID: pid}, func(t *testing.T, res *Result) {
+			if res.Handshake.Count != 300 || res.RouterRSSBytes <= 0 {
+				t.Fatalf("handshakes %d, router RSS %d", res.Handshake.Count, res.RouterRSSBytes)
+			}
+		}},
+		{"slow/json/ws", Config{Scenario: ScenarioSlow, URL: r.ws, Subscribers: 10, SlowFraction: 0.2, SlowRate: 2048, Rate: 1000, RouterPID: pid}, func(t *testing.T, res *Result) {
+			if res.Slow.Subscribers != 2 || res.Slow.Expected != 2*res.Sent {
+				t.Fatalf("slow stats %+v for %d publications", res.Slow, res.Sent)
+			}
+			if res.Received != 8*res.Sent {
+				t.Fatalf("healthy subscribers got %d of %d", res.Received, 8*res.Sent)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(testCtx(t, 30*time.Second), short(tc.cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.cfg.Scenario == ScenarioConns {
+				if res.Received != res.Expected || res.Errors != 0 {
+					t.Fatalf("conns: %d of %d opened, errors %v", res.Received, res.Expected, res.ErrorSamples)
+				}
+			} else {
+				checkCounts(t, res)
+			}
+			tc.check(t, res)
+		})
+	}
+}
+
+func TestKilledRouterShowsAsErrors(t *testing.T) {
+	for _, sc := range []string{ScenarioRPC, ScenarioPubSub} {
+		t.Run(sc, func(t *testing.T) {
+			r := startWampd(t)
+			cfg := Config{Scenario: sc, URL: r.ws, Duration: 20 * time.Second, Warmup: 100 * time.Millisecond, Drain: time.Second}
+			go func() {
+				time.Sleep(600 * time.Millisecond)
+				_ = r.cmd.Process.Signal(syscall.SIGKILL)
+			}()
+			start := time.Now()
+			res, err := Run(testCtx(t, 30*time.Second), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took > 8*time.Second {
+				t.Fatalf("run took %v after the router died; want it to end early", took)
+			}
+			if res.AbortedReason == "" || res.Disconnects == 0 || res.Errors == 0 {
+				t.Fatalf("killed router not reported: aborted %q disconnects %d errors %d", res.AbortedReason, res.Disconnects, res.Errors)
+			}
+		})
+	}
+}
+
+func TestScenariosAgainstRawServer(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"rpc/ws", Config{Scenario: ScenarioRPC, URL: "ws://x:1/ws", Callers: 2, InFlight: 8}},
+		{"rpc/rs/cbor", Config{Scenario: ScenarioRPC, URL: "rs://x:1", Serializer: codec.CBOR}},
+		{"fanout/ws/msgpack", Config{Scenario: ScenarioFanout, URL: "ws://x:1/ws", Serializer: codec.MsgPack, Subscribers: 50}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := RunTarget(testCtx(t, 30*time.Second), short(tc.cfg), "raw")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCounts(t, res)
+			if res.Target.Kind != "raw" {
+				t.Fatalf("target kind %q", res.Target.Kind)
+			}
+		})
+	}
+}
+
+func TestBothTargetsGiveRatio(t *testing.T) {
+	r := startWampd(t)
+	res, err := RunTarget(testCtx(t, 30*time.Second), short(Config{Scenario: ScenarioRPC, URL: r.ws}), "both")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Baseline == nil || res.Baseline.Throughput <= 0 || res.Baseline.Ratio <= 0 {
+		t.Fatalf("baseline missing: %+v", res.Baseline)
+	}
+}
+
+// jsonFields are the keys every --json file must hold.
+var jsonFields = []string{"name", "scenario", "target", "flags", "machine", "started_at", "load_model",
+	"rate_per_sec", "duration_s", "warmup_s", "elapsed_s", "sessions", "sent", "received", "expected", "lost",
+	"errors", "disconnects", "throughput_per_sec", "throughput_unit", "send_rate_per_sec", "latency", "handshake",
+	"router_rss_bytes", "client_rss_bytes", "slow", "baseline", "error_samples", "aborted_reason"}
+
+func TestJSONOutputHoldsEveryField(t *testing.T) {
+	cfg := short(Config{Scenario: ScenarioRPC, URL: "ws://x:1/ws", Flags: map[string]string{"callers": "1"}})
+	res, err := RunTarget(testCtx(t, 30*time.Second), cfg, "raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := WriteJSON(path, res); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("output does not parse: %v", err)
+	}
+	for _, k := range jsonFields {
+		if _, ok := m[k]; !ok {
+			t.Errorf("field %q missing", k)
+		}
+	}
+	machine := m["machine"].(map[string]any)
+	for _, k := range []string{"cpu_model", "cores", "go_version", "os", "arch"} {
+		if v, ok := machine[k]; !ok || v == "" || v == 0.0 {
+			t.Errorf("machine.%s missing or empty: %v", k, v)
+		}
+	}
+	lat := m["latency"].(map[string]any)
+	for _, k := range []string{"count", "p50_us", "p90_us", "p99_us", "p99_9_us", "p99_99_us", "max_us", "curve"} {
+		if _, ok := lat[k]; !ok {
+			t.Errorf("latency.%s missing", k)
+		}
+	}
+	if m["flags"].(map[string]any)["callers"] != "1" || !strings.HasPrefix(m["target"].(map[string]any)["url"].(string), "ws://127.0.0.1:") {
+		t.Errorf("flags or target not recorded: %v %v", m["flags"], m["target"])
+	}
+	back, err := ReadJSON(path)
+	if err != nil || back.Received != res.Received || back.Latency.P99 != res.Latency.P99 {
+		t.Fatalf("round trip: %v, %+v", err, back)
+	}
+}
