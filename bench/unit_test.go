@@ -1,0 +1,213 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+func TestPayloadRoundTrip(t *testing.T) {
+	for _, ser := range []codec.Serializer{codec.JSON, codec.MsgPack, codec.CBOR} {
+		for _, size := range []int{0, 24, 64, 300, 70000} {
+			t.Run(ser.String()+"/"+time.Duration(size).String(), func(t *testing.T) {
+				stamp, seq := int64(1_700_000_000_123_456_789), uint64(42)
+				b := appendPayload(nil, ser, stamp, seq, size)
+				if size > 100 && (len(b) < size-10 || len(b) > size+20) {
+					t.Fatalf("size %d gave %d bytes", size, len(b))
+				}
+				gs, gq, err := parsePayload(ser, b)
+				if err != nil || gs != stamp || gq != seq {
+					t.Fatalf("got %d %d %v", gs, gq, err)
+				}
+			})
+		}
+	}
+}
+
+func TestPayloadRejectsGarbage(t *testing.T) {
+	for _, tc := range []struct {
+		ser codec.Serializer
+		in  []byte
+	}{{codec.JSON, []byte(`{"a":1}`)}, {codec.JSON, []byte(`["x",1]`)}, {codec.MsgPack, []byte{0x81}}, {codec.CBOR, []byte{0xa1}}, {codec.CBOR, nil}} {
+		if _, _, err := parsePayload(tc.ser, tc.in); !errors.Is(err, ErrPayload) {
+			t.Errorf("%v %x: err %v", tc.ser, tc.in, err)
+		}
+	}
+}
+
+func TestWebSocketFrames(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	for _, n := range []int{0, 1, 125, 126, 65535, 65536, 100000} {
+		for _, mask := range []bool{false, true} {
+			p := bytes.Repeat([]byte{'a'}, n)
+			f := wsAppendFrame(nil, wsBinary, p, mask, key)
+			// Every proper prefix is incomplete, the whole frame parses.
+			for _, cut := range []int{0, 1, 2, 5, len(f) - 1} {
+				if cut < 0 || cut >= len(f) {
+					continue
+				}
+				if _, ok, err := wsParseFrame(f[:cut], 1<<20); ok || err != nil {
+					t.Fatalf("n=%d mask=%v cut=%d: ok=%v err=%v", n, mask, cut, ok, err)
+				}
+			}
+			h, ok, err := wsParseFrame(f, 1<<20)
+			if !ok || err != nil || h.payload != n || h.masked != mask || h.opcode != wsBinary || !h.fin {
+				t.Fatalf("n=%d mask=%v: %+v %v %v", n, mask, h, ok, err)
+			}
+			got := f[h.hdrLen:]
+			if mask {
+				wsMask(got, h.mask)
+			}
+			if !bytes.Equal(got, p) {
+				t.Fatalf("n=%d: payload differs", n)
+			}
+		}
+	}
+	if _, _, err := wsParseFrame(wsAppendFrame(nil, wsText, make([]byte, 200), false, key), 100); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("oversize frame: %v", err)
+	}
+}
+
+func TestParseEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Endpoint
+		err  bool
+	}{
+		{"ws://127.0.0.1:8080/ws", Endpoint{WebSocket, "127.0.0.1:8080", "127.0.0.1:8080", "/ws"}, false},
+		{"ws://h:1", Endpoint{WebSocket, "h:1", "h:1", "/"}, false},
+		{"rs://127.0.0.1:9000", Endpoint{Transport: RawSocket, Addr: "127.0.0.1:9000"}, false},
+		{"tcp://h:2", Endpoint{Transport: RawSocket, Addr: "h:2"}, false},
+		{"wss://h:1/ws", Endpoint{}, true},
+		{"ws://h/ws", Endpoint{}, true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseEndpoint(tc.in)
+			if (err != nil) != tc.err || got != tc.want {
+				t.Fatalf("got %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestRecorderSummary(t *testing.T) {
+	r := NewRecorder(4)
+	for i := 1; i <= 1000; i++ {
+		r.Record(i, time.Duration(i)*time.Microsecond)
+	}
+	l := Summarize(r.Merged())
+	if l.Count != 1000 || l.P50 < 495 || l.P50 > 505 || l.P99 < 985 || l.P99 > 995 || l.MaxUs < 999 || l.MaxUs > 1001 {
+		t.Fatalf("summary %+v", l)
+	}
+	if len(l.Curve) != len(curvePercentiles) {
+		t.Fatalf("curve has %d points", len(l.Curve))
+	}
+}
+
+// nopHandler counts events.
+type nopHandler struct{ n int }
+
+func (*nopHandler) OnWelcome(*Session)                    {}
+func (h *nopHandler) OnMessage(*Session, *codec.Message) { h.n++ }
+func (*nopHandler) OnClose(*Session, error)               {}
+
+// openSession returns a session already past WELCOME, for feeding frames.
+func openSession(ser codec.Serializer, tr Transport, h Handler) *Session {
+	s := newSession(Endpoint{Transport: tr, Addr: "x:1", Path: "/ws"}, ser, "realm1", nil, h, 0)
+	s.state = stOpen
+	return s
+}
+
+func eventFrame(b testing.TB, ser codec.Serializer, tr Transport) []byte {
+	args := appendPayload(nil, ser, 123, 1, 64)
+	p, err := codec.Append(ser, nil, &codec.Message{Type: codec.Event, ID: 1, ID2: 2, Args: args, PayloadSer: ser})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if tr == RawSocket {
+		return rsAppendFrame(nil, rsMsg, p)
+	}
+	op := byte(wsText)
+	if ser.Binary() {
+		op = wsBinary
+	}
+	return wsAppendFrame(nil, op, p, false, [4]byte{})
+}
+
+func TestSessionConsumesSplitInput(t *testing.T) {
+	for _, tr := range []Transport{WebSocket, RawSocket} {
+		for _, ser := range []codec.Serializer{codec.JSON, codec.MsgPack, codec.CBOR} {
+			t.Run(tr.String()+"/"+ser.String(), func(t *testing.T) {
+				f := eventFrame(t, ser, tr)
+				stream := bytes.Repeat(f, 3)
+				for cut := 0; cut <= len(stream); cut++ {
+					h := &nopHandler{}
+					s := openSession(ser, tr, h)
+					used, err := s.consume(stream[:cut])
+					if err != nil {
+						t.Fatal(err)
+					}
+					rest := append(append([]byte{}, stream[used:cut]...), stream[cut:]...)
+					if _, err := s.consume(rest); err != nil {
+						t.Fatal(err)
+					}
+					if h.n != 3 {
+						t.Fatalf("cut %d: %d events", cut, h.n)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkSession_EventIn_64B is the subscriber's hot path: one framed
+// EVENT parsed, decoded and its payload stamp read. It must not allocate.
+func BenchmarkSession_EventIn_64B(b *testing.B) {
+	for _, ser := range []codec.Serializer{codec.JSON, codec.MsgPack, codec.CBOR} {
+		b.Run(ser.String(), func(b *testing.B) {
+			f := eventFrame(b, ser, WebSocket)
+			s := openSession(ser, WebSocket, stampHandler{})
+			b.ReportAllocs()
+			b.SetBytes(int64(len(f)))
+			for b.Loop() {
+				if _, err := s.consume(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type stampHandler struct{}
+
+func (stampHandler) OnWelcome(*Session) {}
+func (stampHandler) OnMessage(s *Session, m *codec.Message) {
+	if _, _, err := parsePayload(s.Serializer(), m.Args); err != nil {
+		panic(err)
+	}
+}
+func (stampHandler) OnClose(*Session, error) {}
+
+// BenchmarkSession_CallOut_64B is the caller's hot path: payload built,
+// CALL encoded, masked and framed into the output buffer. It must not
+// allocate.
+func BenchmarkSession_CallOut_64B(b *testing.B) {
+	for _, ser := range []codec.Serializer{codec.JSON, codec.MsgPack, codec.CBOR} {
+		b.Run(ser.String(), func(b *testing.B) {
+			s := openSession(ser, WebSocket, &nopHandler{})
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = appendPayload(buf[:0], ser, 123, 1, 64)
+				m := codec.Message{Type: codec.Call, Request: s.NextRequest(), URI: "wampbench.echo.0", Args: buf, PayloadSer: ser}
+				if err := s.Send(&m); err != nil {
+					b.Fatal(err)
+				}
+				s.out = s.out[:0]
+			}
+		})
+	}
+}
