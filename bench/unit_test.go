@@ -110,9 +110,9 @@ func TestRecorderSummary(t *testing.T) {
 // nopHandler counts events.
 type nopHandler struct{ n int }
 
-func (*nopHandler) OnWelcome(*Session)                    {}
+func (*nopHandler) OnWelcome(*Session)                   {}
 func (h *nopHandler) OnMessage(*Session, *codec.Message) { h.n++ }
-func (*nopHandler) OnClose(*Session, error)               {}
+func (*nopHandler) OnClose(*Session, error)              {}
 
 // openSession returns a session already past WELCOME, for feeding frames.
 func openSession(ser codec.Serializer, tr Transport, h Handler) *Session {
