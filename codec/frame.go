@@ -84,8 +84,12 @@ func (f *Frame) Seal() {
 		binary.BigEndian.PutUint64(f.ws[2:], uint64(n))
 		f.wsN = 10
 	}
-	// RawSocket: 1 byte frame type (0 = WAMP message), 3 bytes length.
+	// RawSocket: 1 byte frame type (0 = WAMP message), 3 bytes length; a
+	// payload of exactly 16 MiB sets the X bit (the 25th length bit) instead.
 	f.rs[0] = 0
+	if n == 1<<24 {
+		f.rs[0] = 0x08
+	}
 	f.rs[1], f.rs[2], f.rs[3] = byte(n>>16), byte(n>>8), byte(n)
 }
 

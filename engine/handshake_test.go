@@ -514,7 +514,7 @@ func BenchmarkPost_Publish_JSON(b *testing.B) {
 	peer.waitSent(b, int64(b.N)+1) // drain the actor before the timer stops
 }
 
-func TestNetpollOptionsMergesSamePortZeroAddress(t *testing.T) {
+func TestNetpollOptionsOneListenerEach(t *testing.T) {
 	cfg := testConfig()
 	cfg.Listeners = []Listener{
 		{Listen: "127.0.0.1:0", Transports: []string{TransportWebSocket}, WSPath: "/wamp"},
@@ -522,13 +522,11 @@ func TestNetpollOptionsMergesSamePortZeroAddress(t *testing.T) {
 		{Unix: "/tmp/x.sock", Transports: []string{TransportRawSocket}},
 	}
 	cfg.Limits.OutboundPolicy = PolicyDrop
-	opts, index := netpollOptions(cfg, nil)
-	if len(opts.Listeners) != 2 || !opts.Listeners[0].WebSocket || !opts.Listeners[0].RawSocket ||
-		opts.Listeners[1].Network != "unix" || opts.Listeners[1].Addr != "/tmp/x.sock" {
+	opts := netpollOptions(cfg, nil)
+	if len(opts.Listeners) != 3 || !opts.Listeners[0].WebSocket || opts.Listeners[0].RawSocket ||
+		opts.Listeners[1].WebSocket || !opts.Listeners[1].RawSocket ||
+		opts.Listeners[2].Network != "unix" || opts.Listeners[2].Addr != "/tmp/x.sock" {
 		t.Fatalf("listeners = %+v", opts.Listeners)
-	}
-	if fmt.Sprint(index) != "[0 0 1]" {
-		t.Fatalf("index = %v, want [0 0 1]", index)
 	}
 	if opts.WSPath != "/wamp" || opts.Policy != netpoll.PolicyDrop || opts.MaxMessageSize != 16<<20 ||
 		opts.OutboundBound != 4<<20 || opts.HandshakeTimeout != 10*time.Second {

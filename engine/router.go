@@ -33,9 +33,6 @@ type Router struct {
 	h      *handler
 	realms []*realm.Realm // in configuration order
 	srv    *netpoll.Server
-	// listenerIndex maps each configured listener to its netpoll listener
-	// (see netpollOptions).
-	listenerIndex []int
 
 	statsInterval time.Duration
 	started       atomic.Bool
@@ -79,9 +76,7 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 		h.realms[rc.Name] = &realmEntry{r: r, anonymous: rc.Anonymous}
 		rt.realms = append(rt.realms, r)
 	}
-	opts, index := netpollOptions(cfg, log)
-	rt.listenerIndex = index
-	srv, err := netpoll.NewServer(opts, h)
+	srv, err := netpoll.NewServer(netpollOptions(cfg, log), h)
 	if err != nil {
 		return nil, fmt.Errorf("engine: network server: %w", err)
 	}
@@ -89,13 +84,9 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 	return rt, nil
 }
 
-// netpollOptions translates the configuration for netpoll. It also returns,
-// for each configured listener, the index of the netpoll listener serving
-// it: listeners with the very same port-0 address ("127.0.0.1:0" for
-// WebSocket and for RawSocket, as tests start wampd) are merged into one
-// socket serving both transports, because gnet keys its listeners by the
-// address string and would bind only one of them.
-func netpollOptions(cfg Config, log *slog.Logger) (netpoll.Options, []int) {
+// netpollOptions translates the configuration for netpoll, one netpoll
+// listener per configured listener, in order.
+func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
 	opts := netpoll.Options{
 		WSPath:           cfg.WSPath(),
 		MaxMessageSize:   int(cfg.Limits.MaxMessageSize),
@@ -107,26 +98,15 @@ func netpollOptions(cfg Config, log *slog.Logger) (netpoll.Options, []int) {
 	if cfg.Limits.OutboundPolicy == PolicyDrop {
 		opts.Policy = netpoll.PolicyDrop
 	}
-	index := make([]int, len(cfg.Listeners))
-	seen := map[string]int{}
-	for i, l := range cfg.Listeners {
+	for _, l := range cfg.Listeners {
 		nl := netpoll.Listener{Network: "tcp", Addr: l.Listen,
 			WebSocket: l.Has(TransportWebSocket), RawSocket: l.Has(TransportRawSocket)}
 		if l.Unix != "" {
 			nl.Network, nl.Addr = "unix", l.Unix
 		}
-		key := nl.Network + " " + nl.Addr
-		if j, dup := seen[key]; dup {
-			opts.Listeners[j].WebSocket = opts.Listeners[j].WebSocket || nl.WebSocket
-			opts.Listeners[j].RawSocket = opts.Listeners[j].RawSocket || nl.RawSocket
-			index[i] = j
-			continue
-		}
-		seen[key] = len(opts.Listeners)
-		index[i] = len(opts.Listeners)
 		opts.Listeners = append(opts.Listeners, nl)
 	}
-	return opts, index
+	return opts
 }
 
 // Start starts the realms, binds the listeners, logs one "listening" line
@@ -162,16 +142,7 @@ func (rt *Router) Start() error {
 
 // Addrs returns the bound address of each configured listener, in
 // configuration order.
-func (rt *Router) Addrs() []net.Addr {
-	bound := rt.srv.Addrs()
-	out := make([]net.Addr, 0, len(rt.listenerIndex))
-	for _, j := range rt.listenerIndex {
-		if j < len(bound) {
-			out = append(out, bound[j])
-		}
-	}
-	return out
-}
+func (rt *Router) Addrs() []net.Addr { return rt.srv.Addrs() }
 
 // Endpoints lists each bound listener once per transport it serves.
 func (rt *Router) Endpoints() []Endpoint {
