@@ -18,7 +18,7 @@ const pubsubTopic = "wampbench.topic."
 // in the slow scenario the last SlowFraction of the subscribers read slowly.
 type psRun struct {
 	cfg     Config
-	w       *window
+	w       atomic.Pointer[window] // published once when measuring starts; nil during set-up
 	lat     *Recorder
 	errs    errorLog
 	topics  []string
@@ -116,24 +116,25 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 		return n
 	}
 
-	r.w = newWindow(cfg.Warmup, cfg.Duration)
-	prog := startProgress(cfg.Progress, cfg.Scenario, r.w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return delivered(healthy), n })
+	w := newWindow(cfg.Warmup, cfg.Duration)
+	r.w.Store(w)
+	prog := startProgress(cfg.Progress, cfg.Scenario, w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return delivered(healthy), n })
 	var waitPacer func()
 	if cfg.Rate > 0 {
-		waitPacer = pace(r.w, cfg.Rate, func(i uint64, intended int64) {
-			r.publish(pubs[i%uint64(len(pubs))], intended, true)
+		waitPacer = pace(w, cfg.Rate, func(i uint64, intended int64) {
+			r.publish(w, pubs[i%uint64(len(pubs))], intended, true)
 		})
 	} else {
 		for _, s := range pubs {
 			for range cfg.InFlight {
-				r.publish(s, r.w.now(), true)
+				r.publish(w, s, w.now(), true)
 			}
 		}
 	}
-	aborted := waitRun(ctx, r.w, cfg.Drain, waitPacer,
+	aborted := waitRun(ctx, w, cfg.Drain, waitPacer,
 		func() bool { return delivered(healthy) >= expected(r.healthyPer) },
 		func() bool { return r.pubsAlive.Load() == 0 || r.subsAlive.Load() == 0 })
-	endedAt := r.w.now()
+	endedAt := w.now()
 	if waitPacer != nil {
 		waitPacer() // already done unless the run was aborted
 	}
@@ -159,7 +160,7 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 	}
 	res.Errors, res.ErrorSamples = r.errs.snapshot()
 	res.Disconnects = r.disconnects.Load()
-	res.ElapsedS = measuredSeconds(r.w, aborted, endedAt)
+	res.ElapsedS = measuredSeconds(w, aborted, endedAt)
 	if res.ElapsedS > 0 {
 		res.Throughput = float64(res.Received) / res.ElapsedS
 		res.SendRate = float64(res.Sent) / res.ElapsedS
@@ -185,9 +186,10 @@ func (r *psRun) dialSlow(ctx context.Context, cli *Client, n int) ([]*Session, e
 	return out, nil
 }
 
-// publish sends one acknowledged PUBLISH stamped with intended.
-func (r *psRun) publish(s *Session, intended int64, async bool) {
-	if r.w.stop.Load() || !s.Alive() {
+// publish sends one acknowledged PUBLISH stamped with intended; w is the
+// run's window (the caller's copy of r.w).
+func (r *psRun) publish(w *window, s *Session, intended int64, async bool) {
+	if w.stop.Load() || !s.Alive() {
 		return
 	}
 	k := r.nextPub[s.Index].Add(1) - 1
@@ -211,7 +213,7 @@ func (r *psRun) publish(s *Session, intended int64, async bool) {
 		}
 		return
 	}
-	if r.w.in(intended) {
+	if w.in(intended) {
 		s.Sent.Add(1)
 		r.sentPer[t].Add(1)
 	}
@@ -228,13 +230,13 @@ func (p psPublisher) OnMessage(s *Session, m *codec.Message) {
 	default:
 		return
 	}
-	if r.cfg.Rate <= 0 {
-		r.publish(s, r.w.now(), false)
+	if w := r.w.Load(); w != nil && r.cfg.Rate <= 0 {
+		r.publish(w, s, w.now(), false)
 	}
 }
 
 func (p psPublisher) OnClose(s *Session, err error) {
-	if p.r.w == nil || !p.r.w.stop.Load() {
+	if w := p.r.w.Load(); w == nil || !w.stop.Load() {
 		p.r.disconnects.Add(1)
 		p.r.errs.add("publisher %d lost its connection: %v", s.Index, err)
 	}
@@ -254,7 +256,8 @@ func (p psSubscriber) OnMessage(s *Session, m *codec.Message) {
 			r.subscribed.Add(1)
 		}
 	case codec.Event:
-		if r.w == nil {
+		w := r.w.Load()
+		if w == nil {
 			return
 		}
 		stamp, _, err := parsePayload(s.Serializer(), m.Args)
@@ -262,12 +265,12 @@ func (p psSubscriber) OnMessage(s *Session, m *codec.Message) {
 			r.errs.add("subscriber %d: event payload: %v", s.Index, err)
 			return
 		}
-		if !r.w.in(stamp) {
+		if !w.in(stamp) {
 			return
 		}
 		s.Received.Add(1)
 		if s.Index < r.nHealthy {
-			r.lat.Record(s.Index, time.Duration(r.w.now()-stamp))
+			r.lat.Record(s.Index, time.Duration(w.now()-stamp))
 		}
 	}
 }

@@ -19,7 +19,7 @@ const rpcProcedure = "wampbench.echo."
 // (or send at a fixed rate) against E echo callees.
 type rpcRun struct {
 	cfg   Config
-	w     *window
+	w     atomic.Pointer[window] // published once when measuring starts; nil during set-up
 	lat   *Recorder
 	errs  errorLog
 	procs []string
@@ -83,24 +83,25 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	sent := func() uint64 { return sum(func(s *Session) uint64 { return s.Sent.Load() }) }
 	recv := func() uint64 { return sum(func(s *Session) uint64 { return s.Received.Load() }) }
 
-	r.w = newWindow(cfg.Warmup, cfg.Duration)
-	prog := startProgress(cfg.Progress, "rpc", r.w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return recv(), n })
+	w := newWindow(cfg.Warmup, cfg.Duration)
+	r.w.Store(w)
+	prog := startProgress(cfg.Progress, "rpc", w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return recv(), n })
 	var waitPacer func()
 	if cfg.Rate > 0 {
-		waitPacer = pace(r.w, cfg.Rate, func(i uint64, intended int64) {
-			r.call(callers[i%uint64(len(callers))], intended, true)
+		waitPacer = pace(w, cfg.Rate, func(i uint64, intended int64) {
+			r.call(w, callers[i%uint64(len(callers))], intended, true)
 		})
 	} else {
 		for _, s := range callers {
 			for range cfg.InFlight {
-				r.call(s, r.w.now(), true)
+				r.call(w, s, w.now(), true)
 			}
 		}
 	}
-	aborted := waitRun(ctx, r.w, cfg.Drain, waitPacer,
+	aborted := waitRun(ctx, w, cfg.Drain, waitPacer,
 		func() bool { return recv() >= sent() },
 		func() bool { return r.callersAlive.Load() == 0 || r.calleesAlive.Load() == 0 })
-	endedAt := r.w.now()
+	endedAt := w.now()
 	if waitPacer != nil {
 		waitPacer() // already done unless the run was aborted
 	}
@@ -114,7 +115,7 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	}
 	res.Errors, res.ErrorSamples = r.errs.snapshot()
 	res.Disconnects = r.disconnects.Load()
-	res.ElapsedS = measuredSeconds(r.w, aborted, endedAt)
+	res.ElapsedS = measuredSeconds(w, aborted, endedAt)
 	if res.ElapsedS > 0 {
 		res.Throughput = float64(res.Received) / res.ElapsedS
 		res.SendRate = float64(res.Sent) / res.ElapsedS
@@ -124,9 +125,10 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	return nil
 }
 
-// call sends one CALL stamped with intended (the send time in closed loop).
-func (r *rpcRun) call(s *Session, intended int64, async bool) {
-	if r.w.stop.Load() || !s.Alive() {
+// call sends one CALL stamped with intended (the send time in closed loop);
+// w is the run's window (the caller's copy of r.w).
+func (r *rpcRun) call(w *window, s *Session, intended int64, async bool) {
+	if w.stop.Load() || !s.Alive() {
 		return
 	}
 	sc := &r.scratch[s.Index]
@@ -148,7 +150,7 @@ func (r *rpcRun) call(s *Session, intended int64, async bool) {
 		}
 		return
 	}
-	if r.w.in(intended) {
+	if w.in(intended) {
 		s.Sent.Add(1)
 	}
 }
@@ -157,14 +159,18 @@ func (rpcCaller) OnWelcome(*Session) {}
 
 func (c rpcCaller) OnMessage(s *Session, m *codec.Message) {
 	r := c.r
+	w := r.w.Load()
+	if w == nil {
+		return // nothing was called yet: an early ERROR has no call to answer
+	}
 	switch m.Type {
 	case codec.Result:
 		stamp, _, err := parsePayload(s.Serializer(), m.Args)
 		if err != nil {
 			r.errs.add("caller %d: result payload: %v", s.Index, err)
-		} else if r.w.in(stamp) {
+		} else if w.in(stamp) {
 			s.Received.Add(1)
-			r.lat.Record(s.Index, time.Duration(r.w.now()-stamp))
+			r.lat.Record(s.Index, time.Duration(w.now()-stamp))
 		}
 	case codec.Error:
 		r.errs.add("caller %d: call error %s", s.Index, m.URI)
@@ -172,12 +178,12 @@ func (c rpcCaller) OnMessage(s *Session, m *codec.Message) {
 		return
 	}
 	if r.cfg.Rate <= 0 {
-		r.call(s, r.w.now(), false)
+		r.call(w, s, w.now(), false)
 	}
 }
 
 func (c rpcCaller) OnClose(s *Session, err error) {
-	if c.r.w == nil || !c.r.w.stop.Load() {
+	if w := c.r.w.Load(); w == nil || !w.stop.Load() {
 		c.r.disconnects.Add(1)
 		c.r.errs.add("caller %d lost its connection: %v", s.Index, err)
 	}
@@ -210,7 +216,7 @@ func (c rpcCallee) OnMessage(s *Session, m *codec.Message) {
 }
 
 func (c rpcCallee) OnClose(s *Session, err error) {
-	if c.r.w == nil || !c.r.w.stop.Load() {
+	if w := c.r.w.Load(); w == nil || !w.stop.Load() {
 		c.r.disconnects.Add(1)
 		c.r.errs.add("callee %d lost its connection: %v", s.Index, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -181,7 +180,10 @@ type BaselineInfo struct {
 }
 
 // window is the run's clock: stamps are nanoseconds since epoch, and only
-// what was sent inside [start, end) is measured.
+// what was sent inside [start, end) is measured. epoch, start and end never
+// change after newWindow, so a window is shared freely once published (the
+// scenarios hand it to session goroutines through an atomic.Pointer); stop
+// is the only mutable field.
 type window struct {
 	epoch      time.Time
 	start, end int64
@@ -429,14 +431,4 @@ func pace(w *window, rate float64, send func(i uint64, intended int64)) (wait fu
 		}
 	}()
 	return wg.Wait
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,41 +62,53 @@ func startWampd(t *testing.T) *router {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start wampd: %v", err)
 	}
-	r := &router{cmd: cmd}
-	found := make(chan struct{})
+	// The reader goroutine owns the parsing state; it hands the two
+	// addresses over once, on found, and keeps draining stderr until wampd
+	// exits (EOF) so that the router never blocks on a full pipe; drained
+	// tells the cleanup that every read is done, as cmd.Wait requires.
+	type addrs struct{ ws, rs string }
+	found := make(chan addrs, 1)
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
+		defer func() { _, _ = io.Copy(io.Discard, stderr) }() // after a scanner error too
+		var a addrs
+		sent := false
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if sent {
+				continue
+			}
 			line := sc.Text()
-			if m := wsLine.FindStringSubmatch(line); m != nil && r.ws == "" {
-				r.ws = m[1]
+			if m := wsLine.FindStringSubmatch(line); m != nil && a.ws == "" {
+				a.ws = m[1]
 			}
-			if m := rsLine.FindStringSubmatch(line); m != nil && r.rs == "" {
-				r.rs = "rs://" + m[1]
+			if m := rsLine.FindStringSubmatch(line); m != nil && a.rs == "" {
+				a.rs = "rs://" + m[1]
 			}
-			if r.ws != "" && r.rs != "" && found != nil {
-				close(found)
-				found = nil
+			if a.ws != "" && a.rs != "" {
+				found <- a
+				sent = true
 			}
 		}
 	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-drained:
 		case <-time.After(5 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-drained
 		}
+		_ = cmd.Wait()
 	})
 	select {
-	case <-found:
+	case a := <-found:
+		return &router{cmd: cmd, ws: a.ws, rs: a.rs}
 	case <-time.After(10 * time.Second):
 		t.Fatal("wampd did not log its listeners within 10s")
+		return nil
 	}
-	return r
 }
 
 // testCtx bounds a test's run.
