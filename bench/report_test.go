@@ -2,10 +2,12 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -55,45 +57,93 @@ func TestReportHoldsRunsAndFigures(t *testing.T) {
 	if n := strings.Count(page, "<polyline"); n != 2 {
 		t.Errorf("%d latency curves, want 2", n)
 	}
-	if err := WriteReport(&buf, "x", nil); err == nil {
+	if err := WriteReport(new(bytes.Buffer), "x", nil); err == nil {
 		t.Error("empty report accepted")
 	}
 
-	chromium := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			chromium = p
-			break
-		}
-	}
+	chromium := findChromium()
 	if chromium == "" {
 		t.Log("no chromium installed: headless rendering check skipped")
 		return
 	}
-	html := filepath.Join(dir, "report.html")
-	if err := os.WriteFile(html, buf.Bytes(), 0o644); err != nil {
+	dom, logs := renderHeadless(t, chromium, dir, "report.html", page)
+	if bad := scriptErrors(logs); bad != "" {
+		t.Fatalf("script errors while rendering: %s", bad)
+	}
+	for _, want := range []string{"crossbar", "wampd-&lt;rpc&gt;", "<polyline"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered DOM lacks %q", want)
+		}
+	}
+}
+
+// TestHeadlessCatchesScriptErrors proves that the rendering check above
+// can fail: a page with a broken script must be caught.
+func TestHeadlessCatchesScriptErrors(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		t.Skip("no chromium installed")
+	}
+	page := `<!doctype html><html><body><p id="x">ok</p><script>nosuchFunction();</script></body></html>`
+	dom, logs := renderHeadless(t, chromium, t.TempDir(), "broken.html", page)
+	if !strings.Contains(dom, `<p id="x">ok</p>`) {
+		t.Errorf("page not rendered: %s", dom)
+	}
+	if scriptErrors(logs) == "" {
+		t.Fatalf("a script error went unnoticed; chromium logged:\n%s", logs)
+	}
+}
+
+// findChromium returns the path of a Chromium-family browser, or "".
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// renderHeadless loads page (written to dir/name) in a headless browser
+// with a fresh profile and no network chatter, and returns the DOM it
+// built and its log. It is bounded in time: the browser and every process
+// it spawned (its own process group) are killed after 30s.
+func renderHeadless(t *testing.T, chromium, dir, name, page string) (dom, logs string) {
+	t.Helper()
+	file := filepath.Join(dir, name)
+	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-		"--dump-dom", "file://"+html)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	done := make(chan error, 1)
-	var out []byte
-	go func() { var err error; out, err = cmd.Output(); done <- err }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("chromium: %v: %s", err, stderr.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(dir, "chromium-profile"),
+		"--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+file)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second // helpers that inherited the pipes must not hold Wait
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("chromium did not finish in 30s: %s", stderr.String())
+	}
+	if err != nil {
+		t.Fatalf("chromium: %v: %s", err, stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// scriptErrors returns the lines of a headless browser's log that report
+// page script errors or console output (the report page has no script, so
+// any console line is unexpected), or "".
+func scriptErrors(logs string) string {
+	var bad []string
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, "Uncaught") || strings.Contains(line, ":CONSOLE") {
+			bad = append(bad, strings.TrimSpace(line))
 		}
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("chromium did not finish in 30s")
 	}
-	if strings.Contains(stderr.String(), "Uncaught") || strings.Contains(stderr.String(), "CONSOLE") {
-		t.Fatalf("script errors while rendering: %s", stderr.String())
-	}
-	if !strings.Contains(string(out), "crossbar") {
-		t.Fatal("rendered DOM lacks the runs")
-	}
+	return strings.Join(bad, "\n")
 }
