@@ -50,8 +50,15 @@ fuzz-all:
 		done; \
 	done
 
-## bench: every benchmark with allocation counts
+## bench: the short standard wampbench set against a freshly started wampd
+## (bench/standard.sh: JSON, report.html and wampd.log in $(BENCHOUT)); prints the table
+BENCHOUT  ?= bench-results
 bench:
+	GO=$(GO) sh bench/standard.sh $(BENCHOUT)
+
+## bench-go: every Go benchmark with allocation counts
+.PHONY: bench-go
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## deps: interop clients (Debian python3-autobahn & co., npm autobahn) and Go modules

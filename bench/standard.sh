@@ -2,20 +2,33 @@
 # Standard short benchmark set for `make bench`: builds wampd and wampbench,
 # starts wampd on ephemeral loopback ports, runs each scenario against it
 # and against the built-in raw baseline (--target both), and prints the table.
-# Usage: sh bench/standard.sh [OUTDIR]   (DURATION=5s WARMUP=1s to change)
+# Usage: sh bench/standard.sh [OUTDIR]   (DURATION=5s WARMUP=1s to change, GO=go1.26 for another toolchain)
 set -eu
 OUT=${1:-bench-results}
 DURATION=${DURATION:-3s}
 WARMUP=${WARMUP:-1s}
+GO=${GO:-go}
 mkdir -p "$OUT"
-go build -o "$OUT/wampd" ./cmd/wampd
-go build -o "$OUT/wampbench" ./cmd/wampbench
+"$GO" build -o "$OUT/wampd" ./cmd/wampd
+"$GO" build -o "$OUT/wampbench" ./cmd/wampbench
 "$OUT/wampd" --ws 127.0.0.1:0 --rawsocket 127.0.0.1:0 --realm realm1 --log-format text 2>"$OUT/wampd.log" &
 PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT INT TERM
-for i in $(seq 50); do grep -q 'transport=rawsocket' "$OUT/wampd.log" 2>/dev/null && break; sleep 0.1; done
-WS=$(sed -n 's/.*transport=websocket.*url=\(ws:[^ ]*\).*/\1/p' "$OUT/wampd.log" | head -1)
-RS=rs://$(sed -n 's/.*transport=rawsocket addr=\([^ ]*\).*/\1/p' "$OUT/wampd.log" | head -1)
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+WS= RS=
+for i in $(seq 100); do
+	WS=$(sed -n 's/.*transport=websocket.*url=\(ws:[^ ]*\).*/\1/p' "$OUT/wampd.log" | head -1)
+	RS=$(sed -n 's/.*transport=rawsocket addr=\([^ ]*\).*/\1/p' "$OUT/wampd.log" | head -1)
+	[ -n "$WS" ] && [ -n "$RS" ] && break
+	kill -0 $PID 2>/dev/null || break
+	sleep 0.1
+done
+if [ -z "$WS" ] || [ -z "$RS" ]; then
+	echo "standard.sh: wampd did not log its listeners; $OUT/wampd.log:" >&2
+	cat "$OUT/wampd.log" >&2
+	exit 1
+fi
+RS=rs://$RS
 B="$OUT/wampbench"
 C="--duration $DURATION --warmup $WARMUP --quiet --target both --router-pid $PID"
 $B rpc    --url "$WS" $C --name rpc-json-ws     --callers 4 --inflight 8 --json "$OUT/rpc-json-ws.json"
