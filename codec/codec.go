@@ -170,8 +170,7 @@ func decodeField(c *cursor, m *Message, f field) error {
 		}
 		m.Dict = c.b[start:c.p]
 		if m.Type.SessionControl() {
-			d := cursor{s: c.s, b: m.Dict}
-			m.Details, err = decodeMap(&d, 1)
+			m.Details, err = decodeDetails(c.s, m.Dict)
 		}
 	case fArgs:
 		var k kind
@@ -271,7 +270,9 @@ func appendField(w *writer, m *Message, f field) error {
 	case fDict:
 		switch {
 		case m.Details != nil:
-			return appendValue(w, m.Details, 1)
+			var err error
+			w.b, err = appendGeneric(w.s, w.b, m.Details, 1)
+			return err
 		case len(m.Dict) > 0:
 			return appendRaw(w, m.PayloadSer, m.Dict)
 		}

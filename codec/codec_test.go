@@ -196,20 +196,46 @@ func TestAppend(t *testing.T) {
 // assertWellFormed checks out with an independent implementation.
 func assertWellFormed(t testing.TB, s Serializer, out []byte) {
 	t.Helper()
+	if err := libraryWellFormed(s, out); err != nil {
+		t.Fatalf("%s %x: %v", s, out, err)
+	}
+}
+
+// cborCheck checks CBOR well-formedness with fxamacker/cbor, with nesting
+// and size limits above the codec's own (tags count as levels there).
+var cborCheck = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{
+		MaxNestedLevels:  65535,
+		MaxArrayElements: math.MaxInt32,
+		MaxMapPairs:      math.MaxInt32,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return dm
+}()
+
+// libraryWellFormed asks the serializer's library whether data is one
+// well-formed value: goccy/go-json's Valid, msgp.Skip, fxamacker's
+// Wellformed.
+func libraryWellFormed(s Serializer, data []byte) error {
 	switch s {
 	case JSON:
-		if !gojson.Valid(out) {
-			t.Fatalf("invalid JSON %s", out)
+		if !gojson.Valid(data) {
+			return errors.New("goccy/go-json: invalid JSON")
 		}
 	case MsgPack:
-		if rest, err := msgp.Skip(out); err != nil || len(rest) != 0 {
-			t.Fatalf("invalid msgpack %x: %v", out, err)
+		rest, err := msgp.Skip(data)
+		if err != nil {
+			return err
+		}
+		if len(rest) != 0 {
+			return errors.New("msgp: trailing bytes")
 		}
 	case CBOR:
-		if err := cbor.Wellformed(out); err != nil {
-			t.Fatalf("invalid cbor %x: %v", out, err)
-		}
+		return cborCheck.Wellformed(data)
 	}
+	return nil
 }
 
 func TestAppendErrors(t *testing.T) {
@@ -335,4 +361,142 @@ func deepEqual(a, b any) bool {
 		return true
 	}
 	return a == b
+}
+
+// TestDecodeValue pins the Go types and the acceptance rules DecodeValue
+// keeps on top of the libraries (see value.go).
+func TestDecodeValue(t *testing.T) {
+	tests := []struct {
+		name string
+		ser  Serializer
+		in   string // JSON text, or hex for binary serializers
+		want any
+		err  error
+	}{
+		{"json ints", JSON, `[1, -2, 9223372036854775808, -0, 1.0, 1e2, 18446744073709551616]`,
+			[]any{int64(1), int64(-2), uint64(1 << 63), int64(0), 1.0, 100.0, 18446744073709551616.0}, nil},
+		{"json binary", JSON, `{"b": "\u0000AQI=", "s": "\u0000not base64!"}`,
+			map[string]any{"b": []byte{1, 2}, "s": "\x00not base64!"}, nil},
+		{"json escapes", JSON, `"a\u00e9\ud83d\ude00\n"`, "aé😀\n", nil},
+		{"json trailing", JSON, `{} x`, nil, ErrTrailing},
+		{"json trailing comma", JSON, `[1,]`, nil, ErrSyntax},
+		{"json leading zero", JSON, `[01]`, nil, ErrSyntax},
+		{"json invalid utf8", JSON, "\"a\xff\"", nil, ErrInvalidUTF8},
+		{"json too deep", JSON, strings.Repeat("[", 70) + strings.Repeat("]", 70), nil, ErrTooDeep},
+		{"cbor ints", CBOR, "83" + "01" + "20" + "1b8000000000000000", []any{int64(1), int64(-1), uint64(1 << 63)}, nil},
+		{"cbor half float", CBOR, "f93e00", 1.5, nil},
+		{"cbor bytes", CBOR, "a1616242" + "0102", map[string]any{"b": []byte{1, 2}}, nil},
+		{"cbor indefinite", CBOR, "9f" + "7f616161" + "62ff" + "ff", []any{"ab"}, nil},
+		{"cbor unknown tag", CBOR, "d9d9f7" + "83010203", []any{int64(1), int64(2), int64(3)}, nil},
+		{"cbor epoch tag", CBOR, "c11a514b67b0", "2013-03-21T20:04:00Z", nil},
+		{"cbor bignum tag", CBOR, "c24101", int64(1), nil},
+		{"cbor simple value", CBOR, "e0", nil, ErrUnsupported},
+		{"cbor byte key", CBOR, "a14161" + "01", nil, ErrBadField},
+		{"cbor negative overflow", CBOR, "3bffffffffffffffff", nil, ErrBadValue},
+		{"cbor trailing", CBOR, "0101", nil, ErrTrailing},
+		{"msgpack float32", MsgPack, "ca3fc00000", 1.5, nil},
+		{"msgpack bin", MsgPack, "c4020102", []byte{1, 2}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := []byte(tt.in)
+			if tt.ser != JSON {
+				in = mustHex(t, tt.in)
+			}
+			got, err := DecodeValue(tt.ser, in)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !deepEqual(got, tt.want) {
+				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAppendValueForms pins the output forms AppendValue keeps on top of the
+// libraries: sorted keys, floats that stay floats, binary in JSON, empty
+// (not null) nil containers, Raw splicing and transcoding, no HTML escaping.
+func TestAppendValueForms(t *testing.T) {
+	tests := []struct {
+		name string
+		ser  Serializer
+		v    any
+		want string // JSON text, or hex for binary serializers
+	}{
+		{"json sorted", JSON, map[string]any{"b": 1, "a": []any{true, nil}}, `{"a":[true,null],"b":1}`},
+		{"json float", JSON, []any{2.0, 1.5, float32(0.5), 1e21}, `[2.0,1.5,0.5,1e+21]`},
+		{"json binary", JSON, []byte{1, 2}, `"\u0000AQI="`},
+		{"json nil containers", JSON, map[string]any{"l": []any(nil), "m": map[string]any(nil),
+			"s": []string(nil), "u": []uint64(nil)}, `{"l":[],"m":{},"s":[],"u":[]}`},
+		{"json no html escape", JSON, "<a&b>", `"<a&b>"`},
+		{"json control", JSON, "a\x01\"\\", `"a\u0001\"\\"`},
+		{"json raw", JSON, []any{Raw{JSON, []byte(`{"x":1}`)}, Raw{MsgPack, mustHex(t, "c40101")}},
+			`[{"x":1},"\u0000AQ=="]`},
+		{"cbor sorted", CBOR, map[string]any{"bb": 1, "a": 2, "c": 3}, "a3" + "616102" + "616303" + "62626201"},
+		{"cbor shortest float", CBOR, []any{1.5, 0.1}, "82" + "f93e00" + "fb3fb999999999999a"},
+		{"cbor nil containers", CBOR, []any{[]any(nil), map[string]any(nil), []byte(nil)}, "83" + "80" + "a0" + "40"},
+		{"cbor raw", CBOR, []any{Raw{CBOR, mustHex(t, "d9d9f701")}, Raw{JSON, []byte(`"\u0000AQ=="`)}},
+			"82" + "d9d9f701" + "4101"},
+		{"msgpack sorted", MsgPack, map[string]any{"b": 1, "a": 2}, "82" + "a16102" + "a16201"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AppendValue(tt.ser, nil, tt.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []byte(tt.want)
+			if tt.ser != JSON {
+				want = mustHex(t, tt.want)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestAppendValueErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		v    any
+		want error
+	}{
+		{"invalid utf8", []any{"a\xff"}, ErrInvalidUTF8},
+		{"invalid utf8 key", map[string]any{"\xff": 1}, ErrInvalidUTF8},
+		{"unsupported type", []any{struct{}{}}, ErrUnsupported},
+		{"too deep", deepList(70), ErrTooDeep},
+		{"bad raw", Raw{9, []byte{0}}, ErrSerializer},
+	}
+	for _, tt := range tests {
+		for _, s := range testSerializers {
+			t.Run(tt.name+"/"+s.String(), func(t *testing.T) {
+				out, err := AppendValue(s, []byte("x"), tt.v)
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("err = %v, want %v", err, tt.want)
+				}
+				if string(out) != "x" {
+					t.Fatalf("dst changed on error: %q", out)
+				}
+			})
+		}
+	}
+	if _, err := AppendValue(JSON, nil, math.NaN()); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("NaN to JSON: err = %v, want ErrUnsupported", err)
+	}
+}
+
+func deepList(n int) any {
+	var v any = []any{}
+	for range n {
+		v = []any{v}
+	}
+	return v
 }
