@@ -48,6 +48,11 @@ const (
 	maxMessageSize = 1 << 30
 )
 
+// minMemoryLimit is the smallest limits.memory_limit accepted: below it the
+// GC would run continuously for any real load (a typo like "64MB" for
+// "64GB" is the likely cause).
+const minMemoryLimit = 64 << 20
+
 // Config is wampd's whole configuration. Its zero value is not useful:
 // start from Default, Parse or Load.
 type Config struct {
@@ -56,6 +61,7 @@ type Config struct {
 	Limits    Limits     `yaml:"limits"`
 	Log       Log        `yaml:"log"`
 	Metrics   Metrics    `yaml:"metrics"`
+	Debug     Debug      `yaml:"debug"`
 }
 
 // Listener is one listening socket. Exactly one of Listen (TCP host:port)
@@ -94,6 +100,11 @@ type Limits struct {
 	// HandshakeTimeout closes connections that have not joined a realm in
 	// time (transport handshake plus HELLO).
 	HandshakeTimeout Duration `yaml:"handshake_timeout"`
+	// MemoryLimit is the Go runtime's soft memory limit
+	// (runtime/debug.SetMemoryLimit): the GC runs harder as the heap nears
+	// it instead of letting it double (GOGC). 0 leaves the runtime's setting
+	// (the GOMEMLIMIT environment variable, or none).
+	MemoryLimit Size `yaml:"memory_limit"`
 }
 
 // Log configures the process logger.
@@ -106,6 +117,15 @@ type Log struct {
 type Metrics struct {
 	// Listen is the host:port of the HTTP listener serving /metrics; empty
 	// disables it.
+	Listen string `yaml:"listen"`
+}
+
+// Debug configures the optional debug listener: net/http/pprof under
+// /debug/pprof/ and GC figures as JSON at /debug/gc, for profiling a running
+// router. It exposes internals: bind it to loopback.
+type Debug struct {
+	// Listen is the host:port of the debug HTTP listener; empty disables
+	// it. It may equal metrics.listen (one listener then serves both).
 	Listen string `yaml:"listen"`
 }
 
@@ -310,6 +330,7 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 		{"limits", func(v *yaml.Node) { d.limits(v, &c.Limits) }},
 		{"log", func(v *yaml.Node) { d.log(v, &c.Log) }},
 		{"metrics", func(v *yaml.Node) { d.metrics(v, &c.Metrics) }},
+		{"debug", func(v *yaml.Node) { d.debug(v, &c.Debug) }},
 	})
 }
 
@@ -414,6 +435,12 @@ func (d *decoder) limits(n *yaml.Node, l *Limits) {
 				d.errorf(v, "limits.handshake_timeout must not be negative")
 			}
 		}},
+		{"memory_limit", func(v *yaml.Node) {
+			l.MemoryLimit = d.size(v, "limits.memory_limit")
+			if l.MemoryLimit != 0 && l.MemoryLimit < minMemoryLimit {
+				d.errorf(v, "limits.memory_limit %v is below the minimum of %v (0 leaves the runtime's setting)", l.MemoryLimit, Size(minMemoryLimit))
+			}
+		}},
 	})
 }
 
@@ -441,6 +468,19 @@ func (d *decoder) metrics(n *yaml.Node, m *Metrics) {
 			if m.Listen != "" {
 				if _, _, err := net.SplitHostPort(m.Listen); err != nil {
 					d.errorf(v, "metrics.listen %q is not host:port", m.Listen)
+				}
+			}
+		}},
+	})
+}
+
+func (d *decoder) debug(n *yaml.Node, c *Debug) {
+	d.mapping(n, "debug", []field{
+		{"listen", func(v *yaml.Node) {
+			c.Listen = d.str(v, "debug.listen")
+			if c.Listen != "" {
+				if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+					d.errorf(v, "debug.listen %q is not host:port", c.Listen)
 				}
 			}
 		}},
@@ -622,13 +662,20 @@ func (c Config) Summary() string {
 	if c.Limits.MaxSessions > 0 {
 		maxSess = strconv.Itoa(c.Limits.MaxSessions)
 	}
-	fmt.Fprintf(&b, "limits: max_message_size=%v outbound_queue=%v outbound_policy=%s max_sessions=%s handshake_timeout=%v\n",
-		c.Limits.MaxMessageSize, c.Limits.OutboundQueue, c.Limits.OutboundPolicy, maxSess, c.Limits.HandshakeTimeout)
+	memLimit := "runtime default"
+	if c.Limits.MemoryLimit > 0 {
+		memLimit = c.Limits.MemoryLimit.String()
+	}
+	fmt.Fprintf(&b, "limits: max_message_size=%v outbound_queue=%v outbound_policy=%s max_sessions=%s handshake_timeout=%v memory_limit=%s\n",
+		c.Limits.MaxMessageSize, c.Limits.OutboundQueue, c.Limits.OutboundPolicy, maxSess, c.Limits.HandshakeTimeout, memLimit)
 	fmt.Fprintf(&b, "log: format=%s level=%s\n", c.Log.Format, c.Log.Level)
 	if c.Metrics.Listen != "" {
 		fmt.Fprintf(&b, "metrics: http://%s/metrics\n", c.Metrics.Listen)
 	} else {
 		b.WriteString("metrics: off\n")
+	}
+	if c.Debug.Listen != "" {
+		fmt.Fprintf(&b, "debug: http://%s/debug/pprof/ http://%s/debug/gc\n", c.Debug.Listen, c.Debug.Listen)
 	}
 	return b.String()
 }

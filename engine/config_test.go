@@ -48,8 +48,11 @@ listeners:
 limits:
   outbound_policy: drop
   max_sessions: 10
+  memory_limit: 2GiB
 metrics:
   listen: 127.0.0.1:9100
+debug:
+  listen: 127.0.0.1:6060
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +69,12 @@ metrics:
 	}
 	if c.Metrics.Listen != "127.0.0.1:9100" {
 		t.Errorf("metrics = %+v", c.Metrics)
+	}
+	if c.Limits.MemoryLimit != 2<<30 || c.Debug.Listen != "127.0.0.1:6060" {
+		t.Errorf("memory_limit = %v, debug = %+v", c.Limits.MemoryLimit, c.Debug)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate of a parsed config: %v", err)
 	}
 }
 
@@ -131,6 +140,10 @@ func TestParseErrors(t *testing.T) {
 		{"log format", "log:\n  format: xml\n", []string{`line 2: log.format "xml" is not "text" or "json"`}},
 		{"log level", "log:\n  level: loud\n", []string{`line 2: log.level: "loud" is not a log level`}},
 		{"metrics addr", "metrics:\n  listen: nowhere\n", []string{`line 2: metrics.listen "nowhere" is not host:port`}},
+		{"debug addr", "debug:\n  listen: nowhere\n", []string{`line 2: debug.listen "nowhere" is not host:port`}},
+		{"unknown debug key", "debug:\n  lisen: 127.0.0.1:6060\n", []string{`line 2: unknown key "lisen" in debug (did you mean "listen"?)`}},
+		{"memory limit too small", "limits:\n  memory_limit: 64MB\n", []string{`line 2: limits.memory_limit 62500KiB is below the minimum of 64MiB`}},
+		{"memory limit not a size", "limits:\n  memory_limit: plenty\n", []string{`line 2: limits.memory_limit: "plenty" is not a size`}},
 		{"section not a mapping", "limits: [1, 2]\n", []string{`line 1: limits must be a mapping, not a list`}},
 		{"several at once", "log:\n  format: xml\n  level: loud\nlimits:\n  max_sessions: x\n", []string{
 			`line 2: log.format`, `line 3: log.level`, `line 5: limits.max_sessions`}},

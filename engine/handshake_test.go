@@ -378,7 +378,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatalf("got %v, want WELCOME", m)
 	}
 	hc := http.Client{Timeout: testTimeout}
-	resp, err := hc.Get("http://" + rt.metrics.Addr().String() + "/metrics")
+	resp, err := hc.Get("http://" + rt.MetricsAddr().String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

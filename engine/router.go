@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +27,7 @@ const defaultStatsInterval = 10 * time.Second
 // the network server feeding them.
 //
 // Goroutines it owns: the realms' actors, the stats logger and the metrics
-// HTTP server; Shutdown stops all of them.
+// and debug HTTP servers; Shutdown stops all of them.
 type Router struct {
 	cfg    Config
 	log    *slog.Logger
@@ -39,7 +40,7 @@ type Router struct {
 	stopOnce      sync.Once
 	stop          chan struct{} // closed by Shutdown: stops the stats logger
 	wg            sync.WaitGroup
-	metrics       *metricsServer
+	https         []*httpServer // metrics and debug listeners (one when they share an address)
 }
 
 // Endpoint is one bound listener and transport, as logged at start.
@@ -111,7 +112,7 @@ func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
 
 // Start starts the realms, binds the listeners, logs one "listening" line
 // per transport (key=value, addr=HOST:PORT: scripts and tests read it) and
-// starts the stats logger and the metrics listener.
+// starts the stats logger and the metrics and debug listeners.
 func (rt *Router) Start() error {
 	if rt.started.Swap(true) {
 		return nil
@@ -126,14 +127,9 @@ func (rt *Router) Start() error {
 	for _, e := range rt.Endpoints() {
 		rt.log.Info("listening", "transport", e.Transport, "addr", e.Addr.String(), "url", e.URL)
 	}
-	if rt.cfg.Metrics.Listen != "" {
-		m, err := startMetrics(rt.cfg.Metrics.Listen, rt, rt.log)
-		if err != nil {
-			_ = rt.Shutdown(context.Background())
-			return err
-		}
-		rt.metrics = m
-		rt.log.Info("metrics", "addr", m.Addr().String(), "url", "http://"+m.Addr().String()+"/metrics")
+	if err := rt.startHTTP(); err != nil {
+		_ = rt.Shutdown(context.Background())
+		return err
 	}
 	rt.wg.Add(1)
 	go rt.logStats()
@@ -192,14 +188,74 @@ func (rt *Router) Shutdown(ctx context.Context) error {
 		if serr := rt.srv.Stop(ctx); serr != nil {
 			err = errors.Join(err, fmt.Errorf("engine: stopping listeners: %w", serr))
 		}
-		if rt.metrics != nil {
-			if merr := rt.metrics.stop(ctx); merr != nil {
-				err = errors.Join(err, merr)
+		for _, hs := range rt.https {
+			if herr := hs.stop(ctx); herr != nil {
+				err = errors.Join(err, herr)
 			}
 		}
 		rt.wg.Wait()
 	})
 	return err
+}
+
+// startHTTP starts the optional metrics and debug listeners; one listener
+// serves both when they are configured on the same address.
+func (rt *Router) startHTTP() error {
+	m, d := rt.cfg.Metrics.Listen, rt.cfg.Debug.Listen
+	type want struct {
+		name, addr     string
+		metrics, debug bool
+	}
+	var ws []want
+	switch {
+	case m != "" && m == d:
+		ws = append(ws, want{"metrics+debug", m, true, true})
+	default:
+		if m != "" {
+			ws = append(ws, want{"metrics", m, true, false})
+		}
+		if d != "" {
+			ws = append(ws, want{"debug", d, false, true})
+		}
+	}
+	for _, w := range ws {
+		mux := http.NewServeMux()
+		if w.metrics {
+			metricsHandler(mux, rt)
+		}
+		if w.debug {
+			debugHandler(mux, rt)
+		}
+		hs, err := startHTTP(w.name, w.addr, mux, rt.log)
+		if err != nil {
+			return err
+		}
+		rt.https = append(rt.https, hs)
+		base := "http://" + hs.Addr().String()
+		if w.metrics {
+			rt.log.Info("metrics", "addr", hs.Addr().String(), "url", base+"/metrics")
+		}
+		if w.debug {
+			rt.log.Info("debug", "addr", hs.Addr().String(), "pprof", base+"/debug/pprof/", "gc", base+"/debug/gc")
+		}
+	}
+	return nil
+}
+
+// MetricsAddr is the bound address of the metrics listener, nil when off.
+func (rt *Router) MetricsAddr() net.Addr { return rt.httpAddr(true) }
+
+// DebugAddr is the bound address of the debug listener (pprof, /debug/gc),
+// nil when off.
+func (rt *Router) DebugAddr() net.Addr { return rt.httpAddr(false) }
+
+func (rt *Router) httpAddr(metrics bool) net.Addr {
+	for _, hs := range rt.https {
+		if hs.name == "metrics+debug" || (hs.name == "metrics") == metrics {
+			return hs.Addr()
+		}
+	}
+	return nil
 }
 
 // stopRealms stops every realm in parallel (each GOODBYEs its sessions).

@@ -4,7 +4,7 @@
 //
 //	wampd [--config FILE] [--realm NAME]... [--ws ADDR] [--rawsocket ADDR]
 //	      [--unix PATH] [--log-format text|json] [--log-level LEVEL]
-//	      [--metrics ADDR]
+//	      [--metrics ADDR] [--debug ADDR]
 //	wampd check-config [FILE]
 //	wampd version
 package main
@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(cfg.Log, stderr)
+	tuneProcess(cfg, log)
 	rt, err := engine.New(cfg, log)
 	if err != nil {
 		log.Error("configuration rejected", "err", err)
@@ -102,6 +103,7 @@ func configure(args []string, stderr io.Writer) (engine.Config, error) {
 		logFormat = fs.String("log-format", "", "log format: text or json (default from the configuration: text)")
 		logLevel  = fs.String("log-level", "", "log level: debug, info, warn or error")
 		metrics   = fs.String("metrics", "", "serve Prometheus /metrics on `ADDR` (host:port)")
+		debugAddr = fs.String("debug", "", "serve pprof (/debug/pprof/) and GC figures (/debug/gc) on `ADDR` (host:port; keep it on loopback)")
 	)
 	fs.Var(&realms, "realm", "serve the anonymous realm `NAME` (repeatable; replaces the configured realms)")
 	fs.Usage = func() {
@@ -152,10 +154,34 @@ func configure(args []string, stderr io.Writer) (engine.Config, error) {
 	if *metrics != "" {
 		cfg.Metrics.Listen = *metrics
 	}
+	if *debugAddr != "" {
+		cfg.Debug.Listen = *debugAddr
+	}
 	if err := cfg.Validate(); err != nil {
 		return engine.Config{}, fmt.Errorf("flags: %w", err)
 	}
 	return cfg, nil
+}
+
+// tuneProcess applies the process-wide settings a router holding many
+// sessions needs: the descriptor limit (one per connection) and the Go
+// soft memory limit, and logs both.
+func tuneProcess(cfg engine.Config, log *slog.Logger) {
+	soft, hard, err := engine.RaiseFileLimit()
+	switch {
+	case err != nil:
+		log.Warn("open file limit not raised", "soft", soft, "hard", hard, "err", err)
+	case soft > 0:
+		log.Info("open file limit", "soft", soft, "hard", hard)
+		if n := uint64(cfg.Limits.MaxSessions); n > 0 && soft < n+64 {
+			log.Warn("open file limit is below limits.max_sessions; raise it (ulimit -Hn, systemd LimitNOFILE=)",
+				"soft", soft, "max_sessions", n)
+		}
+	}
+	if cfg.Limits.MemoryLimit > 0 {
+		prev := debug.SetMemoryLimit(int64(cfg.Limits.MemoryLimit))
+		log.Info("memory limit", "limit", cfg.Limits.MemoryLimit.String(), "previous_bytes", prev)
+	}
 }
 
 // newLogger builds the process logger on w.
