@@ -8,7 +8,7 @@ FUZZTIME  ?= 5s
 # `make fuzz` runs every target for this long instead.
 LONGFUZZ  ?= 2m
 JSDIR     := cmd/wampd/testdata/interop/js
-APT_PKGS  := python3-autobahn python3-msgpack python3-cbor2 python3-nacl
+APT_PKGS  := python3-autobahn python3-msgpack python3-cbor2 python3-nacl chromium
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build run test vet race fuzz-short fuzz bench deps clean
