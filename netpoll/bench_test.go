@@ -50,22 +50,31 @@ func BenchmarkRSFrameParse_64B(b *testing.B) {
 	}
 }
 
-// fakeGC stands in for gnet.Conn: AsyncWritev completes at once, so the
+// fakeGC stands in for gnet.Conn: writes complete at once, so the
 // benchmark measures netpoll's own Send/Flush path and its allocations.
 type fakeGC struct {
 	gnet.Conn
 	written int
 }
 
-func (f *fakeGC) AsyncWritev(bs [][]byte, cb gnet.AsyncCallback) error {
-	for _, b := range bs {
-		f.written += len(b)
-	}
-	if cb != nil {
-		_ = cb(f, nil)
-	}
-	return nil
+func (f *fakeGC) Write(b []byte) (int, error) {
+	f.written += len(b)
+	return len(b), nil
 }
+
+func (f *fakeGC) Writev(bs [][]byte) (int, error) {
+	n := 0
+	for _, b := range bs {
+		n += len(b)
+	}
+	f.written += n
+	return n, nil
+}
+
+// fakeLoop runs the write queue at once, on the caller's goroutine.
+type fakeLoop struct{ gnet.EventLoop }
+
+func (fakeLoop) Execute(ctx context.Context, r gnet.Runnable) error { return r.Run(ctx) }
 func (f *fakeGC) OutboundBuffered() int            { return 0 }
 func (f *fakeGC) RemoteAddr() net.Addr             { return nil }
 func (f *fakeGC) Wake(cb gnet.AsyncCallback) error { return cb(f, nil) }
@@ -77,9 +86,11 @@ func BenchmarkSendFlush_64B_1000Conns(b *testing.B) {
 		b.Fatal(err)
 	}
 	conns := make([]*Conn, 1000)
+	q := newOutq(fakeLoop{})
 	for i := range conns {
 		conns[i] = newConn(s, &fakeGC{}, 0, 0)
 		conns[i].transport = WebSocket
+		conns[i].q = q
 	}
 	b.ReportAllocs()
 	for b.Loop() {

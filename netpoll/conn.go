@@ -2,7 +2,6 @@ package netpoll
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,11 +48,12 @@ const iovMax = 1024
 // Conn is one client connection. It implements realm.Peer structurally
 // (Serializer, Send, Flush, Close); netpoll does not import realm.
 //
-// Ownership: fields under "event loop only" are touched only by the
-// connection's gnet event loop; mu guards the sending side (pending batch,
-// closed flag, transport) because Send/Flush run on the session's owner
-// (the event loop, then the realm actor) while Close may come from any
-// goroutine. mu is a leaf lock: nothing else is locked while it is held.
+// Ownership: fields under "event loop only" and "loop side" are touched
+// only by the connection's gnet event loop; mu guards the sending side
+// (pending batch, closed flag, byte accounting) because Send/Flush run on
+// the session's owner (the event loop, then the realm actor) while Close
+// may come from any goroutine. Lock order: Conn.mu -> outq.mu; nothing else
+// is locked while mu is held.
 type Conn struct {
 	srv      *Server
 	gc       gnet.Conn
@@ -73,14 +73,27 @@ type Conn struct {
 	rs     rsReader
 	ctrl   []byte // scratch for control frames written by the event loop
 
+	// Loop side, written on the event loop after each write. The padding
+	// keeps these lines apart from the sending side's: the actor sending
+	// to a thousand conns must not pull lines the loops just wrote.
+	_         [64]byte
+	gone      bool         // OnClose ran: gc must not be written to (its fd may be reused)
+	doneBytes int64        // bytes written to gnet (socket or its buffer)
+	acked     atomic.Int64 // doneBytes - gnet's OutboundBuffered: bytes that left for the kernel
+	probing   atomic.Bool  // a Wake probe refreshing acked is in flight
+	_         [64]byte
+
+	// Sending side: Send/Flush run on the session's owner (the event loop,
+	// then the realm actor) while Close may come from any goroutine.
 	mu        sync.Mutex
 	transport Transport // guarded by mu until OnOpen, read-only afterwards
 	pending   *batch    // frames queued since the last Flush
 	closed    bool      // Close ran: Send refuses, nothing more is queued
+	submitted int64     // bytes handed to the loop's queue since open
+	ackedSeen int64     // last acked read: a stale value only overestimates the queue
+	q         *outq     // the connection's event loop's write queue; set before OnOpen
+	_         [64]byte
 
-	inflight    atomic.Int64 // bytes handed to gnet whose callback has not run
-	outbuf      atomic.Int64 // gnet's OutboundBuffered, sampled on the event loop
-	probing     atomic.Bool  // a Wake probe refreshing outbuf is in flight
 	established atomic.Bool
 	dropped     atomic.Uint64
 	drainBy     atomic.Int64 // closing: give up waiting for the drain at this time
@@ -133,9 +146,16 @@ func (c *Conn) header(f *codec.Frame) []byte {
 	return f.WSHeader()
 }
 
-// Send queues f (taking a reference) for the next Flush; see realm.Peer.
-// Over the byte bound it applies the policy: drop droppable frames, or
-// disconnect. It never blocks on the socket.
+// copyMax is the largest frame Send copies into the batch buffer; larger
+// frames are referenced (shared, no copy) and written with writev. Copying
+// a small EVENT costs less than the atomic Ref/Release pair on a frame
+// shared with every loop, and turns a flush into one contiguous write.
+const copyMax = 1024
+
+// Send queues f for the next Flush; see realm.Peer. A small frame is
+// copied into the batch (f is not referenced after Send returns), a large
+// one is referenced. Over the byte bound it applies the policy: drop
+// droppable frames, or disconnect. It never blocks on the socket.
 func (c *Conn) Send(f *codec.Frame, droppable bool) bool {
 	hdr := c.header(f)
 	n := int64(len(hdr) + f.Len())
@@ -149,43 +169,55 @@ func (c *Conn) Send(f *codec.Frame, droppable bool) bool {
 		c.CloseWith(ClosePolicyViolation, fmt.Sprintf("message of %d bytes over the client's maximum of %d", f.Len(), c.peerMax))
 		return false
 	}
-	queued := n + c.inflight.Load() + c.outbuf.Load()
-	if c.pending != nil {
-		queued += c.pending.bytes
+	b := c.pending
+	queued := c.submitted - c.ackedSeen + n
+	if b != nil {
+		queued += b.bytes
 	}
 	if bound := c.srv.bound; queued > bound {
-		drop := c.srv.opts.Policy == PolicyDrop
-		switch {
-		case drop && droppable:
-			c.mu.Unlock()
-			c.dropped.Add(1)
-			c.srv.dropped.Add(1)
-			c.srv.logDrop(c)
-			c.probe()
-			return false
-		case drop && queued <= 2*bound:
-			c.probe() // a reply: queue it up to twice the bound
-		default:
-			c.mu.Unlock()
-			c.slowDisconnect(bound)
-			return false
+		// Only now read what the loop wrote: the stale value can only
+		// overestimate, so the common case never touches the loop's line.
+		acked := c.acked.Load()
+		queued -= acked - c.ackedSeen
+		c.ackedSeen = acked
+		if queued > bound {
+			drop := c.srv.opts.Policy == PolicyDrop
+			switch {
+			case drop && droppable:
+				c.mu.Unlock()
+				c.dropped.Add(1)
+				c.srv.dropped.Add(1)
+				c.srv.logDrop(c)
+				c.probe()
+				return false
+			case drop && queued <= 2*bound:
+				c.probe() // a reply: queue it up to twice the bound
+			default:
+				c.mu.Unlock()
+				c.slowDisconnect(bound)
+				return false
+			}
 		}
 	}
-	b := c.pending
 	if b == nil {
 		b = getBatch(c)
 		c.pending = b
 	}
-	f.Ref()
-	b.vecs = append(b.vecs, hdr, f.B)
-	b.frames = append(b.frames, f)
+	b.buf = append(b.buf, hdr...)
+	if f.Len() <= copyMax {
+		b.buf = append(b.buf, f.B...)
+	} else {
+		f.Ref()
+		b.parts = append(b.parts, part{end: len(b.buf), f: f})
+	}
 	b.bytes += n
 	c.mu.Unlock()
 	return true
 }
 
-// Flush hands the frames queued since the last Flush to gnet in one
-// AsyncWritev (split at IOV_MAX vectors); see realm.Peer.
+// Flush hands the frames queued since the last Flush to the connection's
+// event loop, which writes them in one Write (or writev, split at IOV_MAX
+// vectors, when large frames are referenced); see realm.Peer.
 func (c *Conn) Flush() {
 	c.mu.Lock()
 	if b := c.pending; b != nil && !c.closed {
@@ -195,42 +227,67 @@ func (c *Conn) Flush() {
 	c.mu.Unlock()
 }
 
-// write submits b to gnet; its callback releases the frames. c.mu is held,
-// so batches reach gnet in Flush order and none after the closing one.
+// write queues b on the loop. c.mu is held, so batches reach the loop in
+// Flush order and none after the closing one.
 func (c *Conn) write(b *batch) {
-	c.inflight.Add(b.bytes)
-	vecs := b.vecs
-	if len(vecs) == 0 { // a bare close before the transport was up
-		if err := c.gc.Wake(b.cb); err != nil {
-			_ = b.done(nil, err)
-		}
+	c.submitted += b.bytes
+	if c.q == nil { // no event loop known (cannot happen after OnOpen)
+		b.abandon()
 		return
 	}
-	first := true
-	for len(vecs) > iovMax {
-		if err := c.gc.AsyncWritev(vecs[:iovMax], nil); err != nil {
-			c.abandon(b, first)
-			return
-		}
-		vecs, first = vecs[iovMax:], false
+	c.q.push(b)
+}
+
+// writeBatch writes b to the socket (event loop only, from outq.Run) and
+// releases it; a closing batch then closes the connection once drained.
+func (c *Conn) writeBatch(b *batch) {
+	if c.gone {
+		b.release()
+		return
 	}
-	if err := c.gc.AsyncWritev(vecs, b.cb); err != nil {
-		c.abandon(b, first)
+	gc := c.gc
+	var err error
+	switch {
+	case len(b.parts) > 0:
+		err = c.writeParts(b)
+	case len(b.buf) > 0:
+		_, err = gc.Write(b.buf)
+	}
+	c.doneBytes += b.bytes
+	if err == nil {
+		c.acked.Store(c.doneBytes - int64(gc.OutboundBuffered()))
+	}
+	closeAfter := b.closeAfter
+	b.release()
+	if closeAfter {
+		c.finishClose(gc, err)
 	}
 }
 
-// abandon handles a batch gnet refused (engine shutting down). When part
-// of it was already submitted, its frames are left to the GC rather than
-// recycled under a pending write.
-func (c *Conn) abandon(b *batch, nothingSubmitted bool) {
-	if nothingSubmitted {
-		_ = b.done(nil, net.ErrClosed)
-		return
+// writeParts writes a batch holding referenced frames with writev, at
+// most IOV_MAX vectors per call.
+func (c *Conn) writeParts(b *batch) error {
+	vecs := b.vecs[:0]
+	prev := 0
+	for _, p := range b.parts {
+		if p.end > prev {
+			vecs = append(vecs, b.buf[prev:p.end])
+		}
+		vecs = append(vecs, p.f.B)
+		prev = p.end
 	}
-	c.inflight.Add(-b.bytes)
-	if b.closeAfter {
-		_ = c.gc.Close()
+	if prev < len(b.buf) {
+		vecs = append(vecs, b.buf[prev:])
 	}
+	b.vecs = vecs
+	for len(vecs) > 0 {
+		n := min(len(vecs), iovMax)
+		if _, err := c.gc.Writev(vecs[:n]); err != nil {
+			return err
+		}
+		vecs = vecs[n:]
+	}
+	return nil
 }
 
 // Close ends the connection after what is queued is written: pending
@@ -259,8 +316,7 @@ func (c *Conn) CloseWith(code uint16, reason string) {
 		b = getBatch(c)
 	}
 	if c.transport == WebSocket {
-		b.ctrl = appendWSClose(b.ctrl[:0], code, reason)
-		b.vecs = append(b.vecs, b.ctrl)
+		b.buf = appendWSClose(b.buf, code, reason)
 	}
 	b.closeAfter = true
 	c.write(b)
@@ -297,8 +353,8 @@ func (c *Conn) markClosed() bool {
 	return true
 }
 
-// probe refreshes outbuf from the event loop, so a consumer that caught up
-// gets frames again although no write (and so no callback) is under way.
+// probe refreshes acked from the event loop, so a consumer that caught up
+// gets frames again although no write is under way.
 func (c *Conn) probe() {
 	if c.probing.CompareAndSwap(false, true) {
 		if err := c.gc.Wake(c.probeCB); err != nil {
@@ -308,8 +364,8 @@ func (c *Conn) probe() {
 }
 
 func (c *Conn) onProbe(gc gnet.Conn, err error) error {
-	if err == nil {
-		c.outbuf.Store(int64(gc.OutboundBuffered()))
+	if err == nil && !c.gone {
+		c.acked.Store(c.doneBytes - int64(gc.OutboundBuffered()))
 	}
 	c.probing.Store(false)
 	return nil
@@ -333,70 +389,63 @@ func (c *Conn) onDrain(gc gnet.Conn, err error) error {
 	return nil
 }
 
-// batch is one Flush: the iovecs (header + payload per frame) and the
-// frames they point into, released by the AsyncWritev callback. Batches
-// are pooled with their callback bound once, so a steady-state Flush
-// allocates nothing of ours.
+// batch is one Flush: small frames copied into buf (header + payload),
+// large ones referenced in parts, in order. Batches are pooled, so a
+// steady-state Flush allocates nothing of ours.
 type batch struct {
 	c          *Conn
-	vecs       [][]byte
-	frames     []*codec.Frame
+	buf        []byte
+	parts      []part
+	vecs       [][]byte // scratch of writeParts (event loop)
 	bytes      int64
-	ctrl       []byte // a close frame owned by the batch
 	closeAfter bool
-	cb         gnet.AsyncCallback
 }
+
+// part is a referenced frame written after buf[:end].
+type part struct {
+	end int
+	f   *codec.Frame
+}
+
+// maxPooledBatch is the largest buffer a recycled batch keeps: a burst
+// must not pin its memory in the pool.
+const maxPooledBatch = 64 << 10
 
 // batchPool is stateless for its users: any recycled batch is as good as
 // a new one.
-var batchPool = sync.Pool{New: func() any {
-	return &batch{vecs: make([][]byte, 0, 16), frames: make([]*codec.Frame, 0, 8)}
-}}
+var batchPool = sync.Pool{New: func() any { return &batch{buf: make([]byte, 0, 512)} }}
 
 func getBatch(c *Conn) *batch {
 	b := batchPool.Get().(*batch)
-	if b.cb == nil {
-		b.cb = b.done // bound once per pooled batch
-	}
 	b.c = c
 	return b
 }
 
-// done is the AsyncWritev callback (event loop): the bytes are in the
-// socket or in gnet's own buffer, so the frames can go.
-func (b *batch) done(gc gnet.Conn, err error) error {
-	c := b.c
-	c.inflight.Add(-b.bytes)
-	if gc != nil && err == nil {
-		c.outbuf.Store(int64(gc.OutboundBuffered()))
-	}
-	closeAfter := b.closeAfter
+// abandon drops a batch that will never be written (the engine is
+// shutting down), closing the connection when the batch was its last.
+func (b *batch) abandon() {
+	c, closeAfter := b.c, b.closeAfter
 	b.release()
 	if closeAfter {
-		if gc == nil {
-			_ = c.gc.Close()
-		} else {
-			c.finishClose(gc, err)
-		}
+		_ = c.gc.Close()
 	}
-	return nil
 }
 
 // release drops the batch's frame references and recycles it.
 func (b *batch) release() {
-	for i, f := range b.frames {
-		f.Release()
-		b.frames[i] = nil
+	for i := range b.parts {
+		b.parts[i].f.Release()
+		b.parts[i].f = nil
 	}
 	clear(b.vecs)
 	b.vecs = b.vecs[:0]
-	b.frames = b.frames[:0]
+	b.parts = b.parts[:0]
+	b.buf = b.buf[:0]
 	b.bytes = 0
 	b.closeAfter = false
 	b.c = nil
-	if cap(b.vecs) > 4*iovMax { // a huge burst: do not pin its arrays
-		b.vecs = make([][]byte, 0, 16)
-		b.frames = make([]*codec.Frame, 0, 8)
+	if cap(b.buf) > maxPooledBatch || cap(b.vecs) > 4*iovMax || cap(b.parts) > 4*iovMax {
+		*b = batch{buf: make([]byte, 0, 512)}
 	}
 	batchPool.Put(b)
 }

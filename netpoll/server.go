@@ -106,6 +106,7 @@ type Server struct {
 	mu       sync.Mutex
 	watch    map[*Conn]struct{} // not Established: handshake deadline applies
 	draining map[*Conn]struct{} // closed, waiting for gnet's buffer to drain
+	loops    map[gnet.EventLoop]*outq
 }
 
 // NewServer validates opts, applies defaults and returns a server that
@@ -158,6 +159,7 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 		idle:     make(chan struct{}, 1),
 		watch:    make(map[*Conn]struct{}),
 		draining: make(map[*Conn]struct{}),
+		loops:    make(map[gnet.EventLoop]*outq),
 	}
 	s.protoAddrs, s.keys = gnetAddrs(opts.Listeners)
 	return s, nil
@@ -388,7 +390,14 @@ func (l *loop) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	gc.SetContext(c)
 	s.accepted.Add(1)
 	s.conns.Add(1)
+	el := gc.EventLoop()
 	s.mu.Lock()
+	q := s.loops[el]
+	if q == nil {
+		q = newOutq(el)
+		s.loops[el] = q
+	}
+	c.q = q // before the conn is published (watch, Handler): set once
 	s.watch[c] = struct{}{}
 	s.mu.Unlock()
 	return nil, gnet.None
@@ -401,6 +410,7 @@ func (l *loop) OnClose(gc gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	gc.SetContext(nil)
+	c.gone = true // batches still queued on this loop must not write
 	c.markClosed()
 	c.state = stateClosing
 	c.ws.releaseFrag()
