@@ -30,7 +30,8 @@ type handler struct {
 	messages atomic.Uint64
 	rejected atomic.Uint64 // HELLOs answered with ABORT
 
-	ids idGen
+	ids   idGen
+	roles rolesCache // what sessions keep of their HELLO, shared
 }
 
 // realmEntry is one configured realm and what the handshake needs of it.

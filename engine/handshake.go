@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/wampd/wampd/codec"
-	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -24,13 +23,22 @@ const (
 // maxID is the largest WAMP id (2^53), so ids survive a JSON double.
 const maxID = 1 << 53
 
+// handshakeConn is what the handshake needs of a connection: the realm's
+// Peer (the session keeps it) and the end of the handshake timeout.
+// *netpoll.Conn implements it; benchmarks drive the hello path with a fake.
+type handshakeConn interface {
+	realm.Peer
+	Established()
+}
+
 // hello handles a message of a connection that has not joined yet: it must
 // be a HELLO for a configured realm with an auth method the realm offers.
 // Every refusal is an ABORT, flushed, then the connection is closed.
 //
-// payload is decoded in place (no copy): what the session keeps of it (the
-// HELLO details) is cloned.
-func (h *handler) hello(c *netpoll.Conn, st *connState, payload []byte) error {
+// payload is decoded in place (no copy): what the session keeps of it (its
+// roles and features) is a shared dict built by rolesCache, never aliasing
+// payload.
+func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	var m codec.Message
 	if err := codec.Decode(c.Serializer(), payload, &m); err != nil {
 		return h.abort(c, codec.ErrProtocolViolation, "undecodable message before HELLO: "+err.Error(), ErrProtocol)
@@ -58,14 +66,17 @@ func (h *handler) hello(c *netpoll.Conn, st *connState, payload []byte) error {
 		return h.abort(c, codec.ErrNotAuthorized,
 			"router session limit reached (max_sessions = "+strconv.FormatInt(h.maxSessions, 10)+")", ErrRejected)
 	}
+	id, authID := h.ids.session()
 	s := &realm.Session{
-		ID:           h.ids.next(),
+		ID:           id,
 		Peer:         c,
-		AuthID:       h.ids.authID(),
+		AuthID:       authID,
 		AuthRole:     authAnonymous,
 		AuthMethod:   authAnonymous,
 		AuthProvider: authProvider,
-		Hello:        cloneDict(m.Details),
+		// Only the roles and features realm acts on, in a dict shared by
+		// all sessions alike (see roles.go); m.Details is dropped here.
+		Hello: h.roles.details(m.Details),
 	}
 	st.sess, st.realm = s, re.r
 	c.Established()
@@ -107,7 +118,7 @@ func anonymousAllowed(re *realmEntry, details map[string]any) string {
 // abort sends ABORT(reason, details.message) to a connection that has not
 // joined, flushes it and closes the connection. It returns cause wrapped
 // with the reason, for netpoll to count and log.
-func (h *handler) abort(c *netpoll.Conn, reason codec.URI, message string, cause error) error {
+func (h *handler) abort(c handshakeConn, reason codec.URI, message string, cause error) error {
 	h.rejected.Add(1)
 	ser := c.Serializer()
 	m := codec.Message{Type: codec.Abort, URI: reason}
@@ -128,37 +139,6 @@ func (h *handler) abort(c *netpoll.Conn, reason codec.URI, message string, cause
 	return fmt.Errorf("%w: %s (%s)", cause, reason, message)
 }
 
-// cloneDict deep-copies a decoded HELLO dict, so the session owns its
-// strings whatever the codec aliased.
-func cloneDict(d map[string]any) map[string]any {
-	if d == nil {
-		return nil
-	}
-	out := make(map[string]any, len(d))
-	for k, v := range d {
-		out[strings.Clone(k)] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case string:
-		return strings.Clone(x)
-	case []byte:
-		return append([]byte(nil), x...)
-	case map[string]any:
-		return cloneDict(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
-}
-
 // idGen draws session ids (global random in [1, 2^53]) and anonymous
 // authids from a crypto-seeded generator owned by one router. Event loops
 // call it concurrently, hence the mutex (held for one draw, once per
@@ -174,21 +154,12 @@ func newIDGen() idGen {
 	return idGen{rng: rand.NewChaCha8(seed)}
 }
 
-// next returns a random id in [1, 2^53].
-func (g *idGen) next() uint64 {
-	g.mu.Lock()
-	v := g.rng.Uint64()
-	g.mu.Unlock()
-	return v%maxID + 1
-}
-
-// authIDAlphabet is what anonymous authids are spelled with.
-const authIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-// authID returns a random 24-character authid for an anonymous session.
-func (g *idGen) authID() string {
+// session returns a new session id, random in [1, 2^53], and a random
+// 24-character authid for an anonymous session, drawn under one lock.
+func (g *idGen) session() (uint64, string) {
 	var raw [24]byte
 	g.mu.Lock()
+	id := g.rng.Uint64()
 	for i := 0; i < len(raw); i += 8 {
 		binary.LittleEndian.PutUint64(raw[i:], g.rng.Uint64())
 	}
@@ -196,5 +167,8 @@ func (g *idGen) authID() string {
 	for i, b := range raw {
 		raw[i] = authIDAlphabet[int(b)%len(authIDAlphabet)]
 	}
-	return string(raw[:])
+	return id%maxID + 1, string(raw[:])
 }
+
+// authIDAlphabet is what anonymous authids are spelled with.
+const authIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

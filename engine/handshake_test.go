@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -446,8 +447,9 @@ func TestAnonymousAllowed(t *testing.T) {
 func TestIDGen(t *testing.T) {
 	g := newIDGen()
 	seen := map[uint64]bool{}
+	authIDs := map[string]bool{}
 	for range 10000 {
-		id := g.next()
+		id, authID := g.session()
 		if id < 1 || id > maxID {
 			t.Fatalf("id %d outside [1, 2^53]", id)
 		}
@@ -455,21 +457,97 @@ func TestIDGen(t *testing.T) {
 			t.Fatalf("id %d drawn twice in 10000", id)
 		}
 		seen[id] = true
-	}
-	a, b := g.authID(), g.authID()
-	if len(a) != 24 || a == b || strings.Trim(a, authIDAlphabet) != "" {
-		t.Fatalf("authIDs %q, %q", a, b)
+		if len(authID) != 24 || strings.Trim(authID, authIDAlphabet) != "" || authIDs[authID] {
+			t.Fatalf("authid %q: wrong length, alphabet or drawn twice", authID)
+		}
+		authIDs[authID] = true
 	}
 }
 
-func TestCloneDictDoesNotAlias(t *testing.T) {
-	src := []byte("caller")
-	d := map[string]any{"roles": map[string]any{string(src): []any{"x"}}, "b": []byte{1}}
-	c := cloneDict(d)
-	d["roles"].(map[string]any)["caller"].([]any)[0] = "changed"
-	d["b"].([]byte)[0] = 2
-	if c["roles"].(map[string]any)["caller"].([]any)[0] != "x" || c["b"].([]byte)[0] != 1 {
-		t.Fatalf("clone shares memory with its source: %v", c)
+// feature reads hello like realm does (roles.<role>.features.<feature>).
+func feature(hello map[string]any, role, name string) bool {
+	roles, _ := hello["roles"].(map[string]any)
+	rd, _ := roles[role].(map[string]any)
+	fs, _ := rd["features"].(map[string]any)
+	v, _ := fs[name].(bool)
+	return v
+}
+
+func TestRolesCache(t *testing.T) {
+	full := map[string]any{
+		"agent":       "autobahn",
+		"authmethods": []any{"anonymous"},
+		"roles": map[string]any{
+			"caller":     map[string]any{"features": map[string]any{"progressive_call_results": true, "call_canceling": true}},
+			"callee":     map[string]any{"features": map[string]any{"call_canceling": true, "shared_registration": true, "vendor_x": true}},
+			"publisher":  map[string]any{"features": map[string]any{"publisher_exclusion": false}},
+			"subscriber": map[string]any{},
+			"unknown":    map[string]any{"features": map[string]any{"x": true}},
+		},
+	}
+	tests := []struct {
+		name     string
+		hello    map[string]any
+		roles    []string // roles kept
+		features [][2]string
+		absent   [][2]string
+	}{
+		{"nil", nil, nil, nil, [][2]string{{"callee", "call_canceling"}}},
+		{"no roles", map[string]any{"agent": "x"}, nil, nil, nil},
+		{"roles not a dict", map[string]any{"roles": []any{"callee"}}, nil, nil, nil},
+		{"feature not a bool", map[string]any{"roles": map[string]any{
+			"callee": map[string]any{"features": map[string]any{"call_canceling": "yes"}}}},
+			[]string{"callee"}, nil, [][2]string{{"callee", "call_canceling"}}},
+		{"full", full, []string{"caller", "callee", "publisher", "subscriber"},
+			[][2]string{{"caller", "progressive_call_results"}, {"caller", "call_canceling"},
+				{"callee", "call_canceling"}, {"callee", "shared_registration"}},
+			[][2]string{{"callee", "vendor_x"}, {"publisher", "publisher_exclusion"}, {"unknown", "x"}, {"callee", "progressive_call_results"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c rolesCache
+			d := c.details(tt.hello)
+			roles, _ := d["roles"].(map[string]any)
+			if len(roles) != len(tt.roles) {
+				t.Errorf("kept roles %v, want %v", roles, tt.roles)
+			}
+			for _, r := range tt.roles {
+				if _, ok := roles[r].(map[string]any); !ok {
+					t.Errorf("role %q not kept: %v", r, d)
+				}
+			}
+			for _, f := range tt.features {
+				if !feature(d, f[0], f[1]) {
+					t.Errorf("%s.%s not kept: %v", f[0], f[1], d)
+				}
+			}
+			for _, f := range tt.absent {
+				if feature(d, f[0], f[1]) {
+					t.Errorf("%s.%s kept: %v", f[0], f[1], d)
+				}
+			}
+			if len(d) != 1 {
+				t.Errorf("dict has keys beyond roles: %v", d)
+			}
+			if again := c.details(tt.hello); fmt.Sprintf("%p", again) != fmt.Sprintf("%p", d) {
+				t.Errorf("the same roles got two dicts, want one shared")
+			}
+		})
+	}
+}
+
+func TestRolesCacheBounded(t *testing.T) {
+	var c rolesCache
+	c.dicts = make(map[uint32]map[string]any)
+	for i := range maxRolesCache {
+		c.dicts[uint32(i)+1<<20] = nil // fill with masks no HELLO makes
+	}
+	hello := map[string]any{"roles": map[string]any{"callee": map[string]any{"features": map[string]any{"call_canceling": true}}}}
+	if d := c.details(hello); !feature(d, "callee", "call_canceling") {
+		t.Fatalf("full cache: details = %v", d)
+	}
+	if len(c.dicts) != maxRolesCache {
+		t.Fatalf("cache grew to %d entries past its bound %d", len(c.dicts), maxRolesCache)
 	}
 }
 
@@ -531,5 +609,84 @@ func TestNetpollOptionsOneListenerEach(t *testing.T) {
 	if opts.WSPath != "/wamp" || opts.Policy != netpoll.PolicyDrop || opts.MaxMessageSize != 16<<20 ||
 		opts.OutboundBound != 4<<20 || opts.HandshakeTimeout != 10*time.Second {
 		t.Fatalf("options = %+v", opts)
+	}
+}
+
+// helloPeer is a handshakeConn for benchmarks: a nullPeer that also takes
+// Established.
+type helloPeer struct{ nullPeer }
+
+func (p *helloPeer) Established() {}
+
+// BenchmarkHello_Welcome measures the session open path on the event loop
+// (decode HELLO, checks, session, Join) plus what the actor does with it
+// (WELCOME encoded and sent), and the Leave that keeps the realm's session
+// table at a steady size.
+func BenchmarkHello_Welcome(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		ser     codec.Serializer
+		payload []byte
+	}{
+		{"JSON", codec.JSON, []byte(`[1,"realm1",{"roles":{"caller":{"features":{"progressive_call_results":true,"call_canceling":true}},` +
+			`"callee":{"features":{"progressive_call_results":true,"call_canceling":true,"shared_registration":true}},` +
+			`"publisher":{"features":{"publisher_exclusion":true}},"subscriber":{"features":{"pattern_based_subscription":true}}},` +
+			`"authmethods":["anonymous"],"agent":"wampbench"}]`)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := realm.New(realm.Options{Name: "realm1"})
+			r.Start()
+			defer r.Stop()
+			h := &handler{realms: map[string]*realmEntry{"realm1": {r: r, anonymous: true}}, ids: newIDGen()}
+			peer := &helloPeer{}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				var st connState
+				if err := h.hello(peer, &st, bc.payload); err != nil {
+					b.Fatal(err)
+				}
+				r.Leave(st.sess)
+				if i%256 == 255 {
+					peer.waitSent(b, int64(i+1)) // bound the actor's backlog
+				}
+			}
+			peer.waitSent(b, int64(b.N))
+		})
+	}
+}
+
+// BenchmarkIdleSession_Heap reports the live heap an idle session costs once
+// joined: the engine's share (connState, realm.Session, authid, the kept
+// HELLO dict) plus the realm's (its session table entry and per-session
+// maps). The peer is a fake, so netpoll's share is not included.
+func BenchmarkIdleSession_Heap(b *testing.B) {
+	const n = 10000
+	hello := []byte(`[1,"realm1",{"roles":{"caller":{"features":{"progressive_call_results":true,"call_canceling":true}},` +
+		`"callee":{"features":{"progressive_call_results":true,"call_canceling":true,"shared_registration":true}},` +
+		`"publisher":{"features":{"publisher_exclusion":true}},"subscriber":{"features":{"pattern_based_subscription":true}}},` +
+		`"authmethods":["anonymous"],"agent":"wampbench"}]`)
+	for range b.N {
+		r := realm.New(realm.Options{Name: "realm1"})
+		r.Start()
+		h := &handler{realms: map[string]*realmEntry{"realm1": {r: r, anonymous: true}}, ids: newIDGen()}
+		peer := &helloPeer{}
+		states := make([]*connState, n)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range states {
+			st := new(connState)
+			if err := h.hello(peer, st, hello); err != nil {
+				b.Fatal(err)
+			}
+			states[i] = st
+		}
+		peer.waitSent(b, n)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/session")
+		runtime.KeepAlive(states)
+		r.Stop()
 	}
 }
