@@ -1,24 +1,5 @@
 package codec
 
-// What is zero-copy and what allocates
-//
-// Decode allocates nothing for a well-formed message except:
-//   - the Details map of session-control messages (HELLO, WELCOME, ...);
-//   - a URI or option string containing a JSON escape (it is unescaped
-//     into a new string) or a chunked CBOR string;
-//   - the error value when decoding fails.
-// URI, Options' strings, Dict, Args and Kwargs alias the input.
-//
-// Append allocates nothing when dst has room and the payload is spliced
-// (m.PayloadSer equals the target serializer), or the dict comes from
-// Options. Writing Details, or transcoding Dict/Args/Kwargs to another
-// serializer, allocates (see Transcode).
-//
-// Args may also hold a Payload Passthru Mode payload (Advanced Profile: an
-// encrypted or otherwise opaque application payload carried as one binary
-// value instead of the Arguments list): a bin/byte string in MessagePack and
-// CBOR, a "\u0000"+base64 string in JSON. Kwargs is then absent.
-
 import "fmt"
 
 // field is the role of one element of a WAMP message array.

@@ -3,6 +3,40 @@
 // application payload (Arguments, ArgumentsKw) stays as the sender's raw
 // encoded bytes and is spliced into outgoing messages, transcoded only when
 // the receiver uses another serializer.
+//
+// # Libraries and hand-written code
+//
+// The hot path (Decode, Append, Transcode) is hand-written over one cursor
+// and one writer for all three serializers: a JSON scanner and appenders, a
+// CBOR head reader and writer, and tinylib/msgp's Read*Bytes/Append* for
+// MessagePack. It needs the extents of Args and Kwargs as sub-slices of the
+// input, which goccy/go-json and fxamacker/cbor cannot give without
+// allocating (BenchmarkDecode_Call64B_Library and docs/benchmarks.md).
+// Generic values (DecodeValue, AppendValue, Message.Details) go through
+// goccy/go-json and fxamacker/cbor, wrapped to keep one set of Go types and
+// the spec's binary-in-JSON rule (see value.go).
+//
+// # What is zero-copy and what allocates
+//
+// Decode allocates nothing for a well-formed message except:
+//   - the Details map of session-control messages (HELLO, WELCOME, ...);
+//   - a URI or option string containing a JSON escape (it is unescaped
+//     into a new string) or a chunked CBOR string;
+//   - the error value when decoding fails.
+//
+// URI, the strings in Options, Dict, Args and Kwargs alias the input: they
+// are valid only while the input buffer is (see Message).
+//
+// Append allocates nothing when dst has room and the payload is spliced
+// (m.PayloadSer equals the target serializer), or the dict comes from
+// Options. Writing Details, or transcoding Dict/Args/Kwargs to another
+// serializer, allocates (see Transcode). DecodeValue and AppendValue always
+// allocate; they are for control messages and tests.
+//
+// Args may also hold a Payload Passthru Mode payload (Advanced Profile: an
+// encrypted or otherwise opaque application payload carried as one binary
+// value instead of the Arguments list): a bin/byte string in MessagePack and
+// CBOR, a "\u0000"+base64 string in JSON. Kwargs is then absent.
 package codec
 
 // Type is a WAMP message type code.
