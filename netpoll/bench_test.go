@@ -75,10 +75,10 @@ func (f *fakeGC) Writev(bs [][]byte) (int, error) {
 type fakeLoop struct{ gnet.EventLoop }
 
 func (fakeLoop) Execute(ctx context.Context, r gnet.Runnable) error { return r.Run(ctx) }
-func (f *fakeGC) OutboundBuffered() int            { return 0 }
-func (f *fakeGC) RemoteAddr() net.Addr             { return nil }
-func (f *fakeGC) Wake(cb gnet.AsyncCallback) error { return cb(f, nil) }
-func (f *fakeGC) Close() error                     { return nil }
+func (f *fakeGC) OutboundBuffered() int                             { return 0 }
+func (f *fakeGC) RemoteAddr() net.Addr                              { return nil }
+func (f *fakeGC) Wake(cb gnet.AsyncCallback) error                  { return cb(f, nil) }
+func (f *fakeGC) Close() error                                      { return nil }
 
 func BenchmarkSendFlush_64B_1000Conns(b *testing.B) {
 	s, err := NewServer(Options{Listeners: []Listener{{Network: "tcp", Addr: "127.0.0.1:0", RawSocket: true}}}, newEcho(true))

@@ -496,7 +496,14 @@ func (c *Conn) onTraffic() gnet.Action {
 				return a
 			}
 		case stateOpen:
-			return c.readFrames()
+			a := c.readFrames()
+			// Hand the processor to the realm actor this read just woke
+			// (it sits in this P's runnext) instead of leaving it for an
+			// idle M to be woken and steal it while this loop goes back to
+			// epoll_wait: 1x1 RPC p50 27-42us vs 30-58us, p99 86-144us vs
+			// 1.2-16ms on a loaded 2-core box.
+			runtime.Gosched()
+			return a
 		default:
 			_, _ = gc.Discard(-1)
 			return gnet.None

@@ -61,3 +61,9 @@ func (q *mailbox) pop() *Inbound {
 	}
 	return nil
 }
+
+// empty reports whether pop would find nothing now (actor only). A push
+// half-way through reads as empty, as in pop.
+func (q *mailbox) empty() bool {
+	return q.tail == &q.stub && q.stub.next.Load() == nil
+}
