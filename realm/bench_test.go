@@ -34,7 +34,7 @@ func benchJoin(r *Realm, id uint64, ser codec.Serializer, hello map[string]any) 
 }
 
 // encodeMsg encodes a client message for the benchmark's input.
-func encodeMsg(b *testing.B, ser codec.Serializer, m codec.Message) []byte {
+func encodeMsg(b testing.TB, ser codec.Serializer, m codec.Message) []byte {
 	b.Helper()
 	if m.PayloadSer == 0 {
 		m.PayloadSer = ser
@@ -47,7 +47,7 @@ func encodeMsg(b *testing.B, ser codec.Serializer, m codec.Message) []byte {
 }
 
 // payload64 is a ~64 byte Arguments list in ser.
-func payload64(b *testing.B, ser codec.Serializer) []byte {
+func payload64(b testing.TB, ser codec.Serializer) []byte {
 	b.Helper()
 	a, err := codec.AppendValue(ser, nil, []any{strings.Repeat("x", 60)})
 	if err != nil {
@@ -58,7 +58,7 @@ func payload64(b *testing.B, ser codec.Serializer) []byte {
 
 // deliver runs one inbound message through the actor path: copy into a
 // pooled Inbound (as the event loop does), decode, route, release, flush.
-func deliver(b *testing.B, r *Realm, s *Session, ser codec.Serializer, raw []byte) {
+func deliver(b testing.TB, r *Realm, s *Session, ser codec.Serializer, raw []byte) {
 	in := NewInbound()
 	in.Buf.B = append(in.Buf.B[:0], raw...)
 	if err := codec.Decode(ser, in.Buf.B, &in.Msg); err != nil {
@@ -143,8 +143,8 @@ func BenchmarkYield_64B(b *testing.B) {
 			for b.Loop() {
 				c := r.dealer.newCall()
 				c.caller, c.callerReq, c.callee, c.invID = caller, 7, callee, 1
-				callee.invs[1] = c
-				caller.calls[7] = c
+				lazyMap(&callee.invs)[1] = c
+				lazyMap(&caller.calls)[7] = c
 				deliver(b, r, callee, ser, raw)
 				if len(callee.invs) != 0 {
 					b.Fatal("call still pending after YIELD")

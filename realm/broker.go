@@ -82,7 +82,7 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 	if _, ok := sub.index[s]; !ok {
 		sub.index[s] = len(sub.subscribers)
 		sub.subscribers = append(sub.subscribers, s)
-		s.subs[sub.id] = struct{}{}
+		lazyMap(&s.subs)[sub.id] = struct{}{}
 	}
 	reply := codec.Message{Type: codec.Subscribed, Request: m.Request, ID: sub.id}
 	r.send(s, &reply, false)

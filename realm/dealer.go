@@ -93,7 +93,7 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 		return
 	}
 	reg.callees = append(reg.callees, s)
-	s.regs[reg.id] = struct{}{}
+	lazyMap(&s.regs)[reg.id] = struct{}{}
 	reply := codec.Message{Type: codec.Registered, Request: m.Request, ID: reg.id}
 	r.send(s, &reply, false)
 }
@@ -230,8 +230,8 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	c.progress = m.Options.ReceiveProgress
 	callee.invSeq++
 	c.invID = callee.invSeq
-	callee.invs[c.invID] = c
-	s.calls[m.Request] = c
+	lazyMap(&callee.invs)[c.invID] = c
+	lazyMap(&s.calls)[m.Request] = c
 
 	inv := codec.Message{
 		Type: codec.Invocation, Request: c.invID, ID: reg.id,

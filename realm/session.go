@@ -33,6 +33,14 @@ type Session struct {
 	calls     map[uint64]*call    // as caller: CALL request id -> call
 }
 
+// lazyMap makes *m on first use; see Realm.join.
+func lazyMap[K comparable, V any](m *map[K]V) map[K]V {
+	if *m == nil {
+		*m = make(map[K]V)
+	}
+	return *m
+}
+
 // sessionState is where a session is in its life inside the realm.
 type sessionState uint8
 
@@ -107,10 +115,9 @@ func (r *Realm) join(s *Session) {
 	}
 	s.state = stateJoined
 	s.ser = s.Peer.Serializer()
-	s.subs = make(map[uint64]struct{})
-	s.regs = make(map[uint64]struct{})
-	s.invs = make(map[uint64]*call)
-	s.calls = make(map[uint64]*call)
+	// subs, regs, invs and calls stay nil until first written (reading,
+	// ranging over and deleting from a nil map is fine): an idle session
+	// costs 4 map headers less (~190 B of the 4 KiB budget per session).
 	s.canceling = helloFeature(s.Hello, "callee", "call_canceling")
 	r.sessions[s.ID] = s
 	r.stats.sessions.Add(1)
