@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/wampd/wampd/codec"
+	"golang.org/x/sys/unix"
 )
 
 // ClientConfig says where and how a Client's sessions connect.
@@ -22,15 +25,21 @@ type ClientConfig struct {
 	EventLoops int
 	// DialTimeout bounds TCP connect + handshake + WELCOME (default 10s).
 	DialTimeout time.Duration
+	// SourceAddrs are local IPs that new connections bind to in turn
+	// (e.g. 127.0.0.2 ... 127.0.0.9), so that more connections to one
+	// router port than one address has ephemeral ports can be opened.
+	SourceAddrs []string
 }
 
 // Client opens WAMP sessions whose connections all live on a few gnet event
 // loops, so thousands of idle sessions cost file descriptors and buffers,
 // not goroutines.
 type Client struct {
-	cfg   ClientConfig
-	cli   *gnet.Client
-	hello codec.Message
+	cfg     ClientConfig
+	cli     *gnet.Client
+	hello   codec.Message
+	dialers []net.Dialer // one per source address; empty: the default
+	next    atomic.Uint64
 }
 
 // NewClient starts the event loops. Close stops them.
@@ -42,6 +51,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.DialTimeout = 10 * time.Second
 	}
 	c := &Client{cfg: cfg, hello: helloMessage(cfg.Realm)}
+	for _, a := range cfg.SourceAddrs {
+		ip := net.ParseIP(a)
+		if ip == nil {
+			return nil, fmt.Errorf("%w: source address %q", ErrConfig, a)
+		}
+		c.dialers = append(c.dialers, net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Control: bindNoPort})
+	}
 	cli, err := gnet.NewClient(&gnetEvents{}, gnet.WithMulticore(true), gnet.WithNumEventLoop(cfg.EventLoops),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay), gnet.WithLogger(quietLogger{}),
 		gnet.WithReadBufferCap(64<<10), gnet.WithWriteBufferCap(64<<10))
@@ -72,6 +88,9 @@ func (c *Client) Dial(ctx context.Context, h Handler, index int) (*Session, erro
 	defer cancel()
 	s.dialStart = time.Now()
 	var d net.Dialer
+	if len(c.dialers) > 0 {
+		d = c.dialers[c.next.Add(1)%uint64(len(c.dialers))]
+	}
 	nc, err := d.DialContext(ctx, "tcp", c.cfg.Endpoint.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", c.cfg.Endpoint.Addr, err)
@@ -166,3 +185,17 @@ func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Warnf(string, ...any)  {}
 func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Fatalf(string, ...any) {}
+
+// bindNoPort sets IP_BIND_ADDRESS_NO_PORT on a socket about to be bound to
+// a source address, so that the kernel picks the ephemeral port at connect
+// time per (source, destination) pair instead of at bind time from the
+// source address's global pool.
+func bindNoPort(_, _ string, rc syscall.RawConn) error {
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,10 @@ func (c *connsRun) OnClose(s *Session, err error) {
 
 func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	c := &connsRun{}
+	if limit, err := raiseFileLimit(uint64(cfg.Sessions) + 4096); err != nil || limit < uint64(cfg.Sessions)+64 {
+		return fmt.Errorf("%w: %d sessions need as many file descriptors; the limit is %d (%v): raise it with ulimit -n",
+			ErrConfig, cfg.Sessions, limit, err)
+	}
 	lat := NewRecorder(64)
 	n := cfg.Sessions
 	sessions := make([]*Session, n)
@@ -42,12 +47,18 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 		}
 	}()
 	var opened atomic.Uint64
+	cs := &ConnsStats{RouterSessions: -1}
+	res.Conns = cs
+	clientBefore := processRSS(0)
+	if cfg.RouterPID > 0 {
+		cs.RouterRSSBeforeBytes = processRSS(cfg.RouterPID)
+	}
 	w := newWindow(0, cfg.Duration)
 	prog := startProgress(cfg.Progress, "conns", w, func() (uint64, uint64) { e, _ := c.errs.snapshot(); return opened.Load(), e })
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
+	sem := make(chan struct{}, cfg.Dialers)
 	if cfg.Rate > 0 {
-		sem = make(chan struct{}, 1024)
+		sem = make(chan struct{}, max(1024, cfg.Dialers))
 	}
 	dial := func(i int, intended int64) {
 		defer func() { <-sem; wg.Done() }()
@@ -84,6 +95,15 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	openSecs := float64(w.now()) / 1e9
 	c.holding.Store(true)
 	holdEnd := time.Now().Add(cfg.Duration)
+	var gcOpen *debugGC
+	if cfg.RouterDebug != "" {
+		// Every session is live: force a few full GCs through the
+		// router's debug listener and keep the pauses they caused.
+		var err error
+		if gcOpen, err = readDebugGC(ctx, cfg.RouterDebug); err != nil {
+			c.errs.add("%v", err)
+		}
+	}
 	var peak int64
 	for time.Now().Before(holdEnd) && ctx.Err() == nil {
 		if cfg.RouterPID > 0 {
@@ -94,6 +114,27 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 		case <-time.After(min(100*time.Millisecond, time.Until(holdEnd)+time.Millisecond)):
 		}
 	}
+	if gcOpen != nil {
+		forced := 0
+		for range 3 {
+			if err := forceGC(ctx, cfg.RouterDebug); err != nil {
+				c.errs.add("%v", err)
+				break
+			}
+			forced++
+		}
+		if gcEnd, err := readDebugGC(ctx, cfg.RouterDebug); err != nil {
+			c.errs.add("%v", err)
+		} else {
+			cs.GC = gcBetween(gcOpen, gcEnd)
+			cs.GC.Forced = forced
+			cs.RouterSessions = gcEnd.Sessions
+		}
+	}
+	if cfg.RouterPID > 0 {
+		cs.RouterRSSAfterBytes = processRSS(cfg.RouterPID)
+	}
+	clientAfter := processRSS(0)
 	w.stop.Store(true)
 	prog.Stop()
 
@@ -122,7 +163,13 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	res.Handshake = Summarize(lat.Merged())
 	res.Latency = res.Handshake
 	if cfg.RouterPID > 0 {
-		res.RouterRSSBytes = max(peak, processRSS(cfg.RouterPID))
+		res.RouterRSSBytes = max(peak, cs.RouterRSSAfterBytes)
+	}
+	if got := res.Received; got > 0 {
+		if cs.RouterRSSAfterBytes > 0 {
+			cs.RSSPerSessionBytes = float64(cs.RouterRSSAfterBytes-cs.RouterRSSBeforeBytes) / float64(got)
+		}
+		cs.ClientBytesPerSession = float64(clientAfter-clientBefore) / float64(got)
 	}
 	if alive < res.Received {
 		c.errs.add("%d sessions were gone at the end of the hold", res.Received-alive)

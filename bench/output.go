@@ -59,12 +59,27 @@ func PrintSummary(w io.Writer, res *Result) {
 		fmt.Fprintf(w, "  slow subs %d: received %d of %d (lost %d), disconnected by the router %d\n",
 			s.Subscribers, s.Received, s.Expected, s.Lost, s.Disconnected)
 	}
-	if res.RouterRSSBytes > 0 {
+	if res.RouterRSSBytes > 0 && res.Conns == nil {
 		fmt.Fprintf(w, "  router RSS %.1f MiB", float64(res.RouterRSSBytes)/(1<<20))
 		if res.Sessions > 0 {
 			fmt.Fprintf(w, " (%.1f KiB per session)", float64(res.RouterRSSBytes)/1024/float64(res.Sessions))
 		}
 		fmt.Fprintln(w)
+	}
+	if cs := res.Conns; cs != nil {
+		if cs.RouterRSSAfterBytes > 0 {
+			fmt.Fprintf(w, "  router RSS %.1f MiB before, %.1f MiB with the sessions live: %.2f KiB per session (client: %.2f KiB)\n",
+				float64(cs.RouterRSSBeforeBytes)/(1<<20), float64(cs.RouterRSSAfterBytes)/(1<<20), cs.RSSPerSessionBytes/1024,
+				cs.ClientBytesPerSession/1024)
+		}
+		if g := cs.GC; g != nil {
+			fmt.Fprintf(w, "  router GC with the sessions live: %d cycles (%d forced), pauses p50 %.3fms p99 %.3fms max %.3fms, heap %.1f MiB, %d goroutines, %d sessions\n",
+				g.Cycles, g.Forced, g.PauseP50Ms, g.PauseP99Ms, g.PauseMaxMs, float64(g.HeapLiveBytes)/(1<<20), g.Goroutines, cs.RouterSessions)
+		}
+	}
+	if res.RouterCPUSeconds > 0 {
+		fmt.Fprintf(w, "  router CPU %.2fs in the window (%.2f cores), %.2f µs per %s\n", res.RouterCPUSeconds,
+			res.RouterCPUCores, res.RouterCPUUsPerOp, strings.TrimSuffix(res.ThroughputUnit, "s/s"))
 	}
 	if b := res.Baseline; b != nil {
 		fmt.Fprintf(w, "  baseline  raw server %.0f %s, p99 %s: router reaches %.1f%% of the ceiling\n",

@@ -118,6 +118,7 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 
 	w := newWindow(cfg.Warmup, cfg.Duration)
 	r.w.Store(w)
+	cpu := meterCPU(w, cfg.RouterPID)
 	prog := startProgress(cfg.Progress, cfg.Scenario, w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return delivered(healthy), n })
 	var waitPacer func()
 	if cfg.Rate > 0 {
@@ -166,7 +167,9 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 		res.SendRate = float64(res.Sent) / res.ElapsedS
 	}
 	res.ThroughputUnit = "events/s"
-	res.Latency = Summarize(r.lat.Merged())
+	res.hist = r.lat.Merged()
+	res.Latency = Summarize(res.hist)
+	cpu.fill(res)
 	if cfg.RouterPID > 0 {
 		res.RouterRSSBytes = processRSS(cfg.RouterPID)
 	}

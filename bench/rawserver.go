@@ -19,10 +19,11 @@ import (
 // do for the benchmark shapes, on the same kind of event loops, so that a
 // router's figure can be read as a fraction of what the machine allows.
 // It speaks WebSocket and RawSocket (told apart by the first byte), answers
-// HELLO with WELCOME, CALL directly with a RESULT echoing the arguments (no
-// callee hop), REGISTER and SUBSCRIBE with their acknowledgements, and
-// fans each PUBLISH out to the topic's subscribers, framed once. No
-// authentication, no options, no policies, no queue bounds.
+// HELLO with WELCOME, CALL directly with a RESULT echoing the arguments in
+// the same event-loop callback (no callee hop: the floor of one hop),
+// REGISTER and SUBSCRIBE with their acknowledgements, and fans each PUBLISH
+// out to the topic's subscribers as efficiently as it can (see publish).
+// No authentication, no options, no policies beyond a per-subscriber bound.
 type RawServer struct {
 	addr    net.Addr
 	eng     gnet.Engine
@@ -30,41 +31,86 @@ type RawServer struct {
 	done    chan struct{}
 	runErr  error
 	nextID  atomic.Uint64
-	mu      sync.RWMutex // guards topics
+	mu      sync.RWMutex // guards topics and loops
 	topics  map[string]*rawTopic
+	loops   map[gnet.EventLoop]*rawLoop
 	stopped atomic.Bool
 	dropped atomic.Uint64
 }
 
-// Dropped is the number of events dropped for subscribers that were more
-// than rawMaxPending behind.
+// Dropped is the number of events dropped for subscribers whose socket was
+// more than rawMaxPending bytes behind.
 func (s *RawServer) Dropped() uint64 { return s.dropped.Load() }
 
+// rawTopic is one topic's subscribers grouped by the event loop their
+// connection lives on. groups is copy-on-write: publish reads a snapshot
+// under the read lock and keeps using it after unlocking.
 type rawTopic struct {
-	id   uint64
+	id     uint64
+	groups []rawGroup
+}
+
+// rawGroup is the subscribers of a topic on one event loop.
+type rawGroup struct {
+	loop *rawLoop
 	subs []*rawConn
 }
 
-// rawConn is one connection's state; only its event loop touches it,
-// except out-of-loop writers using gnet's AsyncWrite.
+// rawLoop batches the fan-out work for one gnet event loop: publishers on
+// any loop queue deliveries here, and one task on the loop drains all that
+// is queued, so each subscriber gets one write per batch however many
+// events it carries.
+type rawLoop struct {
+	el        gnet.EventLoop
+	srv       *RawServer
+	mu        sync.Mutex // guards queue and scheduled
+	queue     []rawDelivery
+	scheduled bool
+	// only the loop's goroutine touches these
+	batch   []rawDelivery
+	touched []*rawConn
+}
+
+// rawDelivery is one publication's frames for the subscribers of one loop.
+type rawDelivery struct {
+	pub     *rawPub
+	subs    []*rawConn
+	exclude *rawConn
+}
+
+// rawPub is one publication: its frames, encoded once per (transport,
+// serializer) and shared read-only by every loop, and the acknowledgement
+// owed to the publisher once every loop has written it (the back-pressure
+// that keeps a closed-loop publisher from outrunning the fan-out).
+type rawPub struct {
+	frames    [2][4][]byte // [websocket][serializer]
+	remaining atomic.Int32 // loops still writing
+	ack       []byte       // framed PUBLISHED, nil when not asked for
+	from      *rawConn
+}
+
+// rawConn is one connection's state; only its event loop touches it.
 type rawConn struct {
 	c       gnet.Conn
 	ws      bool
 	ser     codec.Serializer
 	open    bool // transport handshake done
+	closed  bool
 	msg     codec.Message
 	scratch []byte
-	out     []byte
-	pending atomic.Int64 // bytes handed to AsyncWrite and not yet written
+	out     []byte // replies of the current OnTraffic
+	events  []byte // events of the current fan-out batch
 }
 
-// rawMaxPending bounds what the raw server queues for one subscriber; above
-// it, events are dropped (and counted), as a router's bounded queue would.
+// rawMaxPending bounds what the raw server lets pile up in gnet's outbound
+// buffer for one subscriber; above it, events are dropped (and counted), as
+// a router's bounded queue would.
 const rawMaxPending = 1 << 20
 
 // StartRawServer listens on addr (use 127.0.0.1:0) and serves until Close.
 func StartRawServer(addr string) (*RawServer, error) {
-	s := &RawServer{booted: make(chan struct{}), done: make(chan struct{}), topics: map[string]*rawTopic{}}
+	s := &RawServer{booted: make(chan struct{}), done: make(chan struct{}), topics: map[string]*rawTopic{},
+		loops: map[gnet.EventLoop]*rawLoop{}}
 	go func() {
 		defer close(s.done)
 		s.runErr = gnet.Run(&rawEvents{s}, "tcp://"+addr, gnet.WithMulticore(true), gnet.WithReusePort(false),
@@ -135,14 +181,10 @@ func (e *rawEvents) OnClose(c gnet.Conn, _ error) gnet.Action {
 	if !ok {
 		return gnet.None
 	}
+	rc.closed = true // queued deliveries skip it (they run on this loop)
 	e.s.mu.Lock()
 	for _, t := range e.s.topics {
-		for i, sc := range t.subs {
-			if sc == rc {
-				t.subs = append(t.subs[:i], t.subs[i+1:]...)
-				break
-			}
-		}
+		t.remove(rc)
 	}
 	e.s.mu.Unlock()
 	return gnet.None
@@ -259,14 +301,6 @@ func (e *rawEvents) step(rc *rawConn, data []byte) (int, error) {
 	return f.hdrLen + f.payload, nil
 }
 
-// written returns the AsyncWrite callback that accounts n bytes as gone.
-func (rc *rawConn) written(n int) gnet.AsyncCallback {
-	return func(gnet.Conn, error) error {
-		rc.pending.Add(-int64(n))
-		return nil
-	}
-}
-
 func splitComma(s string) []string {
 	var out []string
 	for s != "" {
@@ -336,7 +370,7 @@ func (e *rawEvents) handle(rc *rawConn, p []byte) error {
 			// m.URI aliases the read buffer (zero-copy): clone what stays.
 			s.topics[strings.Clone(m.URI)] = t
 		}
-		t.subs = append(t.subs, rc)
+		t.add(s.loopOf(rc), rc)
 		id := t.id
 		s.mu.Unlock()
 		return e.send(rc, &codec.Message{Type: codec.Subscribed, Request: m.Request, ID: id})
@@ -346,51 +380,162 @@ func (e *rawEvents) handle(rc *rawConn, p []byte) error {
 	return nil
 }
 
-// publish encodes the EVENT once per serializer and transport and writes it
-// to every subscriber: directly when the subscriber is this connection's
-// own, through AsyncWrite otherwise (the frame is immutable once built).
+// loopOf returns the batching state of rc's event loop; s.mu is held.
+func (s *RawServer) loopOf(rc *rawConn) *rawLoop {
+	el := rc.c.EventLoop()
+	l := s.loops[el]
+	if l == nil {
+		l = &rawLoop{el: el, srv: s}
+		s.loops[el] = l
+	}
+	return l
+}
+
+// add subscribes rc (copy-on-write of groups); s.mu is held.
+func (t *rawTopic) add(l *rawLoop, rc *rawConn) {
+	gs := make([]rawGroup, 0, len(t.groups)+1)
+	found := false
+	for _, g := range t.groups {
+		if g.loop == l {
+			g.subs = append(g.subs[:len(g.subs):len(g.subs)], rc)
+			found = true
+		}
+		gs = append(gs, g)
+	}
+	if !found {
+		gs = append(gs, rawGroup{loop: l, subs: []*rawConn{rc}})
+	}
+	t.groups = gs
+}
+
+// remove unsubscribes rc (copy-on-write of groups); s.mu is held.
+func (t *rawTopic) remove(rc *rawConn) {
+	for gi, g := range t.groups {
+		for i, sc := range g.subs {
+			if sc != rc {
+				continue
+			}
+			subs := make([]*rawConn, 0, len(g.subs)-1)
+			subs = append(append(subs, g.subs[:i]...), g.subs[i+1:]...)
+			gs := append([]rawGroup{}, t.groups...)
+			gs[gi].subs = subs
+			t.groups = gs
+			return
+		}
+	}
+}
+
+// publish encodes the EVENT once per serializer and transport present and
+// queues one delivery per event loop holding subscribers; each loop writes
+// the shared frames to its subscribers in batches (see rawLoop.drain). The
+// PUBLISHED acknowledgement, when asked for, is sent once every loop has
+// written the events, so a closed-loop publisher is paced by the fan-out
+// instead of filling buffers (flow control).
 func (e *rawEvents) publish(rc *rawConn, m *codec.Message) error {
 	s := e.s
-	pub := s.nextID.Add(1)
+	pubID := s.nextID.Add(1)
+	var ack []byte
+	if m.Options.Has&codec.HasAcknowledge != 0 && m.Options.Acknowledge {
+		b, err := codec.Append(rc.ser, nil, &codec.Message{Type: codec.Published, Request: m.Request, ID: pubID})
+		if err != nil {
+			return fmt.Errorf("raw server encode PUBLISHED: %w", err)
+		}
+		ack = rawFrame(nil, rc.ws, rc.ser, b)
+	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if t := s.topics[m.URI]; t != nil {
-		var frames [2][4][]byte // [ws][ser]
-		ev := codec.Message{Type: codec.Event, ID: t.id, ID2: pub, Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer}
-		for _, sc := range t.subs {
-			if sc == rc {
-				continue // exclude_me
+	t := s.topics[m.URI]
+	var groups []rawGroup
+	var id uint64
+	if t != nil {
+		groups, id = t.groups, t.id
+	}
+	s.mu.RUnlock()
+	if len(groups) == 0 {
+		rc.out = append(rc.out, ack...)
+		return nil
+	}
+	p := &rawPub{ack: ack, from: rc}
+	ev := codec.Message{Type: codec.Event, ID: id, ID2: pubID, Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer}
+	for _, g := range groups {
+		for _, sc := range g.subs {
+			ws := 0
+			if sc.ws {
+				ws = 1
+			}
+			if p.frames[ws][sc.ser] != nil {
+				continue
+			}
+			b, err := codec.Append(sc.ser, nil, &ev)
+			if err != nil {
+				return fmt.Errorf("raw server encode EVENT: %w", err)
+			}
+			p.frames[ws][sc.ser] = rawFrame(make([]byte, 0, len(b)+14), sc.ws, sc.ser, b)
+		}
+	}
+	p.remaining.Store(int32(len(groups)))
+	for _, g := range groups {
+		g.loop.enqueue(rawDelivery{pub: p, subs: g.subs, exclude: rc})
+	}
+	return nil
+}
+
+// enqueue adds d to the loop's queue and schedules a drain unless one is
+// already pending (one task per batch, not per event).
+func (l *rawLoop) enqueue(d rawDelivery) {
+	l.mu.Lock()
+	l.queue = append(l.queue, d)
+	schedule := !l.scheduled
+	l.scheduled = true
+	l.mu.Unlock()
+	if schedule {
+		if err := l.el.Execute(context.Background(), l); err != nil {
+			l.mu.Lock()
+			l.scheduled = false
+			l.queue = l.queue[:0]
+			l.mu.Unlock()
+		}
+	}
+}
+
+// Run drains the loop's queue on the loop's goroutine: every subscriber's
+// events of the batch are appended to its buffer and written with one
+// Write; acknowledgements follow.
+func (l *rawLoop) Run(context.Context) error {
+	l.mu.Lock()
+	l.batch, l.queue = l.queue, l.batch[:0]
+	l.scheduled = false
+	l.mu.Unlock()
+	touched := l.touched[:0]
+	for _, d := range l.batch {
+		for _, sc := range d.subs {
+			if sc == d.exclude || sc.closed {
+				continue
+			}
+			if sc.c.OutboundBuffered()+len(sc.events) > rawMaxPending {
+				l.srv.dropped.Add(1)
+				continue
 			}
 			ws := 0
 			if sc.ws {
 				ws = 1
 			}
-			f := frames[ws][sc.ser]
-			if f == nil {
-				b, err := codec.Append(sc.ser, nil, &ev)
-				if err != nil {
-					return fmt.Errorf("raw server encode EVENT: %w", err)
-				}
-				f = rawFrame(make([]byte, 0, len(b)+14), sc.ws, sc.ser, b)
-				frames[ws][sc.ser] = f
+			if len(sc.events) == 0 {
+				touched = append(touched, sc)
 			}
-			if sc.pending.Load() > rawMaxPending {
-				s.dropped.Add(1)
-				continue
-			}
-			sc.pending.Add(int64(len(f)))
-			_ = sc.c.AsyncWrite(f, sc.written(len(f)))
+			sc.events = append(sc.events, d.pub.frames[ws][sc.ser]...)
 		}
 	}
-	if m.Options.Has&codec.HasAcknowledge != 0 && m.Options.Acknowledge {
-		// The acknowledgement queues behind the events on the publisher's
-		// own loop, which gives a closed-loop publisher some back-pressure
-		// (this server has no queue bounds of its own).
-		b, err := codec.Append(rc.ser, nil, &codec.Message{Type: codec.Published, Request: m.Request, ID: pub})
-		if err != nil {
-			return fmt.Errorf("raw server encode PUBLISHED: %w", err)
+	for _, sc := range touched {
+		_, _ = sc.c.Write(sc.events)
+		sc.events = sc.events[:0]
+	}
+	clear(touched)
+	l.touched = touched[:0]
+	for i, d := range l.batch {
+		if d.pub.remaining.Add(-1) == 0 && d.pub.ack != nil {
+			_ = d.pub.from.c.AsyncWrite(d.pub.ack, nil)
 		}
-		return rc.c.AsyncWrite(rawFrame(nil, rc.ws, rc.ser, b), nil)
+		l.batch[i] = rawDelivery{}
 	}
 	return nil
 }

@@ -12,8 +12,13 @@ import (
 )
 
 // rpcProcedure is the prefix of the echo procedures; callee i registers
-// rpcProcedure+i, so the scenario needs no shared registrations.
-const rpcProcedure = "wampbench.echo."
+// rpcProcedure+i, so the scenario needs no shared registrations. With
+// Config.Shared every callee registers rpcSharedProcedure with invoke
+// roundrobin instead.
+const (
+	rpcProcedure       = "wampbench.echo."
+	rpcSharedProcedure = "wampbench.echo"
+)
 
 // rpcRun is the state of one rpc scenario: C callers keep K calls in flight
 // (or send at a fixed rate) against E echo callees.
@@ -43,8 +48,12 @@ type rpcCallee struct{ r *rpcRun }
 
 func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	r := &rpcRun{cfg: cfg, lat: NewRecorder(4 * max(1, cfg.EventLoops, cfg.Callers)), scratch: make([]callerScratch, cfg.Callers)}
-	for i := range cfg.Callees {
-		r.procs = append(r.procs, rpcProcedure+strconv.Itoa(i))
+	if cfg.Shared {
+		r.procs = []string{rpcSharedProcedure}
+	} else {
+		for i := range cfg.Callees {
+			r.procs = append(r.procs, rpcProcedure+strconv.Itoa(i))
+		}
 	}
 	callees := dialAll(ctx, cli, cfg.Callees, rpcCallee{r}, &r.errs)
 	defer closeAll(callees)
@@ -54,7 +63,10 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	}
 	r.calleesAlive.Store(int64(len(callees)))
 	for _, s := range callees {
-		m := codec.Message{Type: codec.Register, Request: s.NextRequest(), URI: r.procs[s.Index]}
+		m := codec.Message{Type: codec.Register, Request: s.NextRequest(), URI: r.procs[s.Index%len(r.procs)]}
+		if cfg.Shared {
+			m.Options = codec.Options{Has: codec.HasInvoke, Invoke: codec.InvokeRoundRobin}
+		}
 		if err := s.SendAsync(&m); err != nil {
 			return fmt.Errorf("%w: register: %v", ErrSetup, err)
 		}
@@ -85,6 +97,7 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 
 	w := newWindow(cfg.Warmup, cfg.Duration)
 	r.w.Store(w)
+	cpu := meterCPU(w, cfg.RouterPID)
 	prog := startProgress(cfg.Progress, "rpc", w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return recv(), n })
 	var waitPacer func()
 	if cfg.Rate > 0 {
@@ -121,7 +134,9 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 		res.SendRate = float64(res.Sent) / res.ElapsedS
 	}
 	res.ThroughputUnit = "calls/s"
-	res.Latency = Summarize(r.lat.Merged())
+	res.hist = r.lat.Merged()
+	res.Latency = Summarize(res.hist)
+	cpu.fill(res)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/wampd/wampd/codec"
 )
 
@@ -38,7 +40,9 @@ type Config struct {
 	Warmup   time.Duration // traffic before measuring
 	Drain    time.Duration // after the run, wait this long at most for answers
 	// Rate is the open-loop rate per second (calls, publications or new
-	// sessions, over all senders); 0 means closed loop.
+	// sessions, over all senders); 0 means closed loop; negative means the
+	// scenario's default (100/s for fanout, 1000/s for slow, closed loop
+	// for the others).
 	Rate float64
 
 	Callers, Callees, InFlight      int
@@ -48,7 +52,27 @@ type Config struct {
 	Sessions     int     // conns: sessions to open
 	SlowFraction float64 // slow: fraction of subscribers that read slowly
 	SlowRate     int     // slow: bytes per second a slow subscriber reads
-	RouterPID    int     // conns/slow: report this process's RSS
+	// RouterPID is the router's process id: its RSS and CPU time (utime +
+	// stime from /proc/PID/stat over the measured window) are reported.
+	RouterPID int
+	// RouterDebug is the router's debug listener (http://host:port, wampd
+	// --debug): conns reads GC pause figures from /debug/gc there.
+	RouterDebug string
+	// RawServerCmd, when set, runs the --target raw server as this child
+	// process (argv) instead of in-process; see RawServerReady.
+	RawServerCmd []string
+	// Shared makes the rpc callees register one procedure with invoke
+	// roundrobin (a shared registration) instead of one procedure each.
+	Shared bool
+	// Realms spreads the scenario over several realms at once: one full
+	// copy of the scenario per realm, run concurrently, figures summed.
+	Realms []string
+	// Dialers is how many sessions are being opened at once (default 64);
+	// SourceAddrs, when set, are the local IPs connections are bound to in
+	// turn (127.0.0.2, ...), so that 100k connections to one port do not
+	// run out of ephemeral ports.
+	Dialers     int
+	SourceAddrs []string
 
 	EventLoops int // client event loops (default GOMAXPROCS)
 
@@ -89,7 +113,7 @@ func (c *Config) Defaults() {
 	switch c.Scenario {
 	case ScenarioFanout:
 		def(&c.Subscribers, 1000)
-		if c.Rate <= 0 {
+		if c.Rate < 0 {
 			c.Rate = 100 // the telemetry case is rate driven
 		}
 	case ScenarioSlow:
@@ -98,13 +122,15 @@ func (c *Config) Defaults() {
 			c.SlowFraction = 0.1
 		}
 		def(&c.SlowRate, 16<<10)
-		if c.Rate <= 0 {
+		if c.Rate < 0 {
 			c.Rate = 1000
 		}
 	default:
 		def(&c.Subscribers, 1)
 	}
+	c.Rate = max(c.Rate, 0)
 	def(&c.Sessions, 1000)
+	def(&c.Dialers, 64)
 	if c.Name == "" {
 		c.Name = c.Scenario
 	}
@@ -143,15 +169,31 @@ type Result struct {
 	Latency   Latency `json:"latency"`   // round trip or end to end
 	Handshake Latency `json:"handshake"` // dial to WELCOME
 
-	RouterRSSBytes int64     `json:"router_rss_bytes"`
-	ClientRSSBytes int64     `json:"client_rss_bytes"`
-	Slow           SlowStats `json:"slow"`
+	RouterRSSBytes int64 `json:"router_rss_bytes"`
+	// RouterCPUSeconds is the CPU time (user + system) the router process
+	// (--router-pid) used during the measured window, RouterCPUCores that
+	// time per second of window, and RouterCPUUsPerOp that time per
+	// received operation (call, delivered event) in microseconds. For
+	// --target raw they are the raw server child's.
+	RouterCPUSeconds float64   `json:"router_cpu_s"`
+	RouterCPUCores   float64   `json:"router_cpu_cores"`
+	RouterCPUUsPerOp float64   `json:"router_cpu_us_per_op"`
+	ClientRSSBytes   int64     `json:"client_rss_bytes"`
+	Slow             SlowStats `json:"slow"`
 
 	// Baseline is the same scenario against the built-in raw server when
 	// the run used --target both; Ratio = Throughput / Baseline.Throughput.
 	Baseline      *BaselineInfo `json:"baseline"`
 	ErrorSamples  []string      `json:"error_samples"`
 	AbortedReason string        `json:"aborted_reason"`
+
+	// Conns is what the conns scenario measured about the router's
+	// memory and garbage collector; nil for other scenarios.
+	Conns *ConnsStats `json:"conns,omitempty"`
+	// Realms lists the realms of a multi-realm run (Config.Realms).
+	Realms []string `json:"realms,omitempty"`
+
+	hist *hdrhistogram.Histogram // the merged latency histogram, for merging runs
 }
 
 // TargetInfo says what was measured.
@@ -177,6 +219,9 @@ type BaselineInfo struct {
 	Throughput float64 `json:"throughput_per_sec"`
 	Latency    Latency `json:"latency"`
 	Ratio      float64 `json:"ratio"`
+	// CPUUsPerOp is the raw server's CPU time per operation, when it ran
+	// as a child process.
+	CPUUsPerOp float64 `json:"cpu_us_per_op"`
 }
 
 // window is the run's clock: stamps are nanoseconds since epoch, and only
@@ -223,6 +268,12 @@ func (e *errorLog) snapshot() (uint64, []string) {
 // Run executes cfg's scenario and returns its result. The run is bounded
 // by Warmup + Duration + Drain (+ set-up); ctx cancels it early.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if len(cfg.Realms) > 1 {
+		return runRealms(ctx, cfg)
+	}
+	if len(cfg.Realms) == 1 {
+		cfg.Realm = cfg.Realms[0]
+	}
 	cfg.Defaults()
 	ep, err := ParseEndpoint(cfg.URL)
 	if err != nil {
@@ -243,7 +294,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Rate > 0 {
 		res.LoadModel = "open"
 	}
-	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: cfg.Serializer, Realm: cfg.Realm, EventLoops: cfg.EventLoops})
+	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: cfg.Serializer, Realm: cfg.Realm, EventLoops: cfg.EventLoops,
+		SourceAddrs: cfg.SourceAddrs})
 	if err != nil {
 		return nil, err
 	}
@@ -431,4 +483,78 @@ func pace(w *window, rate float64, send func(i uint64, intended int64)) (wait fu
 		}
 	}()
 	return wg.Wait
+}
+
+// runRealms runs one copy of cfg's scenario per realm of cfg.Realms at once
+// (each with its own client) and sums the figures: the multi-realm load
+// that shows whether a router spreads realms over cores.
+func runRealms(ctx context.Context, cfg Config) (*Result, error) {
+	rs := make([]*Result, len(cfg.Realms))
+	errs := make([]error, len(cfg.Realms))
+	var wg sync.WaitGroup
+	for i, realm := range cfg.Realms {
+		c := cfg
+		c.Realms, c.Realm = nil, realm
+		if i > 0 {
+			c.Progress = nil
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rs[i], errs[i] = Run(ctx, c)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return mergeResults(rs), nil
+}
+
+// mergeResults sums concurrent runs of one scenario into one result: counts
+// and throughputs add up, latency histograms merge, the router's CPU time
+// (measured by each run over nearly the same window) is averaged.
+func mergeResults(rs []*Result) *Result {
+	out := *rs[0]
+	out.Realms = nil
+	out.Target.Realm = ""
+	h := hdrhistogram.New(histMin, histMax, histSigFigs)
+	var cores float64
+	var elapsed float64
+	out.ErrorSamples = []string{}
+	out.Sent, out.Received, out.Expected, out.Lost, out.Errors, out.Disconnects = 0, 0, 0, 0, 0, 0
+	out.Throughput, out.SendRate, out.Sessions = 0, 0, 0
+	for _, r := range rs {
+		out.Realms = append(out.Realms, r.Target.Realm)
+		out.Sent += r.Sent
+		out.Received += r.Received
+		out.Expected += r.Expected
+		out.Lost += r.Lost
+		out.Errors += r.Errors
+		out.Disconnects += r.Disconnects
+		out.Throughput += r.Throughput
+		out.SendRate += r.SendRate
+		out.Sessions += r.Sessions
+		out.ErrorSamples = append(out.ErrorSamples, r.ErrorSamples...)
+		if out.AbortedReason == "" {
+			out.AbortedReason = r.AbortedReason
+		}
+		if r.hist != nil {
+			h.Merge(r.hist)
+		}
+		cores += r.RouterCPUCores
+		elapsed += r.ElapsedS
+		out.RouterRSSBytes = max(out.RouterRSSBytes, r.RouterRSSBytes)
+	}
+	out.Target.Realm = strings.Join(out.Realms, ",")
+	out.hist = h
+	out.Latency = Summarize(h)
+	out.ElapsedS = elapsed / float64(len(rs))
+	out.RouterCPUCores = cores / float64(len(rs))
+	out.RouterCPUSeconds = out.RouterCPUCores * out.ElapsedS
+	out.RouterCPUUsPerOp = 0
+	if out.Received > 0 && out.RouterCPUSeconds > 0 {
+		out.RouterCPUUsPerOp = out.RouterCPUSeconds * 1e6 / float64(out.Received)
+	}
+	return &out
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -36,8 +37,11 @@ func run(args []string) int {
 		fmt.Fprint(os.Stderr, usage)
 		return 2
 	}
-	if args[0] == "report" {
+	switch args[0] {
+	case "report":
 		return report(args[1:])
+	case "raw-server":
+		return rawServer(args[1:])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -78,6 +82,7 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	fs := flag.NewFlagSet("wampbench "+scenario, flag.ContinueOnError)
 	ser := fs.String("serializer", "json", "json, msgpack or cbor")
 	quiet := fs.Bool("quiet", false, "no live progress line")
+	inProcessRaw := fs.Bool("raw-in-process", false, "run the --target raw server inside this process instead of a child process")
 	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "router URL: ws://host:port/path or rs://host:port")
 	fs.StringVar(&cfg.Realm, "realm", "realm1", "realm to join")
 	fs.StringVar(&cfg.Name, "name", "", "label of this run in reports (default: the scenario)")
@@ -86,7 +91,7 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	fs.DurationVar(&cfg.Duration, "duration", 10e9, "measured period")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2e9, "traffic before measuring")
 	fs.DurationVar(&cfg.Drain, "drain", 2e9, "wait at most this long for answers after the run")
-	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: calls, publications or sessions per second (0 = closed loop)")
+	fs.Float64Var(&cfg.Rate, "rate", -1, "open loop: calls, publications or sessions per second; 0 = closed loop; default: 100 for fanout, 1000 for slow, closed loop otherwise")
 	fs.IntVar(&cfg.Callers, "callers", 1, "rpc: caller sessions")
 	fs.IntVar(&cfg.Callees, "callees", 1, "rpc: callee sessions")
 	fs.IntVar(&cfg.InFlight, "inflight", 1, "closed loop: calls or publications in flight per sender")
@@ -97,7 +102,12 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	fs.IntVar(&cfg.Sessions, "sessions", 1000, "conns: sessions to open and hold")
 	fs.Float64Var(&cfg.SlowFraction, "slow-fraction", 0.1, "slow: fraction of subscribers that read slowly")
 	fs.IntVar(&cfg.SlowRate, "slow-rate", 16<<10, "slow: bytes per second a slow subscriber reads")
-	fs.IntVar(&cfg.RouterPID, "router-pid", 0, "report this process's RSS (conns, slow)")
+	fs.IntVar(&cfg.RouterPID, "router-pid", 0, "the router's process id: report its RSS and CPU time per call / event")
+	fs.StringVar(&cfg.RouterDebug, "router-debug", "", "conns: the router's debug listener (http://127.0.0.1:PORT, wampd --debug) for GC pause figures")
+	fs.BoolVar(&cfg.Shared, "shared", false, "rpc: every callee registers one procedure with invoke roundrobin (shared registration)")
+	realms := fs.String("realms", "", "run one copy of the scenario per realm at once, comma-separated (realm1,realm2,...); figures are summed")
+	fs.IntVar(&cfg.Dialers, "dialers", 64, "conns: sessions being opened at once")
+	srcAddrs := fs.String("source-addrs", "", "local IPs to bind connections to in turn, comma-separated, or N for 127.0.0.2 .. 127.0.0.N+1")
 	fs.IntVar(&cfg.EventLoops, "loops", 0, "client event loops (default GOMAXPROCS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, o, err
@@ -106,6 +116,21 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 		return cfg, o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	cfg.Scenario = scenario
+	if *realms != "" {
+		cfg.Realms = strings.Split(*realms, ",")
+	}
+	if *srcAddrs != "" {
+		if n, err := strconv.Atoi(*srcAddrs); err == nil {
+			if n < 1 || n > 250 {
+				return cfg, o, fmt.Errorf("--source-addrs %d: want 1..250", n)
+			}
+			for i := range n {
+				cfg.SourceAddrs = append(cfg.SourceAddrs, fmt.Sprintf("127.0.0.%d", i+2))
+			}
+		} else {
+			cfg.SourceAddrs = strings.Split(*srcAddrs, ",")
+		}
+	}
 	switch strings.ToLower(*ser) {
 	case "json":
 		cfg.Serializer = codec.JSON
@@ -123,6 +148,9 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	}
 	if !*quiet {
 		cfg.Progress = os.Stderr
+	}
+	if exe, err := os.Executable(); err == nil && !*inProcessRaw {
+		cfg.RawServerCmd = []string{exe, "raw-server", "--listen", "127.0.0.1:0"}
 	}
 	cfg.Flags = map[string]string{}
 	fs.Visit(func(f *flag.Flag) { cfg.Flags[f.Name] = f.Value.String() })
@@ -174,5 +202,30 @@ func report(args []string) int {
 	}
 	bench.PrintTable(os.Stdout, rs)
 	fmt.Fprintln(os.Stdout, "wrote", *out)
+	return 0
+}
+
+// rawServer serves the baseline server until SIGTERM/SIGINT; --target raw
+// runs wampbench itself as this child so the baseline has its own process,
+// like a router.
+func rawServer(args []string) int {
+	fs := flag.NewFlagSet("wampbench raw-server", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "host:port to serve on")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := bench.StartRawServer(*listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wampbench raw-server:", err)
+		return 1
+	}
+	fmt.Println(bench.RawServerReady + srv.Addr())
+	<-ctx.Done()
+	if err := srv.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "wampbench raw-server:", err)
+		return 1
+	}
 	return 0
 }

@@ -8,6 +8,15 @@ import (
 	"testing"
 )
 
+// TestMain lets the test binary stand in for wampbench as the raw server
+// child process that --target raw starts through os.Executable.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "raw-server" {
+		os.Exit(rawServer(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
 func TestRunWritesJSONAndReport(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
@@ -33,6 +42,11 @@ func TestRunWritesJSONAndReport(t *testing.T) {
 			}
 			if m["sent"].(float64) == 0 || m["sent"] != m["expected"] && tc.args[0] == "rpc" {
 				t.Fatalf("sent %v expected %v", m["sent"], m["expected"])
+			}
+			// The raw server ran as a child process: its CPU time is
+			// measured (closed-loop rpc keeps it busy for many clock ticks).
+			if tc.args[0] == "rpc" && m["router_cpu_s"].(float64) <= 0 || m["router_cpu_us_per_op"].(float64) <= 0 {
+				t.Errorf("raw server child's CPU time not measured: %v, %v", m["router_cpu_s"], m["router_cpu_us_per_op"])
 			}
 			if m["flags"].(map[string]any)["duration"] != "400ms" {
 				t.Fatalf("flags not recorded: %v", m["flags"])
