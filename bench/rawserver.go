@@ -36,7 +36,14 @@ type RawServer struct {
 	loops   map[gnet.EventLoop]*rawLoop
 	stopped atomic.Bool
 	dropped atomic.Uint64
+	inPipe  atomic.Int64 // publications queued to loops and not fully written
 }
+
+// rawPipeDepth is how many publications may be queued and not yet written
+// before acknowledgements wait for the writes: deep enough that each
+// subscriber's write carries several events (fewer syscalls on both ends),
+// shallow enough that a closed-loop publisher cannot outrun the fan-out.
+const rawPipeDepth = 64
 
 // Dropped is the number of events dropped for subscribers whose socket was
 // more than rawMaxPending bytes behind.
@@ -79,13 +86,14 @@ type rawDelivery struct {
 }
 
 // rawPub is one publication: its frames, encoded once per (transport,
-// serializer) and shared read-only by every loop, and the acknowledgement
-// owed to the publisher once every loop has written it (the back-pressure
-// that keeps a closed-loop publisher from outrunning the fan-out).
+// serializer) and shared read-only by every loop, and, when the pipe was
+// full at publish time, the acknowledgement owed to the publisher once
+// every loop has written it (the back-pressure that keeps a closed-loop
+// publisher from outrunning the fan-out).
 type rawPub struct {
 	frames    [2][4][]byte // [websocket][serializer]
 	remaining atomic.Int32 // loops still writing
-	ack       []byte       // framed PUBLISHED, nil when not asked for
+	ack       []byte       // framed PUBLISHED owed at completion, or nil
 	from      *rawConn
 }
 
@@ -428,9 +436,10 @@ func (t *rawTopic) remove(rc *rawConn) {
 // publish encodes the EVENT once per serializer and transport present and
 // queues one delivery per event loop holding subscribers; each loop writes
 // the shared frames to its subscribers in batches (see rawLoop.drain). The
-// PUBLISHED acknowledgement, when asked for, is sent once every loop has
-// written the events, so a closed-loop publisher is paced by the fan-out
-// instead of filling buffers (flow control).
+// PUBLISHED acknowledgement, when asked for, is sent at once while fewer
+// than rawPipeDepth publications are unwritten, and otherwise once every
+// loop has written this one's events, so a closed-loop publisher is paced
+// by the fan-out instead of filling buffers (flow control).
 func (e *rawEvents) publish(rc *rawConn, m *codec.Message) error {
 	s := e.s
 	pubID := s.nextID.Add(1)
@@ -473,6 +482,10 @@ func (e *rawEvents) publish(rc *rawConn, m *codec.Message) error {
 		}
 	}
 	p.remaining.Store(int32(len(groups)))
+	if s.inPipe.Add(1) <= rawPipeDepth {
+		rc.out = append(rc.out, ack...) // room in the pipe: acknowledge now
+		p.ack = nil
+	}
 	for _, g := range groups {
 		g.loop.enqueue(rawDelivery{pub: p, subs: g.subs, exclude: rc})
 	}
@@ -532,8 +545,11 @@ func (l *rawLoop) Run(context.Context) error {
 	clear(touched)
 	l.touched = touched[:0]
 	for i, d := range l.batch {
-		if d.pub.remaining.Add(-1) == 0 && d.pub.ack != nil {
-			_ = d.pub.from.c.AsyncWrite(d.pub.ack, nil)
+		if d.pub.remaining.Add(-1) == 0 {
+			l.srv.inPipe.Add(-1)
+			if d.pub.ack != nil {
+				_ = d.pub.from.c.AsyncWrite(d.pub.ack, nil)
+			}
 		}
 		l.batch[i] = rawDelivery{}
 	}

@@ -26,6 +26,7 @@ const usage = `usage:
   wampbench SCENARIO --url ws://127.0.0.1:8080/ws --realm realm1 --serializer json|msgpack|cbor
             [scenario flags] --duration 10s --warmup 2s [--rate N] [--json FILE]
   wampbench report A.json B.json ... -o report.html
+  wampbench full --wampd bin/wampd [--out DIR] [--doc docs/benchmarks.md]   (make bench-full)
 
 scenarios: rpc, pubsub, fanout, conns, slow (rs://host:port for RawSocket)
 --target raw runs against the built-in baseline server, --target both runs
@@ -42,6 +43,8 @@ func run(args []string) int {
 		return report(args[1:])
 	case "raw-server":
 		return rawServer(args[1:])
+	case "full":
+		return full(args[1:])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -225,6 +228,50 @@ func rawServer(args []string) int {
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "wampbench raw-server:", err)
+		return 1
+	}
+	return 0
+}
+
+// full runs every target of the performance issue against fresh wampd
+// processes and writes the table into the document (make bench-full).
+func full(args []string) int {
+	fs := flag.NewFlagSet("wampbench full", flag.ContinueOnError)
+	var cfg bench.FullConfig
+	fs.StringVar(&cfg.Wampd, "wampd", "bin/wampd", "wampd binary to start")
+	fs.StringVar(&cfg.GoCmd, "go", "go", "go command for the Go benchmarks (target 5)")
+	fs.StringVar(&cfg.ModuleDir, "module", ".", "module root (where ./realm/ is)")
+	fs.StringVar(&cfg.OutDir, "out", "bench-results/full", "directory for every run's JSON and the wampd logs")
+	fs.StringVar(&cfg.Doc, "doc", "docs/benchmarks.md", "markdown file whose bench-full section receives the table (empty: none)")
+	fs.DurationVar(&cfg.Duration, "duration", 5e9, "measured period of each run")
+	fs.DurationVar(&cfg.Warmup, "warmup", 2e9, "warm-up of each run")
+	fs.IntVar(&cfg.Sessions, "sessions", 100000, "target 4: idle sessions to hold")
+	fs.IntVar(&cfg.SourceAddrs, "source-addrs", 8, "target 4: source addresses 127.0.0.2 .. 127.0.0.N+1")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg.Command = "make bench-full"
+	if exe, err := os.Executable(); err == nil {
+		cfg.RawServerCmd = []string{exe, "raw-server", "--listen", "127.0.0.1:0"}
+	}
+	cfg.Log = os.Stderr
+	rep, err := bench.RunFull(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wampbench full:", err)
+		return 1
+	}
+	fmt.Print(rep.Markdown())
+	if cfg.Doc != "" {
+		if err := bench.WriteFullSection(cfg.Doc, rep); err != nil {
+			fmt.Fprintln(os.Stderr, "wampbench full:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "wrote the table into", cfg.Doc)
+	}
+	if err := bench.WriteFullJSON(cfg.OutDir, rep); err != nil {
+		fmt.Fprintln(os.Stderr, "wampbench full:", err)
 		return 1
 	}
 	return 0
