@@ -50,6 +50,23 @@ func TestScenariosAgainstWampd(t *testing.T) {
 				t.Fatalf("calls sent %d != results received %d", res.Sent, res.Received)
 			}
 		}},
+		{"rpc/msgpack/ws/shared", Config{Scenario: ScenarioRPC, URL: r.ws, Serializer: codec.MsgPack, Callers: 4, Callees: 3, InFlight: 4,
+			Shared: true, RouterPID: pid}, func(t *testing.T, res *Result) {
+			// Three callees on one procedure: wampd refuses the second
+			// REGISTER unless the shared (roundrobin) option went out.
+			if res.Sent != res.Received || res.Sessions != 7 {
+				t.Fatalf("calls sent %d, results %d, sessions %d", res.Sent, res.Received, res.Sessions)
+			}
+			if res.RouterCPUSeconds <= 0 || res.RouterCPUUsPerOp <= 0 || res.RouterCPUCores <= 0 {
+				t.Fatalf("router CPU not measured: %v s, %v µs/call, %v cores", res.RouterCPUSeconds, res.RouterCPUUsPerOp, res.RouterCPUCores)
+			}
+		}},
+		{"rpc/json/ws/2realms", Config{Scenario: ScenarioRPC, URL: r.ws, Realms: []string{"realm1", "realm2"}, Callers: 2, InFlight: 4},
+			func(t *testing.T, res *Result) {
+				if strings.Join(res.Realms, ",") != "realm1,realm2" || res.Sessions != 6 || res.Sent != res.Received {
+					t.Fatalf("realms %v, sessions %d, sent %d, received %d", res.Realms, res.Sessions, res.Sent, res.Received)
+				}
+			}},
 		{"rpc/msgpack/rs/open", Config{Scenario: ScenarioRPC, URL: r.rs, Serializer: codec.MsgPack, Rate: 2000, Size: 300}, func(t *testing.T, res *Result) {
 			if res.LoadModel != "open" || res.Sent < 1000 || res.Sent > 1600 {
 				t.Fatalf("open loop at 2000/s for 0.7s sent %d (%s)", res.Sent, res.LoadModel)
@@ -69,6 +86,13 @@ func TestScenariosAgainstWampd(t *testing.T) {
 		{"conns/json/ws", Config{Scenario: ScenarioConns, URL: r.ws, Sessions: 300, RouterPID: pid}, func(t *testing.T, res *Result) {
 			if res.Handshake.Count != 300 || res.RouterRSSBytes <= 0 {
 				t.Fatalf("handshakes %d, router RSS %d", res.Handshake.Count, res.RouterRSSBytes)
+			}
+		}},
+		{"conns/msgpack/ws/source-addrs", Config{Scenario: ScenarioConns, URL: r.ws, Serializer: codec.MsgPack, Sessions: 400, Dialers: 32,
+			SourceAddrs: []string{"127.0.0.2", "127.0.0.3"}, RouterPID: pid}, func(t *testing.T, res *Result) {
+			cs := res.Conns
+			if cs == nil || cs.RouterRSSBeforeBytes <= 0 || cs.RouterRSSAfterBytes <= 0 || cs.RSSPerSessionBytes == 0 {
+				t.Fatalf("router memory not measured: %+v", cs)
 			}
 		}},
 		{"slow/json/ws", Config{Scenario: ScenarioSlow, URL: r.ws, Subscribers: 10, SlowFraction: 0.2, SlowRate: 2048, Rate: 1000, RouterPID: pid}, func(t *testing.T, res *Result) {

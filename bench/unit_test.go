@@ -3,6 +3,10 @@ package bench
 import (
 	"bytes"
 	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +213,113 @@ func BenchmarkSession_CallOut_64B(b *testing.B) {
 				s.out = s.out[:0]
 			}
 		})
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	cpu, ok := processCPU(os.Getpid())
+	if !ok {
+		t.Fatal("own /proc/PID/stat not read")
+	}
+	// Burn a little CPU: the figure must grow.
+	x := 0
+	for i := range 200_000_000 {
+		x += i
+	}
+	after, _ := processCPU(os.Getpid())
+	if after <= cpu {
+		t.Fatalf("CPU time did not grow: %v -> %v (%d)", cpu, after, x)
+	}
+	if _, ok := processCPU(1 << 30); ok {
+		t.Fatal("a process that does not exist has a CPU time")
+	}
+}
+
+func TestGCBetween(t *testing.T) {
+	mk := func(cycles uint64, counts ...uint64) *debugGC {
+		d := &debugGC{GCCycles: cycles}
+		bounds := [][2]float64{{0, 1e-5}, {1e-5, 1e-4}, {1e-4, 1e-3}, {1e-3, 1e-2}}
+		for i, n := range counts {
+			d.GCPauses.Buckets = append(d.GCPauses.Buckets, struct {
+				Lo    float64 `json:"lo"`
+				Hi    float64 `json:"hi"`
+				Count uint64  `json:"count"`
+			}{bounds[i][0], bounds[i][1], n})
+		}
+		return d
+	}
+	tests := []struct {
+		name          string
+		a, b          *debugGC
+		pauses        uint64
+		p50, p99, max float64
+	}{
+		{"only new pauses count", mk(10, 5, 0, 0, 3), mk(14, 105, 0, 1, 3), 101, 0.01, 0.01, 1},
+		{"nothing new", mk(3, 1, 1), mk(3, 1, 1), 0, 0, 0, 0},
+		{"slow pause", mk(1, 0, 0, 0, 0), mk(2, 1, 0, 0, 1), 2, 0.01, 10, 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := gcBetween(tc.a, tc.b)
+			if g.Pauses != tc.pauses || g.Cycles != tc.b.GCCycles-tc.a.GCCycles {
+				t.Fatalf("pauses %d cycles %d, want %d %d", g.Pauses, g.Cycles, tc.pauses, tc.b.GCCycles-tc.a.GCCycles)
+			}
+			near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+			if !near(g.PauseP50Ms, tc.p50) || !near(g.PauseP99Ms, tc.p99) || !near(g.PauseMaxMs, tc.max) {
+				t.Fatalf("p50 %v p99 %v max %v ms, want %v %v %v", g.PauseP50Ms, g.PauseP99Ms, g.PauseMaxMs, tc.p50, tc.p99, tc.max)
+			}
+		})
+	}
+}
+
+func TestWriteFullSection(t *testing.T) {
+	rep := &FullReport{Machine: MachineInfo(), Command: "make bench-full", Rows: []FullRow{
+		{Target: "1", What: "fan-out", Measured: "1,234 events/s", Ceiling: "2,000 events/s", Ratio: "61.7%", Goal: ">= 50%", Pass: true},
+		{Target: "2", What: "latency", Measured: "90µs", Ceiling: "10µs", Ratio: "9.00x", Goal: "<= 2.5x", Note: "slow"},
+	}, Runs: []string{"wampbench rpc --url ws://127.0.0.1:1/ws"}}
+	path := filepath.Join(t.TempDir(), "b.md")
+	if err := os.WriteFile(path, []byte("# Benchmarks\n\nintro\n\n## Go benchmarks\n\ncodec table\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second write replaces the first
+		if err := WriteFullSection(path, rep); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		doc := string(b)
+		if strings.Count(doc, FullBegin) != 1 || strings.Count(doc, FullEnd) != 1 {
+			t.Fatalf("write %d: markers %d/%d", i, strings.Count(doc, FullBegin), strings.Count(doc, FullEnd))
+		}
+		for _, want := range []string{"| 1 | fan-out | 1,234 events/s | 2,000 events/s | 61.7% | >= 50% | pass |", "| FAIL | slow |", "1 of 2 rows pass"} {
+			if !strings.Contains(doc, want) {
+				t.Fatalf("write %d lacks %q:\n%s", i, want, doc)
+			}
+		}
+		if !strings.HasSuffix(doc, "## Go benchmarks\n\ncodec table\n") || strings.Index(doc, FullEnd) > strings.Index(doc, "## Go benchmarks") {
+			t.Fatalf("write %d: the Go benchmarks section must stay last:\n%s", i, doc)
+		}
+	}
+}
+
+func TestBenchLine(t *testing.T) {
+	tests := []struct {
+		line   string
+		ok     bool
+		allocs string
+	}{
+		{"BenchmarkCall_64B/json-2   20000   742.6 ns/op  122.55 MB/s  0 B/op  0 allocs/op", true, "0"},
+		{"BenchmarkPublish_64B_Actor-2   20000   769.7 ns/op   3 B/op   1 allocs/op", true, "1"},
+		{"PASS", false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.line, func(t *testing.T) {
+			m := benchLine.FindStringSubmatch(tc.line)
+			if (m != nil) != tc.ok || (m != nil && m[4] != tc.allocs) {
+				t.Fatalf("match %v", m)
+			}
+		})
+	}
+	if num(1234567.4) != "1,234,567" || num(12) != "12" || num(-1000) != "-1,000" {
+		t.Fatalf("num: %s %s %s", num(1234567.4), num(12), num(-1000))
 	}
 }

@@ -54,7 +54,7 @@ func startWampd(t *testing.T) *router {
 	if err != nil {
 		t.Skipf("wampd does not build yet, skipping the router test: %v", err)
 	}
-	cmd := exec.Command(bin, "--ws", "127.0.0.1:0", "--rawsocket", "127.0.0.1:0", "--realm", "realm1", "--log-format", "text")
+	cmd := exec.Command(bin, "--ws", "127.0.0.1:0", "--rawsocket", "127.0.0.1:0", "--realm", "realm1", "--realm", "realm2", "--log-format", "text")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
