@@ -83,6 +83,22 @@ func TestDebugEndpoint(t *testing.T) {
 				t.Errorf("/debug/gc sessions=%d connections=%d, want 1 and 1", rs.Sessions, rs.Conns)
 			}
 
+			hc := http.Client{Timeout: testTimeout}
+			resp, err := hc.Post(base+"/debug/gc", "", nil)
+			if err != nil {
+				t.Fatalf("POST /debug/gc: %v", err)
+			}
+			var forced runtimeStats
+			err = json.NewDecoder(resp.Body).Decode(&forced)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("POST /debug/gc: status %d, %v", resp.StatusCode, err)
+			}
+			// A cycle stops the world twice (sweep and mark termination).
+			if forced.ForcedGC == nil || forced.ForcedGC.Count < 2 || forced.ForcedGC.Max <= 0 || forced.GCCycles <= rs.GCCycles {
+				t.Errorf("POST /debug/gc: forced_gc = %+v, cycles %d after %d", forced.ForcedGC, forced.GCCycles, rs.GCCycles)
+			}
+
 			code, body = httpGet(t, base+"/debug/pprof/")
 			if code != http.StatusOK || !strings.Contains(body, "goroutine") || !strings.Contains(body, "heap") {
 				t.Errorf("/debug/pprof/: status %d, body lacks the profile index:\n%s", code, body)
@@ -160,6 +176,38 @@ func TestSummarise(t *testing.T) {
 			}
 			if _, err := json.Marshal(p); err != nil {
 				t.Fatalf("pause stats do not marshal: %v", err)
+			}
+		})
+	}
+}
+
+func TestPauseStatsSince(t *testing.T) {
+	b := func(lo, hi float64, n uint64) pauseBucket { return pauseBucket{Lo: lo, Hi: hi, Count: n} }
+	mk := func(bs ...pauseBucket) pauseStats {
+		var p pauseStats
+		for _, x := range bs {
+			p.Count += x.Count
+		}
+		p.Buckets = bs
+		return p
+	}
+	tests := []struct {
+		name          string
+		before, after pauseStats
+		count         uint64
+		max           float64
+	}{
+		{"nothing new", mk(b(1, 2, 3)), mk(b(1, 2, 3)), 0, 0},
+		{"from nothing", pauseStats{}, mk(b(1, 2, 1), b(4, 8, 1)), 2, 8},
+		{"new bucket above", mk(b(1, 2, 3)), mk(b(1, 2, 3), b(4, 8, 2)), 2, 8},
+		{"more in a bucket", mk(b(1, 2, 3), b(4, 8, 2)), mk(b(1, 2, 5), b(4, 8, 2)), 2, 2},
+		{"new bucket below", mk(b(4, 8, 2)), mk(b(1, 2, 1), b(4, 8, 2)), 1, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.after.since(tt.before)
+			if d.Count != tt.count || d.Max != tt.max {
+				t.Fatalf("since = count %d max %g (%+v), want %d %g", d.Count, d.Max, d.Buckets, tt.count, tt.max)
 			}
 		})
 	}

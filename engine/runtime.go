@@ -12,8 +12,9 @@ import (
 // histograms are cumulative since the process started.
 const (
 	metricGCCycles     = "/gc/cycles/total:gc-cycles"
-	metricGCPauses     = "/sched/pauses/total/gc:seconds" // stop-the-world time of GC, Go >= 1.22
-	metricGCPausesOld  = "/gc/pauses:seconds"             // deprecated alias, reported while present
+	metricGCPauses     = "/sched/pauses/total/gc:seconds"    // stop-the-world time of GC, Go >= 1.22
+	metricGCPausesOld  = "/gc/pauses:seconds"                // deprecated alias, reported while present
+	metricGCStopping   = "/sched/pauses/stopping/gc:seconds" // part of a pause spent stopping the world
 	metricHeapLive     = "/gc/heap/live:bytes"
 	metricHeapGoal     = "/gc/heap/goal:bytes"
 	metricGoroutines   = "/sched/goroutines:goroutines"
@@ -25,7 +26,7 @@ const (
 // runtimeMetricNames is what readRuntimeStats samples, in the order of the
 // sample slice it builds.
 var runtimeMetricNames = [...]string{
-	metricGCCycles, metricGCPauses, metricGCPausesOld, metricHeapLive, metricHeapGoal,
+	metricGCCycles, metricGCPauses, metricGCPausesOld, metricGCStopping, metricHeapLive, metricHeapGoal,
 	metricGoroutines, metricGOGC, metricMemoryLimit, metricGCCPUSeconds,
 }
 
@@ -54,9 +55,13 @@ type pauseBucket struct {
 // that tell whether the garbage collector keeps up with the sessions the
 // router holds.
 type runtimeStats struct {
-	GCCycles     uint64      `json:"gc_cycles"`
-	GCPauses     pauseStats  `json:"gc_pauses"`               // /sched/pauses/total/gc:seconds
-	GCPausesOld  *pauseStats `json:"gc_pauses_old,omitempty"` // /gc/pauses:seconds, when present
+	GCCycles    uint64      `json:"gc_cycles"`
+	GCPauses    pauseStats  `json:"gc_pauses"`               // /sched/pauses/total/gc:seconds
+	GCPausesOld *pauseStats `json:"gc_pauses_old,omitempty"` // /gc/pauses:seconds, when present
+	GCStopping  pauseStats  `json:"gc_stopping"`             // /sched/pauses/stopping/gc:seconds
+	// ForcedGC is the pauses of one runtime.GC run for the request
+	// (POST /debug/gc only): what a full cycle costs with what is live now.
+	ForcedGC     *pauseStats `json:"forced_gc,omitempty"`
 	GCCPUSeconds float64     `json:"gc_cpu_seconds"`
 	HeapLive     uint64      `json:"heap_live_bytes"`
 	HeapGoal     uint64      `json:"heap_goal_bytes"`
@@ -90,6 +95,10 @@ func readRuntimeStats() runtimeStats {
 			if v.Kind() == metrics.KindFloat64Histogram {
 				p := summarise(v.Float64Histogram())
 				s.GCPausesOld = &p
+			}
+		case metricGCStopping:
+			if v.Kind() == metrics.KindFloat64Histogram {
+				s.GCStopping = summarise(v.Float64Histogram())
 			}
 		case metricHeapLive:
 			s.HeapLive = uint64Of(v)
@@ -137,6 +146,33 @@ func summarise(h *metrics.Float64Histogram) pauseStats {
 	last := p.Buckets[len(p.Buckets)-1]
 	p.Max = last.Hi
 	return p
+}
+
+// since is the pauses of p that are not in before (p and before being two
+// summaries of one cumulative histogram, before taken first).
+func (p pauseStats) since(before pauseStats) pauseStats {
+	var d pauseStats
+	j := 0
+	for _, b := range p.Buckets {
+		for j < len(before.Buckets) && before.Buckets[j].Lo < b.Lo {
+			j++
+		}
+		n := b.Count
+		if j < len(before.Buckets) && before.Buckets[j].Lo == b.Lo {
+			n -= min(n, before.Buckets[j].Count)
+		}
+		if n > 0 {
+			d.Count += n
+			d.Buckets = append(d.Buckets, pauseBucket{Lo: b.Lo, Hi: b.Hi, Count: n})
+		}
+	}
+	if d.Count > 0 {
+		d.P50 = quantile(d.Buckets, d.Count, 0.5)
+		d.P99 = quantile(d.Buckets, d.Count, 0.99)
+		d.P999 = quantile(d.Buckets, d.Count, 0.999)
+		d.Max = d.Buckets[len(d.Buckets)-1].Hi
+	}
+	return d
 }
 
 // quantile is the upper bound of the bucket holding the q-quantile.
