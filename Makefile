@@ -56,6 +56,16 @@ BENCHOUT  ?= bench-results
 bench:
 	GO=$(GO) sh bench/standard.sh $(BENCHOUT)
 
+## bench-full: every target of the performance issue against fresh wampd
+## processes, each next to the raw ceiling measured in the same run; writes the
+## pass/fail table into docs/benchmarks.md and every run's JSON into
+## $(BENCHOUT)/full (several minutes; not part of CI)
+.PHONY: bench-full
+bench-full:
+	$(GO) build -o bin/wampd ./cmd/wampd
+	$(GO) build -o bin/wampbench ./cmd/wampbench
+	bin/wampbench full --wampd bin/wampd --go $(GO) --out $(BENCHOUT)/full --doc docs/benchmarks.md
+
 ## bench-go: every Go benchmark with allocation counts
 .PHONY: bench-go
 bench-go:

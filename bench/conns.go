@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,8 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	if cfg.RouterPID > 0 {
 		cs.RouterRSSBeforeBytes = processRSS(cfg.RouterPID)
 	}
+	routerCPU0, routerOK := processCPU(cfg.RouterPID)
+	clientCPU0, clientOK := processCPU(os.Getpid())
 	w := newWindow(0, cfg.Duration)
 	prog := startProgress(cfg.Progress, "conns", w, func() (uint64, uint64) { e, _ := c.errs.snapshot(); return opened.Load(), e })
 	var wg sync.WaitGroup
@@ -93,6 +96,18 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	}
 	wg.Wait()
 	openSecs := float64(w.now()) / 1e9
+	if got := opened.Load(); got > 0 {
+		// CPU time per session opened, both ends: on a shared machine the
+		// open rate is bounded by their sum.
+		if cpu, ok := processCPU(cfg.RouterPID); ok && routerOK && cfg.RouterPID > 0 {
+			res.RouterCPUSeconds = (cpu - routerCPU0).Seconds()
+			res.RouterCPUCores = res.RouterCPUSeconds / openSecs
+			res.RouterCPUUsPerOp = float64((cpu - routerCPU0).Microseconds()) / float64(got)
+		}
+		if cpu, ok := processCPU(os.Getpid()); ok && clientOK {
+			cs.ClientCPUUsPerSession = float64((cpu - clientCPU0).Microseconds()) / float64(got)
+		}
+	}
 	c.holding.Store(true)
 	holdEnd := time.Now().Add(cfg.Duration)
 	var gcOpen *debugGC

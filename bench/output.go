@@ -72,12 +72,15 @@ func PrintSummary(w io.Writer, res *Result) {
 				float64(cs.RouterRSSBeforeBytes)/(1<<20), float64(cs.RouterRSSAfterBytes)/(1<<20), cs.RSSPerSessionBytes/1024,
 				cs.ClientBytesPerSession/1024)
 		}
+		if res.RouterCPUUsPerOp > 0 || cs.ClientCPUUsPerSession > 0 {
+			fmt.Fprintf(w, "  CPU per session opened: router %.1f µs, wampbench %.1f µs\n", res.RouterCPUUsPerOp, cs.ClientCPUUsPerSession)
+		}
 		if g := cs.GC; g != nil {
 			fmt.Fprintf(w, "  router GC with the sessions live: %d cycles (%d forced), pauses p50 %.3fms p99 %.3fms max %.3fms, heap %.1f MiB, %d goroutines, %d sessions\n",
 				g.Cycles, g.Forced, g.PauseP50Ms, g.PauseP99Ms, g.PauseMaxMs, float64(g.HeapLiveBytes)/(1<<20), g.Goroutines, cs.RouterSessions)
 		}
 	}
-	if res.RouterCPUSeconds > 0 {
+	if res.RouterCPUSeconds > 0 && res.Conns == nil {
 		fmt.Fprintf(w, "  router CPU %.2fs in the window (%.2f cores), %.2f µs per %s\n", res.RouterCPUSeconds,
 			res.RouterCPUCores, res.RouterCPUUsPerOp, strings.TrimSuffix(res.ThroughputUnit, "s/s"))
 	}

@@ -19,8 +19,11 @@ type ConnsStats struct {
 	RouterRSSBeforeBytes int64   `json:"router_rss_before_bytes"`
 	RouterRSSAfterBytes  int64   `json:"router_rss_after_bytes"`
 	RSSPerSessionBytes   float64 `json:"rss_per_session_bytes"`
-	// ClientBytesPerSession is wampbench's own RSS growth per session.
+	// ClientBytesPerSession is wampbench's own RSS growth per session,
+	// ClientCPUUsPerSession its CPU time per session opened (the router's
+	// is Result.RouterCPUUsPerOp).
 	ClientBytesPerSession float64 `json:"client_bytes_per_session"`
+	ClientCPUUsPerSession float64 `json:"client_cpu_us_per_session"`
 	// RouterSessions is the session count the router itself reported
 	// (from /debug/gc) at the end of the hold; -1 when unknown.
 	RouterSessions int64 `json:"router_sessions"`

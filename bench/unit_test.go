@@ -323,3 +323,34 @@ func TestBenchLine(t *testing.T) {
 		t.Fatalf("num: %s %s %s", num(1234567.4), num(12), num(-1000))
 	}
 }
+
+func TestCeilingOf(t *testing.T) {
+	res := func(v ...float64) []*Result {
+		var rs []*Result
+		for _, x := range v {
+			rs = append(rs, &Result{Throughput: x})
+		}
+		return rs
+	}
+	tput := func(r *Result) float64 { return r.Throughput }
+	tests := []struct {
+		name     string
+		rs       []*Result
+		want     float64
+		noteHas  string
+		noteNone bool
+	}{
+		{"two agree: mean", res(100, 95), 97.5, "", true},
+		{"two disagree: mean and a note", res(100, 80), 90, "20% apart", false},
+		{"three: median", res(100, 80, 97), 97, "median of three", false},
+		{"a failed run", []*Result{{Throughput: 1}, nil}, 0, "failed", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, note := ceilingOf(tc.rs, tput, num)
+			if got != tc.want || (tc.noteNone && note != "") || !strings.Contains(note, tc.noteHas) {
+				t.Fatalf("got %v %q, want %v %q", got, note, tc.want, tc.noteHas)
+			}
+		})
+	}
+}
