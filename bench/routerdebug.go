@@ -43,7 +43,7 @@ type GCStats struct {
 	PauseMaxMs    float64 `json:"pause_max_ms"`
 	HeapLiveBytes uint64  `json:"heap_live_bytes"`
 	Goroutines    uint64  `json:"goroutines"`
-	Forced        int     `json:"forced_gcs"` // GCs wampbench forced through pprof's heap?gc=1
+	Forced        int     `json:"forced_gcs"` // GCs wampbench forced (POST /debug/gc, or pprof's heap?gc=1)
 }
 
 // debugGC is the part of wampd's /debug/gc document wampbench reads.
@@ -64,9 +64,14 @@ type debugGC struct {
 
 // debugGet fetches base+path from the router's debug listener.
 func debugGet(ctx context.Context, base, path string) ([]byte, error) {
+	return debugDo(ctx, http.MethodGet, base, path)
+}
+
+// debugDo makes one request to the router's debug listener.
+func debugDo(ctx context.Context, method, base, path string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(base, "/")+path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("bench: router debug %s: %w", path, err)
 	}
@@ -98,9 +103,13 @@ func readDebugGC(ctx context.Context, base string) (*debugGC, error) {
 	return &d, nil
 }
 
-// forceGC makes the router run a full GC: net/http/pprof's heap profile
-// runs runtime.GC first when asked with gc=1.
+// forceGC makes the router run a full GC: wampd's POST /debug/gc runs one
+// cycle; elsewhere net/http/pprof's heap profile does, when asked with
+// gc=1.
 func forceGC(ctx context.Context, base string) error {
+	if _, err := debugDo(ctx, http.MethodPost, base, "/debug/gc"); err == nil {
+		return nil
+	}
 	_, err := debugGet(ctx, base, "/debug/pprof/heap?gc=1")
 	return err
 }
