@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +57,17 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "wampbench:", err)
 		return 2
 	}
+	if opts.cpuProfile != "" {
+		f, err := os.Create(opts.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "wampbench: cpu profile:", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	res, err := bench.RunTarget(ctx, cfg, opts.target)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wampbench:", err)
@@ -75,8 +87,9 @@ func run(args []string) int {
 }
 
 type options struct {
-	target   string
-	jsonPath string
+	target     string
+	jsonPath   string
+	cpuProfile string
 }
 
 func parseFlags(scenario string, args []string) (bench.Config, options, error) {
@@ -91,6 +104,7 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	fs.StringVar(&cfg.Name, "name", "", "label of this run in reports (default: the scenario)")
 	fs.StringVar(&o.target, "target", "router", "router, raw (built-in baseline server) or both")
 	fs.StringVar(&o.jsonPath, "json", "", "write every figure to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write wampbench's own CPU profile to this file (is the load generator the bottleneck?)")
 	fs.DurationVar(&cfg.Duration, "duration", 10e9, "measured period")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2e9, "traffic before measuring")
 	fs.DurationVar(&cfg.Drain, "drain", 2e9, "wait at most this long for answers after the run")
