@@ -98,12 +98,16 @@ func PrintSummary(w io.Writer, res *Result) {
 
 // PrintTable writes one line per result, for a set of runs.
 func PrintTable(w io.Writer, rs []*Result) {
-	fmt.Fprintf(w, "%-18s %-9s %-10s %14s %-10s %10s %10s %10s %8s %7s\n", "run", "scenario", "serializer",
-		"throughput", "unit", "p50", "p99", "p99.9", "lost", "errors")
-	fmt.Fprintln(w, strings.Repeat("-", 118))
+	fmt.Fprintf(w, "%-18s %-9s %-10s %14s %-10s %10s %10s %10s %8s %7s %11s\n", "run", "scenario", "serializer",
+		"throughput", "unit", "p50", "p99", "p99.9", "lost", "errors", "cpu µs/op")
+	fmt.Fprintln(w, strings.Repeat("-", 130))
 	for _, r := range rs {
-		fmt.Fprintf(w, "%-18s %-9s %-10s %14.0f %-10s %10s %10s %10s %8d %7d\n", r.Name, r.Scenario, r.Target.Serializer,
-			r.Throughput, r.ThroughputUnit, fmtUs(r.Latency.P50), fmtUs(r.Latency.P99), fmtUs(r.Latency.P999), r.Lost, r.Errors)
+		cpu := "–"
+		if r.RouterCPUUsPerOp > 0 {
+			cpu = fmt.Sprintf("%.2f", r.RouterCPUUsPerOp)
+		}
+		fmt.Fprintf(w, "%-18s %-9s %-10s %14.0f %-10s %10s %10s %10s %8d %7d %11s\n", r.Name, r.Scenario, r.Target.Serializer,
+			r.Throughput, r.ThroughputUnit, fmtUs(r.Latency.P50), fmtUs(r.Latency.P99), fmtUs(r.Latency.P999), r.Lost, r.Errors, cpu)
 	}
 }
 

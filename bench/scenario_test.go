@@ -184,7 +184,8 @@ func TestBothTargetsGiveRatio(t *testing.T) {
 var jsonFields = []string{"name", "scenario", "target", "flags", "machine", "started_at", "load_model",
 	"rate_per_sec", "duration_s", "warmup_s", "elapsed_s", "sessions", "sent", "received", "expected", "lost",
 	"errors", "disconnects", "throughput_per_sec", "throughput_unit", "send_rate_per_sec", "latency", "handshake",
-	"router_rss_bytes", "client_rss_bytes", "slow", "baseline", "error_samples", "aborted_reason"}
+	"router_rss_bytes", "client_rss_bytes", "slow", "baseline", "error_samples", "aborted_reason",
+	"router_cpu_s", "router_cpu_cores", "router_cpu_us_per_op"}
 
 func TestJSONOutputHoldsEveryField(t *testing.T) {
 	cfg := short(Config{Scenario: ScenarioRPC, URL: "ws://x:1/ws", Flags: map[string]string{"callers": "1"}})
