@@ -2,11 +2,14 @@ package bench
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -17,14 +20,16 @@ type WampdProcess struct {
 	cmd     *exec.Cmd
 	drained chan struct{}
 	// WS and RS are the router URLs (ws://.../ws, rs://host:port); Debug
-	// is its debug listener (http://host:port), empty without one.
-	WS, RS, Debug string
+	// and Metrics are its debug and Prometheus listeners (http://host:port),
+	// empty without them.
+	WS, RS, Debug, Metrics string
 }
 
 var (
-	wampdWS    = regexp.MustCompile(`transport=websocket .*url=(ws://\S+)`)
-	wampdRS    = regexp.MustCompile(`transport=rawsocket addr=(\S+)`)
-	wampdDebug = regexp.MustCompile(`msg=debug addr=(\S+)`)
+	wampdWS      = regexp.MustCompile(`transport=websocket .*url=(ws://\S+)`)
+	wampdRS      = regexp.MustCompile(`transport=rawsocket addr=(\S+)`)
+	wampdDebug   = regexp.MustCompile(`msg=debug addr=(\S+)`)
+	wampdMetrics = regexp.MustCompile(`msg=metrics addr=(\S+)`)
 )
 
 // StartWampd runs bin with args (plus env entries such as GOMAXPROCS=1),
@@ -47,7 +52,7 @@ func StartWampd(bin string, args, env []string, logPath string, debug bool) (*Wa
 		return nil, fmt.Errorf("bench: start %s: %w", bin, err)
 	}
 	p := &WampdProcess{cmd: cmd, drained: make(chan struct{})}
-	type addrs struct{ ws, rs, debug string }
+	type addrs struct{ ws, rs, debug, metrics string }
 	found := make(chan addrs, 1)
 	// The reader owns stderr until EOF (wampd's exit): it hands the
 	// addresses over once and copies every line to the log.
@@ -73,6 +78,9 @@ func StartWampd(bin string, args, env []string, logPath string, debug bool) (*Wa
 			if m := wampdDebug.FindStringSubmatch(line); m != nil && a.debug == "" {
 				a.debug = "http://" + m[1]
 			}
+			if m := wampdMetrics.FindStringSubmatch(line); m != nil && a.metrics == "" {
+				a.metrics = "http://" + m[1]
+			}
 			if a.ws != "" && a.rs != "" && (!debug || a.debug != "") {
 				found <- a
 				sent = true
@@ -81,7 +89,7 @@ func StartWampd(bin string, args, env []string, logPath string, debug bool) (*Wa
 	}()
 	select {
 	case a := <-found:
-		p.WS, p.RS, p.Debug = a.ws, a.rs, a.debug
+		p.WS, p.RS, p.Debug, p.Metrics = a.ws, a.rs, a.debug, a.metrics
 		return p, nil
 	case <-p.drained:
 		_ = cmd.Wait()
@@ -105,4 +113,23 @@ func (p *WampdProcess) Stop() {
 		<-p.drained
 	}
 	_ = p.cmd.Wait()
+}
+
+// Counter reads one counter (no labels) from the router's Prometheus
+// /metrics; ok is false without a metrics listener or the counter.
+func (p *WampdProcess) Counter(ctx context.Context, name string) (v float64, ok bool) {
+	if p.Metrics == "" {
+		return 0, false
+	}
+	b, err := debugGet(ctx, p.Metrics, "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, found := strings.CutPrefix(line, name+" "); found {
+			f, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
 }
