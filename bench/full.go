@@ -261,6 +261,9 @@ func (f *fullRun) routerTargets() error {
 		// the router's counted policy drops (wampd_dropped_events_total).
 		a := c
 		a.Rate = math.Max(20, math.Round(r.SendRate*2/10)*10)
+		// What is not dropped waits in queues and socket buffers (TCP
+		// back-pressure on the publisher): give it time to arrive.
+		a.Drain = 20 * time.Second
 		what = fmt.Sprintf("fan-out 1 -> 1,000 subs, %s, fixed rate %s pub/s (twice the closed-loop rate)", ser, num(a.Rate))
 		goal = "losses = counted policy drops"
 		d0, ok0 := w.Counter(f.ctx, "wampd_dropped_events_total")
@@ -275,9 +278,10 @@ func (f *fullRun) routerTargets() error {
 		default:
 			dropped := uint64(d1 - d0)
 			f.add(FullRow{Target: "1", What: what, Goal: goal, Ceiling: "–", Ratio: "–",
-				Measured: fmt.Sprintf("%s events/s delivered, lost %d, router counted %d dropped, %d disconnects", num(ra.Throughput), ra.Lost, dropped, ra.Disconnects),
-				Pass:     ra.Lost <= dropped && ra.Disconnects == 0 && ra.Errors == 0,
-				Note:     "drops over the whole run (warm-up and drain too) may exceed the window's losses"})
+				Measured: fmt.Sprintf("%s of %s events delivered after a drain of up to 20s (lost %d), router counted %d dropped, %d disconnects, p50 %s",
+					num(float64(ra.Received)), num(float64(ra.Expected)), ra.Lost, dropped, ra.Disconnects, fmtUs(ra.Latency.P50)),
+				Pass: ra.Lost <= dropped && ra.Disconnects == 0 && ra.Errors == 0,
+				Note: "what is neither dropped nor delivered at once waits (TCP back-pressure on the publisher), hence the latency; drops are counted over the whole run (warm-up and drain too)"})
 		}
 	}
 
