@@ -11,7 +11,7 @@ JSDIR     := cmd/wampd/testdata/interop/js
 APT_PKGS  := python3-autobahn python3-msgpack python3-cbor2 python3-nacl chromium
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test vet race fuzz-short fuzz bench deps clean
+.PHONY: all build run test vet race allocs fuzz-short fuzz bench deps clean
 
 all: build
 
@@ -25,13 +25,18 @@ run:
 	$(GO) run ./cmd/wampd
 
 ## test: deps, vet, race tests (interop included), a short fuzz pass
-test: deps vet race fuzz-short
+test: deps vet race allocs fuzz-short
 
 vet:
 	$(GO) vet ./...
 
 race:
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+## allocs: without -race (which defeats pools), the 0-allocs/op tests of the hot
+## paths (TestHotPathAllocs in codec and realm) plus one pass of every benchmark
+allocs:
+	$(GO) test -count=1 -run 'Allocs$$' -bench . -benchtime 1x -timeout 5m ./...
 
 ## fuzz-short: every Fuzz target of every package for $(FUZZTIME)
 fuzz-short:
