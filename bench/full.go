@@ -160,14 +160,37 @@ func (f *fullRun) run(name string, c Config, target string) *Result {
 // two disagree by more than 10% on throughput or p50 latency; the figures
 // are taken from all the runs made (see ceilingOf).
 func (f *fullRun) ceiling(name string, c Config) []*Result {
-	rs := []*Result{f.run(name+"-raw1", c, "raw"), f.run(name+"-raw2", c, "raw")}
+	return f.repeat(name+"-raw", c, "raw")
+}
+
+// repeat runs c against target twice, and a third time when the two
+// disagree by more than 10% on throughput or p50 latency: the same rule
+// for the router's throughput figures as for the ceilings, so that one
+// unlucky run on a shared machine decides neither.
+func (f *fullRun) repeat(name string, c Config, target string) []*Result {
+	rs := []*Result{f.run(name+"1", c, target), f.run(name+"2", c, target)}
 	if rs[0] == nil || rs[1] == nil {
 		return rs
 	}
 	if spread(rs[0].Throughput, rs[1].Throughput) > 0.10 || spread(rs[0].Latency.P50, rs[1].Latency.P50) > 0.10 {
-		rs = append(rs, f.run(name+"-raw3", c, "raw"))
+		rs = append(rs, f.run(name+"3", c, target))
 	}
 	return rs
+}
+
+// closest is the run whose figure is nearest v (for the figures that go
+// with the chosen one: CPU, losses); nil when a run failed.
+func closest(rs []*Result, fig func(*Result) float64, v float64) *Result {
+	var best *Result
+	for _, r := range rs {
+		if r == nil {
+			return nil
+		}
+		if best == nil || math.Abs(fig(r)-v) < math.Abs(fig(best)-v) {
+			best = r
+		}
+	}
+	return best
 }
 
 func spread(x, y float64) float64 {
@@ -205,6 +228,17 @@ func ceilingOf(rs []*Result, fig func(*Result) float64, format func(float64) str
 	return s[1], fmt.Sprintf("first two ceiling runs %.0f%% apart; median of three (%s)", 100*spread(v[0], v[1]), strings.Join(parts, " / "))
 }
 
+// joinNotes joins the non-empty "label: note" parts.
+func joinNotes(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if _, note, _ := strings.Cut(p, ": "); note != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 func (f *fullRun) add(r FullRow) {
 	f.rep.Rows = append(f.rep.Rows, r)
 }
@@ -229,18 +263,21 @@ func (f *fullRun) routerTargets() error {
 		name := "fanout-1000-" + ser.String()
 		goal := ">= 50% of raw"
 		what := "fan-out 1 -> 1,000 subs, 64 B, " + ser.String() + ", closed loop (128 publications in flight)"
-		r := f.run(name, c, "router")
+		tput := func(r *Result) float64 { return r.Throughput }
+		routers := f.repeat(name+"-wampd", c, "router")
 		raws := f.ceiling(name, c)
+		got, rnote := ceilingOf(routers, tput, num)
+		r := closest(routers, tput, got)
 		if r == nil {
 			f.add(failed("1", what, goal, "run failed"))
 			continue
 		}
-		ceil, note := ceilingOf(raws, func(r *Result) float64 { return r.Throughput }, num)
+		ceil, note := ceilingOf(raws, tput, num)
 		row := FullRow{Target: "1", What: what, Goal: goal,
-			Measured: fmt.Sprintf("%s events/s (%s µs router CPU/event, lost %d)", num(r.Throughput), num2(r.RouterCPUUsPerOp), r.Lost),
-			Ceiling:  fmt.Sprintf("%s events/s", num(ceil)), Note: note}
+			Measured: fmt.Sprintf("%s events/s (%s µs router CPU/event, lost %d)", num(got), num2(r.RouterCPUUsPerOp), r.Lost),
+			Ceiling:  fmt.Sprintf("%s events/s", num(ceil)), Note: joinNotes("wampd: "+rnote, "raw: "+note)}
 		if ceil > 0 {
-			row.Ratio, row.Pass = pct(r.Throughput/ceil), r.Throughput/ceil >= 0.5
+			row.Ratio, row.Pass = pct(got/ceil), got/ceil >= 0.5
 		}
 		f.add(row)
 
@@ -317,35 +354,41 @@ func (f *fullRun) routerTargets() error {
 	{
 		c := base
 		c.Scenario, c.Serializer, c.Callers, c.InFlight, c.Callees = ScenarioRPC, codec.MsgPack, 8, 16, 1
-		r := f.run("rpc-8x16-msgpack", c, "router")
+		tput := func(r *Result) float64 { return r.Throughput }
+		routers := f.repeat("rpc-8x16-msgpack-wampd", c, "router")
 		raws := f.ceiling("rpc-8x16-msgpack", c)
+		got, rnote := ceilingOf(routers, tput, num)
+		r := closest(routers, tput, got)
 		what := "RPC 8 callers x 16 in flight, 1 callee, 64 B, msgpack"
 		if r == nil {
 			f.add(failed("3", what, ">= 35% of raw echo", "run failed"))
 		} else {
-			ceil, note := ceilingOf(raws, func(r *Result) float64 { return r.Throughput }, num)
+			ceil, note := ceilingOf(raws, tput, num)
 			row := FullRow{Target: "3", What: what, Goal: ">= 35% of raw echo",
-				Measured: fmt.Sprintf("%s calls/s (%s µs router CPU/call)", num(r.Throughput), num2(r.RouterCPUUsPerOp)),
-				Ceiling:  fmt.Sprintf("%s calls/s", num(ceil)), Note: note}
+				Measured: fmt.Sprintf("%s calls/s (%s µs router CPU/call)", num(got), num2(r.RouterCPUUsPerOp)),
+				Ceiling:  fmt.Sprintf("%s calls/s", num(ceil)), Note: joinNotes("wampd: "+rnote, "raw: "+note)}
 			if ceil > 0 {
-				row.Ratio, row.Pass = pct(r.Throughput/ceil), r.Throughput/ceil >= 0.35
+				row.Ratio, row.Pass = pct(got/ceil), got/ceil >= 0.35
 			}
 			f.add(row)
 		}
 		s := c
 		s.Callees, s.Shared = 4, true
-		rs := f.run("rpc-8x16-msgpack-4callees-shared", s, "router")
+		shared := f.repeat("rpc-8x16-msgpack-4callees-shared", s, "router")
+		sgot, snote := ceilingOf(shared, tput, num)
+		rs := closest(shared, tput, sgot)
 		what = "RPC 8 x 16, 4 callees on a shared registration (invoke roundrobin)"
 		goal := "does not fall (>= 95% of 1 callee)"
 		switch {
 		case rs == nil:
 			f.add(failed("3", what, goal, "run failed"))
-		case r == nil || r.Throughput == 0:
+		case r == nil || got == 0:
 			f.add(failed("3", what, goal, "no 1-callee figure to compare with"))
 		default:
 			f.add(FullRow{Target: "3", What: what, Goal: goal,
-				Measured: fmt.Sprintf("%s calls/s", num(rs.Throughput)), Ceiling: fmt.Sprintf("%s calls/s (1 callee)", num(r.Throughput)),
-				Ratio: pct(rs.Throughput / r.Throughput), Pass: rs.Throughput >= 0.95*r.Throughput})
+				Measured: fmt.Sprintf("%s calls/s (%s µs router CPU/call)", num(sgot), num2(rs.RouterCPUUsPerOp)),
+				Ceiling:  fmt.Sprintf("%s calls/s (1 callee)", num(got)),
+				Ratio:    pct(sgot / got), Pass: sgot >= 0.95*got, Note: joinNotes("wampd: " + snote)})
 		}
 	}
 	return nil

@@ -354,3 +354,19 @@ func TestCeilingOf(t *testing.T) {
 		})
 	}
 }
+
+func TestClosestAndNotes(t *testing.T) {
+	rs := []*Result{{Name: "a", Throughput: 100}, {Name: "b", Throughput: 80}, {Name: "c", Throughput: 97}}
+	if r := closest(rs, func(r *Result) float64 { return r.Throughput }, 97); r == nil || r.Name != "c" {
+		t.Fatalf("closest: %+v", r)
+	}
+	if r := closest(append(rs, nil), func(r *Result) float64 { return r.Throughput }, 97); r != nil {
+		t.Fatalf("a failed run must give nil, got %+v", r)
+	}
+	if got := joinNotes("wampd: ", "raw: 20% apart"); got != "raw: 20% apart" {
+		t.Fatalf("joinNotes: %q", got)
+	}
+	if got := joinNotes("wampd: x", "raw: y"); got != "wampd: x; raw: y" {
+		t.Fatalf("joinNotes: %q", got)
+	}
+}
