@@ -221,11 +221,11 @@ func ceilingOf(rs []*Result, fig func(*Result) float64, format func(float64) str
 		parts = append(parts, format(x))
 	}
 	if len(v) < 3 {
-		return (v[0] + v[1]) / 2, fmt.Sprintf("ceiling runs %.0f%% apart (%s)", 100*spread(v[0], v[1]), strings.Join(parts, " / "))
+		return (v[0] + v[1]) / 2, fmt.Sprintf("runs %.0f%% apart (%s)", 100*spread(v[0], v[1]), strings.Join(parts, " / "))
 	}
 	s := append([]float64{}, v...)
 	sort.Float64s(s)
-	return s[1], fmt.Sprintf("first two ceiling runs %.0f%% apart; median of three (%s)", 100*spread(v[0], v[1]), strings.Join(parts, " / "))
+	return s[1], fmt.Sprintf("first two runs %.0f%% apart; median of three (%s)", 100*spread(v[0], v[1]), strings.Join(parts, " / "))
 }
 
 // joinNotes joins the non-empty "label: note" parts.
