@@ -52,8 +52,8 @@ const iovMax = 1024
 // only by the connection's gnet event loop; mu guards the sending side
 // (pending batch, closed flag, byte accounting) because Send/Flush run on
 // the session's owner (the event loop, then the realm actor) while Close
-// may come from any goroutine. Lock order: Conn.mu -> outq.mu; nothing else
-// is locked while mu is held.
+// may come from any goroutine. Nothing else is locked while mu is held
+// (outq.mu is taken after mu is released).
 type Conn struct {
 	srv      *Server
 	gc       gnet.Conn
@@ -87,7 +87,8 @@ type Conn struct {
 	// then the realm actor) while Close may come from any goroutine.
 	mu        sync.Mutex
 	transport Transport // guarded by mu until OnOpen, read-only afterwards
-	pending   *batch    // frames queued since the last Flush
+	pending   *batch    // frames not yet taken by the loop's writer
+	inq       bool      // c is on its loop's write queue: pending will be taken
 	closed    bool      // Close ran: Send refuses, nothing more is queued
 	submitted int64     // bytes handed to the loop's queue since open
 	ackedSeen int64     // last acked read: a stale value only overestimates the queue
@@ -218,24 +219,54 @@ func (c *Conn) Send(f *codec.Frame, droppable bool) bool {
 // Flush hands the frames queued since the last Flush to the connection's
 // event loop, which writes them in one Write (or writev, split at IOV_MAX
 // vectors, when large frames are referenced); see realm.Peer.
+//
+// The conn, not the batch, goes on the loop's queue, once: until the loop
+// takes the batch, later Sends append to it and later Flushes are free.
+// Under load (the loop busy reading while the actor flushes batch after
+// batch) a conn thus gets one write per loop turn instead of one per
+// actor batch.
 func (c *Conn) Flush() {
 	c.mu.Lock()
-	if b := c.pending; b != nil && !c.closed {
-		c.pending = nil
-		c.write(b)
+	push := c.pending != nil && !c.closed && !c.inq
+	if push {
+		c.inq = true
 	}
 	c.mu.Unlock()
+	if push {
+		c.enqueue()
+	}
 }
 
-// write queues b on the loop. c.mu is held, so batches reach the loop in
-// Flush order and none after the closing one.
-func (c *Conn) write(b *batch) {
-	c.submitted += b.bytes
+// enqueue puts c on its loop's write queue; c.inq was set under c.mu, so
+// c is queued at most once. It is called without c.mu held, because a
+// queue may run at once on this goroutine (tests) and take c.mu.
+func (c *Conn) enqueue() {
 	if c.q == nil { // no event loop known (cannot happen after OnOpen)
-		b.abandon()
+		c.mu.Lock()
+		b := c.pending
+		c.pending = nil
+		c.inq = false
+		c.mu.Unlock()
+		if b != nil {
+			b.abandon()
+		}
 		return
 	}
-	c.q.push(b)
+	c.q.push(c)
+}
+
+// take hands the pending batch to the loop's writer (event loop only, from
+// outq.Run); nil when a close released it meanwhile.
+func (c *Conn) take() *batch {
+	c.mu.Lock()
+	b := c.pending
+	c.pending = nil
+	c.inq = false
+	if b != nil {
+		c.submitted += b.bytes
+	}
+	c.mu.Unlock()
+	return b
 }
 
 // writeBatch writes b to the socket (event loop only, from outq.Run) and
@@ -311,7 +342,6 @@ func (c *Conn) CloseWith(code uint16, reason string) {
 	}
 	c.closed = true
 	b := c.pending
-	c.pending = nil
 	if b == nil {
 		b = getBatch(c)
 	}
@@ -319,8 +349,13 @@ func (c *Conn) CloseWith(code uint16, reason string) {
 		b.buf = appendWSClose(b.buf, code, reason)
 	}
 	b.closeAfter = true
-	c.write(b)
+	c.pending = b
+	push := !c.inq
+	c.inq = true
 	c.mu.Unlock()
+	if push {
+		c.enqueue()
+	}
 	c.srv.log.Debug("netpoll: closing connection", "remote", c.remote, "reason", reason)
 }
 

@@ -12,34 +12,37 @@ import (
 // batches are still waiting).
 const outqMaxRounds = 8
 
-// outq is one event loop's queue of flushed batches. Flush pushes a batch
-// here instead of calling AsyncWritev per connection: the first push of a
-// round schedules one task on the loop (gnet's Execute), which then writes
-// every queued batch with plain Write/Writev. A fan-out of one EVENT to N
-// connections thus costs one loop wake-up per event loop, not N task hooks
-// and N writev iovec allocations.
+// outq is one event loop's queue of connections with flushed frames.
+// Flush pushes the conn here (once until its batch is taken) instead of
+// calling AsyncWritev per connection: the first push of a round schedules
+// one task on the loop (gnet's Execute), which then takes each queued
+// conn's batch and writes it with plain Write/Writev. A fan-out of one
+// EVENT to N connections thus costs one loop wake-up per event loop, not N
+// task hooks and N writev iovec allocations; and the frames of several
+// actor batches flushed before the loop got round to a conn go out in one
+// write.
 //
-// Locks: mu guards q and scheduled; it is a leaf lock, taken while a Conn's
-// mu is held (Conn.mu -> outq.mu), never the other way round. spare belongs
-// to the loop goroutine (Run) alone.
+// Locks: mu guards q and scheduled; it is a leaf lock, never held while a
+// Conn's mu is taken (Run takes each conn's batch after releasing it).
+// spare belongs to the loop goroutine (Run) alone.
 type outq struct {
 	el gnet.EventLoop
 
 	mu        sync.Mutex
-	q         []*batch
+	q         []*Conn
 	scheduled bool // a Run is queued on the loop or running
 
-	spare []*batch // loop only: the slice Run drained last
+	spare []*Conn // loop only: the slice Run drained last
 }
 
 func newOutq(el gnet.EventLoop) *outq {
-	return &outq{el: el, q: make([]*batch, 0, 64), spare: make([]*batch, 0, 64)}
+	return &outq{el: el, q: make([]*Conn, 0, 64), spare: make([]*Conn, 0, 64)}
 }
 
-// push queues b for writing on the loop; safe from any goroutine.
-func (o *outq) push(b *batch) {
+// push queues c for writing on the loop; safe from any goroutine.
+func (o *outq) push(c *Conn) {
 	o.mu.Lock()
-	o.q = append(o.q, b)
+	o.q = append(o.q, c)
 	if o.scheduled {
 		o.mu.Unlock()
 		return
@@ -58,13 +61,16 @@ func (o *outq) schedule() {
 		o.q = nil
 		o.scheduled = false
 		o.mu.Unlock()
-		for _, b := range q {
-			b.abandon()
+		for _, c := range q {
+			if b := c.take(); b != nil {
+				b.abandon()
+			}
 		}
 	}
 }
 
-// Run writes the queued batches; it runs on the event loop (gnet.Runnable).
+// Run writes the queued conns' batches; it runs on the event loop
+// (gnet.Runnable).
 func (o *outq) Run(context.Context) error {
 	for range outqMaxRounds {
 		o.mu.Lock()
@@ -76,8 +82,10 @@ func (o *outq) Run(context.Context) error {
 		}
 		o.q = o.spare[:0]
 		o.mu.Unlock()
-		for i, b := range q {
-			b.c.writeBatch(b)
+		for i, c := range q {
+			if b := c.take(); b != nil {
+				c.writeBatch(b)
+			}
 			q[i] = nil
 		}
 		o.spare = q[:0]

@@ -75,12 +75,11 @@ func (p *fakePeer) lastFrame() *codec.Frame {
 
 // client drives one session of a realm as a WAMP client would.
 type client struct {
-	t    *testing.T
-	r    *Realm
-	s    *Session
-	p    *fakePeer
-	req  uint64
-	name string
+	t   *testing.T
+	r   *Realm
+	s   *Session
+	p   *fakePeer
+	req uint64
 }
 
 // newRealm starts a realm stopped at the end of the test.
