@@ -200,3 +200,24 @@ func BenchmarkPublish_64B_Actor(b *testing.B) {
 		<-progress
 	}
 }
+
+// BenchmarkJoin_Welcome measures what the actor does for a session
+// opening: add it, build and encode WELCOME, send it; and the Leave that
+// keeps the session table at a steady size.
+func BenchmarkJoin_Welcome(b *testing.B) {
+	for _, ser := range serializers {
+		b.Run(ser.String(), func(b *testing.B) {
+			r := benchRealm()
+			b.ReportAllocs()
+			id := uint64(0)
+			for b.Loop() {
+				id++
+				s := &Session{ID: id, Peer: discardPeer{ser}, AuthID: "anon-" + ser.String(),
+					AuthRole: "anonymous", AuthMethod: "anonymous", AuthProvider: "static"}
+				r.join(s)
+				r.flush()
+				r.remove(s)
+			}
+		})
+	}
+}

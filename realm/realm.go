@@ -67,6 +67,10 @@ type Realm struct {
 	broker   broker
 	dealer   dealer
 	rng      *rand.Rand
+	// welcome caches the encoded WELCOME details (see welcomeDict);
+	// welcomeBuf is the scratch one WELCOME's dict is assembled in.
+	welcome    map[welcomeKey]*welcomeTemplate
+	welcomeBuf []byte
 	// testHook, set only by tests before Start, sees every message item.
 	testHook func(*Inbound)
 }

@@ -121,7 +121,12 @@ func (r *Realm) join(s *Session) {
 	s.canceling = helloFeature(s.Hello, "callee", "call_canceling")
 	r.sessions[s.ID] = s
 	r.stats.sessions.Add(1)
-	m := codec.Message{Type: codec.Welcome, ID: s.ID, Details: r.welcomeDetails(s)}
+	m := codec.Message{Type: codec.Welcome, ID: s.ID}
+	if d := r.welcomeDict(s); d != nil {
+		m.Dict, m.PayloadSer = d, s.ser
+	} else {
+		m.Details = r.welcomeDetails(s)
+	}
 	r.send(s, &m, false)
 }
 

@@ -1,5 +1,11 @@
 package realm
 
+import (
+	"bytes"
+
+	"github.com/wampd/wampd/codec"
+)
+
 // Features the realm announces in WELCOME. Each one works end to end and is
 // covered by a test in this package; a feature is added here only then.
 func brokerFeatures() []string {
@@ -21,8 +27,8 @@ func dealerFeatures() []string {
 	}
 }
 
-// welcomeDetails builds the WELCOME details of s. Joins are rare, so the
-// maps are built per join (they cost nothing on the hot path).
+// welcomeDetails builds the WELCOME details of s as a map: the source of
+// the encoded templates below, and the fallback should one fail.
 func (r *Realm) welcomeDetails(s *Session) map[string]any {
 	return map[string]any{
 		"realm":        r.opts.Name,
@@ -35,6 +41,73 @@ func (r *Realm) welcomeDetails(s *Session) map[string]any {
 			"dealer": map[string]any{"features": featureMap(dealerFeatures())},
 		},
 	}
+}
+
+// welcomeKey identifies the sessions whose WELCOME details differ only in
+// authid: in practice one key per serializer and auth method.
+type welcomeKey struct {
+	ser                                codec.Serializer
+	authRole, authMethod, authProvider string
+}
+
+// welcomeTemplate is an encoded WELCOME details dict cut around the authid
+// value: prefix + encoded authid + suffix is the whole dict. Building the
+// feature maps and encoding them per join was about a fifth of the router
+// CPU a session opening costs; a template makes it two copies and one
+// string encode.
+type welcomeTemplate struct{ prefix, suffix []byte }
+
+// authIDMark stands for the authid while a template is encoded; it is
+// found again by its own encoding, so the cut needs no knowledge of any
+// serializer's layout.
+const authIDMark = "wampd.welcome.authid.7c1f03e9b2"
+
+// maxWelcomeTemplates bounds the template cache: a realm with more auth
+// role/method/provider combinations than this starts over (a join then
+// builds its template again, as every join did before the cache).
+const maxWelcomeTemplates = 32
+
+// welcomeDict returns the encoded WELCOME details dict of s in s.ser, in
+// r.welcomeBuf (valid until the next call), or nil when no template could
+// be made (the caller then encodes welcomeDetails). Actor only.
+func (r *Realm) welcomeDict(s *Session) []byte {
+	k := welcomeKey{s.ser, s.AuthRole, s.AuthMethod, s.AuthProvider}
+	t, ok := r.welcome[k]
+	if !ok {
+		if len(r.welcome) >= maxWelcomeTemplates {
+			clear(r.welcome)
+		}
+		t = r.newWelcomeTemplate(s)
+		lazyMap(&r.welcome)[k] = t // nil too: do not retry a failing key
+	}
+	if t == nil {
+		return nil
+	}
+	b, err := codec.AppendValue(s.ser, append(r.welcomeBuf[:0], t.prefix...), s.AuthID)
+	if err != nil {
+		return nil
+	}
+	b = append(b, t.suffix...)
+	r.welcomeBuf = b
+	return b
+}
+
+// newWelcomeTemplate encodes the details of s with authIDMark as authid
+// and cuts the result around the mark; nil if the mark is not found
+// exactly once.
+func (r *Realm) newWelcomeTemplate(s *Session) *welcomeTemplate {
+	d := r.welcomeDetails(s)
+	d["authid"] = authIDMark
+	enc, err := codec.AppendValue(s.ser, nil, d)
+	if err != nil {
+		return nil
+	}
+	mark, err := codec.AppendValue(s.ser, nil, authIDMark)
+	if err != nil || bytes.Count(enc, mark) != 1 {
+		return nil
+	}
+	i := bytes.Index(enc, mark)
+	return &welcomeTemplate{prefix: enc[:i:i], suffix: enc[i+len(mark):]}
 }
 
 func featureMap(names []string) map[string]any {
