@@ -210,15 +210,21 @@ func (d *dealer) pick(r *Realm, reg *registration) *Session {
 // call handles CALL [48, Request, Options, Procedure, Args?, Kwargs?] and
 // sends INVOCATION [68, Request, Registration, Details, Args?, Kwargs?].
 func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
-	if !validURI(m.URI, codec.MatchExact) {
-		r.sendError(s, codec.Call, m.Request, codec.ErrInvalidURI, "invalid procedure URI '"+m.URI+"'")
-		return
+	// A procedure registered for exact match passed the same validURI
+	// check when it was registered, so a hit needs no second look (the
+	// check was 2% of the router's CPU in 8x16 RPC).
+	reg := d.exact[m.URI]
+	if reg == nil {
+		if !validURI(m.URI, codec.MatchExact) {
+			r.sendError(s, codec.Call, m.Request, codec.ErrInvalidURI, "invalid procedure URI '"+m.URI+"'")
+			return
+		}
+		reg = d.route(m.URI)
 	}
 	if _, dup := s.calls[m.Request]; dup {
 		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation, "CALL request id already in use")
 		return
 	}
-	reg := d.route(m.URI)
 	if reg == nil {
 		r.sendError(s, codec.Call, m.Request, codec.ErrNoSuchProcedure,
 			"no callee registered for procedure '"+m.URI+"'")
