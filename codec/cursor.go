@@ -251,8 +251,10 @@ func (c *cursor) readNil() error {
 	return ErrSerializer
 }
 
-// skip consumes one value of any kind, validating it, and returns its raw
-// bytes (a sub-slice of the input).
+// skip consumes one value of any kind, validating its structure, and
+// returns its raw bytes (a sub-slice of the input). It uses the dedicated
+// walkers of skip.go, which do not check UTF-8 inside MessagePack and CBOR
+// strings (see the package doc).
 func (c *cursor) skip(depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, ErrTooDeep
@@ -261,78 +263,21 @@ func (c *cursor) skip(depth int) ([]byte, error) {
 		c.jsonWS()
 	}
 	start := c.p
-	k, err := c.peek()
+	var err error
+	switch c.s {
+	case JSON:
+		err = c.jsonSkip(depth)
+	case MsgPack:
+		err = c.mpSkip(depth)
+	case CBOR:
+		err = c.cborSkip(depth)
+	default:
+		err = ErrSerializer
+	}
 	if err != nil {
 		return nil, err
 	}
-	switch k {
-	case kArray:
-		it, err := c.arrayBegin()
-		if err != nil {
-			return nil, err
-		}
-		for {
-			ok, err := c.more(&it)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				break
-			}
-			if _, err := c.skip(depth + 1); err != nil {
-				return nil, err
-			}
-		}
-	case kMap:
-		it, err := c.mapBegin()
-		if err != nil {
-			return nil, err
-		}
-		for {
-			ok, err := c.more(&it)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				break
-			}
-			if _, err := c.key(); err != nil {
-				return nil, err
-			}
-			if _, err := c.skip(depth + 1); err != nil {
-				return nil, err
-			}
-		}
-	default:
-		if err := c.skipScalar(k); err != nil {
-			return nil, err
-		}
-	}
 	return c.b[start:c.p], nil
-}
-
-// skipScalar consumes one non-container value of kind k.
-func (c *cursor) skipScalar(k kind) error {
-	var err error
-	switch k {
-	case kNil:
-		err = c.readNil()
-	case kBool:
-		_, err = c.readBool()
-	case kUint:
-		_, err = c.readUint()
-	case kInt:
-		_, err = c.readInt()
-	case kFloat:
-		_, err = c.readFloat()
-	case kString:
-		_, err = c.readStr()
-	case kBinary:
-		_, err = c.readBin()
-	default:
-		err = ErrUnsupported
-	}
-	return err
 }
 
 // skipKind consumes one value that must be of kind want (an array or map

@@ -251,31 +251,14 @@ func (c *cursor) jsonStr() ([]byte, error) {
 	if k != kString {
 		return nil, ErrBadField
 	}
-	b := c.b
 	start := c.p + 1
-	escaped := false
-	i := start
-	for {
-		if i >= len(b) {
-			return nil, ErrShort
-		}
-		ch := b[i]
-		if ch == '"' {
-			break
-		}
-		if ch == '\\' {
-			escaped = true
-			i += 2
-			continue
-		}
-		if ch < 0x20 {
-			return nil, ErrSyntax
-		}
-		i++
+	i, escaped, hi, err := jsonScanStr(c.b, start)
+	if err != nil {
+		return nil, err
 	}
-	raw := b[start:i]
+	raw := c.b[start:i]
 	if !escaped {
-		if !utf8.Valid(raw) {
+		if hi && !utf8.Valid(raw) {
 			return nil, ErrInvalidUTF8
 		}
 		c.p = i + 1
@@ -329,7 +312,10 @@ func jsonUnescape(raw []byte) ([]byte, error) {
 			}
 			i += 6
 			if utf16.IsSurrogate(r) {
-				if r2, ok := hex4(raw[i+2:]); ok && i+1 < len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+				// The bounds test comes first: a lone surrogate may end the
+				// string.
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2, _ := hex4(raw[i+2:])
 					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
 						out = utf8.AppendRune(out, d)
 						i += 6

@@ -33,6 +33,23 @@
 // serializer, allocates (see Transcode). DecodeValue and AppendValue always
 // allocate; they are for control messages and tests.
 //
+// # Validation of passed-through payloads
+//
+// The router splices Args, Kwargs and unknown option values into other
+// sessions' messages, so Decode checks their whole structure: exact
+// extents, heads and lengths, nesting depth, string map keys, the JSON
+// grammar and escapes, no extension types or unknown simple values (see
+// skip.go). What it does not check is UTF-8 inside MessagePack and CBOR
+// strings of a payload. Both specs require valid UTF-8 there, but a bad
+// byte inside a length-prefixed string cannot move an extent or make the
+// spliced message malformed for its serializer: a receiver of the same
+// serializer gets the sender's bytes unchanged, as if no router were
+// there. It is checked where it matters: transcoding to another serializer
+// (JSON text must be UTF-8, CBOR text too) refuses it with ErrInvalidUTF8,
+// and so do DecodeValue and the URI and option strings Decode reads. JSON
+// payloads are checked in full, JSON text being UTF-8 by definition, but
+// only strings with a non-ASCII byte go through utf8.Valid.
+//
 // Args may also hold a Payload Passthru Mode payload (Advanced Profile: an
 // encrypted or otherwise opaque application payload carried as one binary
 // value instead of the Arguments list): a bin/byte string in MessagePack and

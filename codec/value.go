@@ -25,8 +25,10 @@ import (
 //
 //   - Acceptance: DecodeValue first validates the input with the cursor (the
 //     grammar, UTF-8, depth and string-key rules of Decode), so it accepts
-//     exactly what Decode and Transcode accept; the library then builds the
-//     values. goccy/go-json is laxer than the JSON grammar on some inputs,
+//     what Decode and Transcode accept (and, unlike Decode's skip of a
+//     passed-through payload, refuses invalid UTF-8 in MessagePack and CBOR
+//     strings, as a Go string is built from them); the library then builds
+//     the values. goccy/go-json is laxer than the JSON grammar on some inputs,
 //     and fxamacker/cbor accepts simple values and byte-string keys WAMP
 //     does not carry.
 //   - Go types out: nil, bool, int64 (uint64 above MaxInt64), float64 (JSON:
