@@ -64,7 +64,7 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 	sub := b.lookup(m.URI, match)
 	if sub == nil {
 		sub = &subscription{
-			id:    b.newID(r),
+			id:    freshID(r, b.byID),
 			topic: strings.Clone(m.URI),
 			match: match,
 			index: make(map[*Session]int),
@@ -86,16 +86,6 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 	}
 	reply := codec.Message{Type: codec.Subscribed, Request: m.Request, ID: sub.id}
 	r.send(s, &reply, false)
-}
-
-// newID picks a subscription id not in use.
-func (b *broker) newID(r *Realm) uint64 {
-	for {
-		id := r.newID()
-		if _, dup := b.byID[id]; !dup {
-			return id
-		}
-	}
 }
 
 // unsubscribe handles UNSUBSCRIBE [34, Request, SUBSCRIBED.Subscription].

@@ -77,7 +77,7 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 	}
 	reg := d.lookup(m.URI, match)
 	if reg == nil {
-		reg = &registration{id: d.newID(r), procedure: strings.Clone(m.URI), match: match, invoke: invoke}
+		reg = &registration{id: freshID(r, d.byID), procedure: strings.Clone(m.URI), match: match, invoke: invoke}
 		d.byID[reg.id] = reg
 		switch match {
 		case codec.MatchPrefix:
@@ -119,16 +119,6 @@ func (d *dealer) lookup(procedure string, match codec.Match) *registration {
 		reg = d.exact[procedure]
 	}
 	return reg
-}
-
-// newID picks a registration id not in use.
-func (d *dealer) newID(r *Realm) uint64 {
-	for {
-		id := r.newID()
-		if _, dup := d.byID[id]; !dup {
-			return id
-		}
-	}
 }
 
 // unregister handles UNREGISTER [66, Request, REGISTERED.Registration].

@@ -299,6 +299,17 @@ func (r *Realm) shutdown() {
 // newID returns a random id in [1, 2^53].
 func (r *Realm) newID() uint64 { return r.rng.Uint64N(maxID) + 1 }
 
+// freshID returns a random id that is not a key of inUse (subscription and
+// registration ids must be unique within the realm).
+func freshID[V any](r *Realm, inUse map[uint64]V) uint64 {
+	for {
+		id := r.newID()
+		if _, dup := inUse[id]; !dup {
+			return id
+		}
+	}
+}
+
 // Stats is a snapshot of a realm's counters.
 type Stats struct {
 	Sessions  int64 // sessions joined now
