@@ -164,23 +164,17 @@ func decodeDetails(s Serializer, dict []byte) (map[string]any, error) {
 	return d, nil
 }
 
-// normalizeJSON turns goccy's json.Number into int64, uint64 or float64 and
-// "\u0000"+base64 strings into []byte, in place.
-func normalizeJSON(v any, depth int) (any, error) {
+// normalize walks a value a library decoded, in place, recursing into lists
+// and dicts (bounded by maxDepth) and giving every other value to leaf,
+// which returns it retyped the way the cursor types it.
+func normalize(v any, depth int, leaf func(any) (any, error)) (any, error) {
 	if depth > maxDepth {
 		return nil, ErrTooDeep
 	}
 	switch v := v.(type) {
-	case json.Number:
-		return jsonNumberValue(string(v))
-	case string:
-		if bin, ok := jsonBinary([]byte(v)); ok {
-			return bin, nil
-		}
-		return v, nil
 	case []any:
 		for i, e := range v {
-			n, err := normalizeJSON(e, depth+1)
+			n, err := normalize(e, depth+1, leaf)
 			if err != nil {
 				return nil, err
 			}
@@ -189,11 +183,28 @@ func normalizeJSON(v any, depth int) (any, error) {
 		return v, nil
 	case map[string]any:
 		for k, e := range v {
-			n, err := normalizeJSON(e, depth+1)
+			n, err := normalize(e, depth+1, leaf)
 			if err != nil {
 				return nil, err
 			}
 			v[k] = n
+		}
+		return v, nil
+	}
+	return leaf(v)
+}
+
+// normalizeJSON turns goccy's json.Number into int64, uint64 or float64 and
+// "\u0000"+base64 strings into []byte, in place.
+func normalizeJSON(v any, depth int) (any, error) { return normalize(v, depth, jsonLeaf) }
+
+func jsonLeaf(v any) (any, error) {
+	switch v := v.(type) {
+	case json.Number:
+		return jsonNumberValue(string(v))
+	case string:
+		if bin, ok := jsonBinary([]byte(v)); ok {
+			return bin, nil
 		}
 		return v, nil
 	case nil, bool:
@@ -223,10 +234,9 @@ func jsonNumberValue(s string) (any, error) {
 
 // normalizeCBOR turns fxamacker's uint64 into int64 where it fits and
 // bignums into int64/uint64, in place.
-func normalizeCBOR(v any, depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, ErrTooDeep
-	}
+func normalizeCBOR(v any, depth int) (any, error) { return normalize(v, depth, cborLeaf) }
+
+func cborLeaf(v any) (any, error) {
 	switch v := v.(type) {
 	case uint64:
 		if v <= math.MaxInt64 {
@@ -241,24 +251,6 @@ func normalizeCBOR(v any, depth int) (any, error) {
 			return v.Uint64(), nil
 		}
 		return nil, fmt.Errorf("%w: integer %s beyond 64 bits", ErrBadValue, v)
-	case []any:
-		for i, e := range v {
-			n, err := normalizeCBOR(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			v[i] = n
-		}
-		return v, nil
-	case map[string]any:
-		for k, e := range v {
-			n, err := normalizeCBOR(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			v[k] = n
-		}
-		return v, nil
 	case nil, bool, int64, float64, string, []byte:
 		return v, nil
 	}
