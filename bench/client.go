@@ -146,15 +146,7 @@ func (*gnetEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 
 func (*gnetEvents) OnTraffic(c gnet.Conn) gnet.Action {
 	s := c.Context().(*Session)
-	var err error
-	if n := c.InboundBuffered(); n > 0 {
-		// Zero-copy: data aliases gnet's buffers and is valid only in
-		// this callback; the Session copies nothing it keeps (frag copies).
-		data, _ := c.Peek(n)
-		var used int
-		used, err = s.consume(data)
-		_, _ = c.Discard(used)
-	}
+	err := consumeInbound(c, s.consume)
 	if ferr := s.flush(func(b []byte) error { _, e := c.Write(b); return e }); err == nil {
 		err = ferr
 	}
@@ -163,6 +155,41 @@ func (*gnetEvents) OnTraffic(c gnet.Conn) gnet.Action {
 		return gnet.Close
 	}
 	return gnet.None
+}
+
+// inbound is the part of gnet.Conn that the read path uses.
+type inbound interface {
+	InboundBuffered() int
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
+// consumeInbound offers everything c has buffered to consume and discards
+// the bytes consume used; the rest (a partial frame) stays buffered and is
+// offered again, with more appended, next time.
+//
+// Zero-copy: the data aliases gnet's buffers (or a pooled copy when its
+// ring buffer wraps) and is valid only until Discard; consume must copy
+// whatever it keeps.
+//
+// gnet's Discard(n) with n <= 0 discards EVERYTHING buffered, so it must
+// not be called when nothing was used: that would drop a partial frame and
+// leave the stream misaligned (seen as "reserved bits set" on whatever
+// byte of the dropped frame's tail the next read starts with).
+func consumeInbound(c inbound, consume func([]byte) (int, error)) error {
+	n := c.InboundBuffered()
+	if n <= 0 {
+		return nil
+	}
+	data, err := c.Peek(n)
+	if err != nil {
+		return fmt.Errorf("bench: peek inbound: %w", err)
+	}
+	used, err := consume(data)
+	if used > 0 {
+		_, _ = c.Discard(used)
+	}
+	return err
 }
 
 func (*gnetEvents) OnClose(c gnet.Conn, err error) gnet.Action {

@@ -200,10 +200,7 @@ func (e *rawEvents) OnClose(c gnet.Conn, _ error) gnet.Action {
 
 func (e *rawEvents) OnTraffic(c gnet.Conn) gnet.Action {
 	rc := c.Context().(*rawConn)
-	n := c.InboundBuffered()
-	data, _ := c.Peek(n)
-	used, err := e.consume(rc, data)
-	_, _ = c.Discard(used)
+	err := consumeInbound(c, func(data []byte) (int, error) { return e.consume(rc, data) })
 	if len(rc.out) > 0 {
 		_, _ = c.Write(rc.out)
 		rc.out = rc.out[:0]

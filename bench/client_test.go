@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// chanHandler reports events and the close reason on channels (it runs on
+// a gnet event loop).
+type chanHandler struct {
+	events chan struct{}
+	closed chan error
+}
+
+func (*chanHandler) OnWelcome(*Session) {}
+func (h *chanHandler) OnMessage(_ *Session, m *codec.Message) {
+	if m.Type == codec.Event {
+		h.events <- struct{}{}
+	}
+}
+func (h *chanHandler) OnClose(_ *Session, err error) { h.closed <- err }
+
+// TestClientKeepsPartialFrames is the regression test for "malformed
+// transport frame: reserved bits set" under load: a frame that arrives in
+// pieces must survive the OnTraffic calls that see only part of it (gnet's
+// Discard(0) drops everything buffered, so a read that used nothing must
+// not discard).
+func TestClientKeepsPartialFrames(t *testing.T) {
+	ser := codec.JSON
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+
+	ev := eventFrame(t, ser, WebSocket)
+	// Cuts inside the header (1), inside the payload, and several in a row.
+	cuts := [][]int{{1}, {len(ev) / 2}, {1, 2, 3, len(ev) - 1}}
+	srvErr := make(chan error, 1)
+	go func() {
+		srvErr <- func() error {
+			nc, err := ln.Accept()
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			br := bufio.NewReader(nc)
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return err
+			}
+			resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Accept: " + wsAccept(req.Header.Get("Sec-WebSocket-Key")) + "\r\n" +
+				"Sec-WebSocket-Protocol: " + ser.Subprotocol() + "\r\n\r\n"
+			if _, err := nc.Write([]byte(resp)); err != nil {
+				return err
+			}
+			// Wait for the HELLO (its bytes are drained at the end).
+			if _, err := br.Peek(1); err != nil {
+				return err
+			}
+			welcome, err := codec.Append(ser, nil, &codec.Message{Type: codec.Welcome, ID: 7, Details: map[string]any{}})
+			if err != nil {
+				return err
+			}
+			if _, err := nc.Write(wsAppendFrame(nil, wsText, welcome, false, [4]byte{})); err != nil {
+				return err
+			}
+			for _, cs := range cuts {
+				prev := 0
+				for _, c := range append(cs, len(ev)) {
+					if _, err := nc.Write(ev[prev:c]); err != nil {
+						return err
+					}
+					prev = c
+					time.Sleep(20 * time.Millisecond) // separate reads on the client
+				}
+			}
+			// Keep the connection open until the client closes it.
+			_, _ = io.Copy(io.Discard, br)
+			return nil
+		}()
+	}()
+
+	ep, err := ParseEndpoint("ws://" + ln.Addr().String() + "/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: ser, Realm: "realm1", EventLoops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	h := &chanHandler{events: make(chan struct{}, len(cuts)), closed: make(chan error, 1)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := cli.Dial(ctx, h, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cuts {
+		select {
+		case <-h.events:
+		case err := <-h.closed:
+			t.Fatalf("event %d: session closed: %v", i, err)
+		case <-ctx.Done():
+			t.Fatalf("event %d: timeout", i)
+		}
+	}
+	_ = s.Close()
+	select {
+	case err := <-srvErr:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("server did not finish")
+	}
+}
