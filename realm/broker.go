@@ -21,32 +21,14 @@ type subscription struct {
 // actor goroutine touches it.
 type broker struct {
 	byID    map[uint64]*subscription
-	exact   map[string]*subscription
-	prefix  prefixIndex[*subscription]
-	wild    wildcardIndex[*subscription]
+	byURI   patternIndex[*subscription]
 	matched []*subscription // scratch of publish, reused
 }
 
 func (b *broker) init() {
 	b.byID = make(map[uint64]*subscription)
-	b.exact = make(map[string]*subscription)
-	b.prefix.init()
-	b.wild.init()
+	b.byURI.init()
 	b.matched = make([]*subscription, 0, 16)
-}
-
-// lookup finds the subscription of (topic, match).
-func (b *broker) lookup(topic string, match codec.Match) *subscription {
-	var sub *subscription
-	switch match {
-	case codec.MatchPrefix:
-		sub, _ = b.prefix.get(topic)
-	case codec.MatchWildcard:
-		sub, _ = b.wild.get(topic)
-	default:
-		sub = b.exact[topic]
-	}
-	return sub
 }
 
 // subscribe handles SUBSCRIBE [32, Request, Options, Topic].
@@ -61,7 +43,7 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 			"invalid topic URI '"+m.URI+"' for match policy "+matchName(match))
 		return
 	}
-	sub := b.lookup(m.URI, match)
+	sub := b.byURI.get(m.URI, match)
 	if sub == nil {
 		sub = &subscription{
 			id:    freshID(r, b.byID),
@@ -70,14 +52,7 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 			index: make(map[*Session]int),
 		}
 		b.byID[sub.id] = sub
-		switch match {
-		case codec.MatchPrefix:
-			b.prefix.add(sub.topic, sub)
-		case codec.MatchWildcard:
-			b.wild.add(sub.topic, sub)
-		default:
-			b.exact[sub.topic] = sub
-		}
+		b.byURI.add(sub.topic, match, sub)
 	}
 	if _, ok := sub.index[s]; !ok {
 		sub.index[s] = len(sub.subscribers)
@@ -124,14 +99,7 @@ func (b *broker) drop(sub *subscription, s *Session) {
 		return
 	}
 	delete(b.byID, sub.id)
-	switch sub.match {
-	case codec.MatchPrefix:
-		b.prefix.remove(sub.topic)
-	case codec.MatchWildcard:
-		b.wild.remove(sub.topic)
-	default:
-		delete(b.exact, sub.topic)
-	}
+	b.byURI.remove(sub.topic, sub.match)
 }
 
 // removeSession drops every subscription of s.
@@ -167,11 +135,11 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 	excludeMe := m.Options.Has&codec.HasExcludeMe == 0 || m.Options.ExcludeMe
 
 	matched := b.matched[:0]
-	if sub := b.exact[m.URI]; sub != nil {
+	if sub := b.byURI.exact[m.URI]; sub != nil {
 		matched = append(matched, sub)
 	}
-	matched = b.prefix.appendMatches(matched, m.URI)
-	matched = b.wild.appendMatches(matched, m.URI)
+	matched = b.byURI.prefix.appendMatches(matched, m.URI)
+	matched = b.byURI.wild.appendMatches(matched, m.URI)
 
 	var delivered, dropped int64
 	for _, sub := range matched {

@@ -36,18 +36,14 @@ type call struct {
 // actor goroutine touches it.
 type dealer struct {
 	byID    map[uint64]*registration
-	exact   map[string]*registration
-	prefix  prefixIndex[*registration]
-	wild    wildcardIndex[*registration]
+	byURI   patternIndex[*registration]
 	matched []*registration // scratch of call, reused
 	free    []*call
 }
 
 func (d *dealer) init() {
 	d.byID = make(map[uint64]*registration)
-	d.exact = make(map[string]*registration)
-	d.prefix.init()
-	d.wild.init()
+	d.byURI.init()
 	d.matched = make([]*registration, 0, 4)
 }
 
@@ -75,18 +71,11 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 			"register of reserved procedure URI '"+m.URI+"'")
 		return
 	}
-	reg := d.lookup(m.URI, match)
+	reg := d.byURI.get(m.URI, match)
 	if reg == nil {
 		reg = &registration{id: freshID(r, d.byID), procedure: strings.Clone(m.URI), match: match, invoke: invoke}
 		d.byID[reg.id] = reg
-		switch match {
-		case codec.MatchPrefix:
-			d.prefix.add(reg.procedure, reg)
-		case codec.MatchWildcard:
-			d.wild.add(reg.procedure, reg)
-		default:
-			d.exact[reg.procedure] = reg
-		}
+		d.byURI.add(reg.procedure, match, reg)
 	} else if reg.invoke == codec.InvokeSingle || reg.invoke != invoke || reg.has(s) {
 		r.sendError(s, codec.Register, m.Request, codec.ErrProcedureAlreadyExists,
 			"procedure '"+m.URI+"' is already registered")
@@ -105,20 +94,6 @@ func (reg *registration) has(s *Session) bool {
 		}
 	}
 	return false
-}
-
-// lookup finds the registration of (procedure, match).
-func (d *dealer) lookup(procedure string, match codec.Match) *registration {
-	var reg *registration
-	switch match {
-	case codec.MatchPrefix:
-		reg, _ = d.prefix.get(procedure)
-	case codec.MatchWildcard:
-		reg, _ = d.wild.get(procedure)
-	default:
-		reg = d.exact[procedure]
-	}
-	return reg
 }
 
 // unregister handles UNREGISTER [66, Request, REGISTERED.Registration].
@@ -149,26 +124,19 @@ func (d *dealer) drop(reg *registration, s *Session) {
 		return
 	}
 	delete(d.byID, reg.id)
-	switch reg.match {
-	case codec.MatchPrefix:
-		d.prefix.remove(reg.procedure)
-	case codec.MatchWildcard:
-		d.wild.remove(reg.procedure)
-	default:
-		delete(d.exact, reg.procedure)
-	}
+	d.byURI.remove(reg.procedure, reg.match)
 }
 
 // route finds the registration for a called procedure: an exact one first,
 // then the longest matching prefix, then the first wildcard pattern added.
 func (d *dealer) route(procedure string) *registration {
-	if reg := d.exact[procedure]; reg != nil {
+	if reg := d.byURI.exact[procedure]; reg != nil {
 		return reg
 	}
-	if reg, ok := d.prefix.longest(procedure); ok {
+	if reg, ok := d.byURI.prefix.longest(procedure); ok {
 		return reg
 	}
-	matched := d.wild.appendMatches(d.matched[:0], procedure)
+	matched := d.byURI.wild.appendMatches(d.matched[:0], procedure)
 	var reg *registration
 	if len(matched) > 0 {
 		reg = matched[0]
@@ -203,7 +171,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	// A procedure registered for exact match passed the same validURI
 	// check when it was registered, so a hit needs no second look (the
 	// check was 2% of the router's CPU in 8x16 RPC).
-	reg := d.exact[m.URI]
+	reg := d.byURI.exact[m.URI]
 	if reg == nil {
 		if !validURI(m.URI, codec.MatchExact) {
 			r.sendError(s, codec.Call, m.Request, codec.ErrInvalidURI, "invalid procedure URI '"+m.URI+"'")

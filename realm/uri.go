@@ -216,3 +216,56 @@ func (w *wildcardIndex[T]) appendMatches(dst []T, uri string) []T {
 	}
 	return dst
 }
+
+// patternIndex holds what is subscribed or registered under a URI and a
+// match policy: exact URIs in a map, prefixes by length, wildcard patterns
+// by component count. Broker and dealer each keep one.
+type patternIndex[T any] struct {
+	exact  map[string]T
+	prefix prefixIndex[T]
+	wild   wildcardIndex[T]
+}
+
+func (x *patternIndex[T]) init() {
+	x.exact = make(map[string]T)
+	x.prefix.init()
+	x.wild.init()
+}
+
+// get returns what is stored under (uri, m).
+func (x *patternIndex[T]) get(uri string, m codec.Match) T {
+	var v T
+	switch m {
+	case codec.MatchPrefix:
+		v, _ = x.prefix.get(uri)
+	case codec.MatchWildcard:
+		v, _ = x.wild.get(uri)
+	default:
+		v = x.exact[uri]
+	}
+	return v
+}
+
+// add stores v under (uri, m).
+func (x *patternIndex[T]) add(uri string, m codec.Match, v T) {
+	switch m {
+	case codec.MatchPrefix:
+		x.prefix.add(uri, v)
+	case codec.MatchWildcard:
+		x.wild.add(uri, v)
+	default:
+		x.exact[uri] = v
+	}
+}
+
+// remove drops what is stored under (uri, m).
+func (x *patternIndex[T]) remove(uri string, m codec.Match) {
+	switch m {
+	case codec.MatchPrefix:
+		x.prefix.remove(uri)
+	case codec.MatchWildcard:
+		x.wild.remove(uri)
+	default:
+		delete(x.exact, uri)
+	}
+}
