@@ -197,19 +197,8 @@ func (r *psRun) publish(w *window, s *Session, intended int64, async bool) {
 	}
 	k := r.nextPub[s.Index].Add(1) - 1
 	t := int((uint64(s.Index) + k) % uint64(len(r.topics)))
-	sc := &r.scratch[s.Index]
-	sc.mu.Lock()
-	req := s.NextRequest()
-	sc.buf = appendPayload(sc.buf[:0], s.Serializer(), intended, req, r.cfg.Size)
-	sc.m = codec.Message{Type: codec.Publish, Request: req, URI: r.topics[t], Args: sc.buf, PayloadSer: s.Serializer(),
-		Options: codec.Options{Has: codec.HasAcknowledge, Acknowledge: true}}
-	var err error
-	if async {
-		err = s.SendAsync(&sc.m)
-	} else {
-		err = s.Send(&sc.m)
-	}
-	sc.mu.Unlock()
+	err := r.scratch[s.Index].send(s, codec.Publish, r.topics[t],
+		codec.Options{Has: codec.HasAcknowledge, Acknowledge: true}, intended, r.cfg.Size, async)
 	if err != nil {
 		if s.Alive() {
 			r.errs.add("publisher %d: send: %v", s.Index, err)

@@ -37,10 +37,27 @@ type rpcRun struct {
 	registered                 atomic.Int64 // REGISTERED or refused
 }
 
+// callerScratch is one sender's reused payload and message, guarded by mu
+// (closed-loop replies and the open-loop pacer may both send).
 type callerScratch struct {
 	mu  sync.Mutex
 	buf []byte
 	m   codec.Message
+}
+
+// send builds a message of type typ to uri whose payload is stamped with
+// intended and the request id, and sends it (async: from outside the
+// session's event loop).
+func (sc *callerScratch) send(s *Session, typ codec.Type, uri string, opts codec.Options, intended int64, size int, async bool) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	req := s.NextRequest()
+	sc.buf = appendPayload(sc.buf[:0], s.Serializer(), intended, req, size)
+	sc.m = codec.Message{Type: typ, Request: req, URI: uri, Args: sc.buf, PayloadSer: s.Serializer(), Options: opts}
+	if async {
+		return s.SendAsync(&sc.m)
+	}
+	return s.Send(&sc.m)
 }
 
 type rpcCaller struct{ r *rpcRun }
@@ -146,19 +163,7 @@ func (r *rpcRun) call(w *window, s *Session, intended int64, async bool) {
 	if w.stop.Load() || !s.Alive() {
 		return
 	}
-	sc := &r.scratch[s.Index]
-	sc.mu.Lock()
-	req := s.NextRequest()
-	sc.buf = appendPayload(sc.buf[:0], s.Serializer(), intended, req, r.cfg.Size)
-	sc.m = codec.Message{Type: codec.Call, Request: req, URI: r.procs[s.Index%len(r.procs)],
-		Args: sc.buf, PayloadSer: s.Serializer()}
-	var err error
-	if async {
-		err = s.SendAsync(&sc.m)
-	} else {
-		err = s.Send(&sc.m)
-	}
-	sc.mu.Unlock()
+	err := r.scratch[s.Index].send(s, codec.Call, r.procs[s.Index%len(r.procs)], codec.Options{}, intended, r.cfg.Size, async)
 	if err != nil {
 		if s.Alive() {
 			r.errs.add("caller %d: send: %v", s.Index, err)
