@@ -76,17 +76,7 @@ func setupYield(t *testing.T, ser codec.Serializer) func() {
 }
 
 func setupPublish(t *testing.T, ser codec.Serializer, subs int) func() {
-	r := benchRealm()
-	pub := benchJoin(r, 1, ser, nil)
-	for i := range subs {
-		s := benchJoin(r, uint64(i+2), ser, nil)
-		in := &Inbound{Sess: s}
-		in.Msg = codec.Message{Type: codec.Subscribe, Request: 1, URI: "com.bench.topic"}
-		r.handle(in)
-	}
-	r.flush()
-	raw := encodeMsg(t, ser, codec.Message{Type: codec.Publish, Request: 1,
-		URI: "com.bench.topic", Args: payload64(t, ser)})
+	r, pub, raw := publishSetup(t, ser, subs)
 	return func() {
 		before := r.Stats().Delivered
 		deliver(t, r, pub, ser, raw)

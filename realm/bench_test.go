@@ -70,20 +70,28 @@ func deliver(b testing.TB, r *Realm, s *Session, ser codec.Serializer, raw []byt
 	r.flush()
 }
 
+// publishSetup joins a publisher and subs subscribers of one topic, all
+// using ser, and returns the realm, the publisher and an encoded PUBLISH of
+// 64 B to that topic.
+func publishSetup(tb testing.TB, ser codec.Serializer, subs int) (*Realm, *Session, []byte) {
+	r := benchRealm()
+	pub := benchJoin(r, 1, ser, nil)
+	for i := range subs {
+		s := benchJoin(r, uint64(i+2), ser, nil)
+		in := &Inbound{Sess: s}
+		in.Msg = codec.Message{Type: codec.Subscribe, Request: 1, URI: "com.bench.topic"}
+		r.handle(in)
+	}
+	r.flush()
+	raw := encodeMsg(tb, ser, codec.Message{Type: codec.Publish, Request: 1,
+		URI: "com.bench.topic", Args: payload64(tb, ser)})
+	return r, pub, raw
+}
+
 func benchPublish(b *testing.B, subs int) {
 	for _, ser := range serializers {
 		b.Run(ser.String(), func(b *testing.B) {
-			r := benchRealm()
-			pub := benchJoin(r, 1, ser, nil)
-			for i := range subs {
-				s := benchJoin(r, uint64(i+2), ser, nil)
-				in := &Inbound{Sess: s}
-				in.Msg = codec.Message{Type: codec.Subscribe, Request: 1, URI: "com.bench.topic"}
-				r.handle(in)
-			}
-			r.flush()
-			raw := encodeMsg(b, ser, codec.Message{Type: codec.Publish, Request: 1,
-				URI: "com.bench.topic", Args: payload64(b, ser)})
+			r, pub, raw := publishSetup(b, ser, subs)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(raw)))
 			b.ResetTimer()
