@@ -48,6 +48,10 @@ const (
 	maxMessageSize = 1 << 30
 )
 
+// maxEventLoops bounds tuning.event_loops: more loops than that only adds
+// threads fighting for the same cores.
+const maxEventLoops = 1024
+
 // minMemoryLimit is the smallest limits.memory_limit accepted: below it the
 // GC would run continuously for any real load (a typo like "64MB" for
 // "64GB" is the likely cause).
@@ -62,6 +66,7 @@ type Config struct {
 	Log       Log        `yaml:"log"`
 	Metrics   Metrics    `yaml:"metrics"`
 	Debug     Debug      `yaml:"debug"`
+	Tuning    Tuning     `yaml:"tuning"`
 }
 
 // Listener is one listening socket. Exactly one of Listen (TCP host:port)
@@ -127,6 +132,13 @@ type Debug struct {
 	// Listen is the host:port of the debug HTTP listener; empty disables
 	// it. It may equal metrics.listen (one listener then serves both).
 	Listen string `yaml:"listen"`
+}
+
+// Tuning holds knobs that change speed, never behaviour.
+type Tuning struct {
+	// EventLoops is the number of network event loops; 0 picks
+	// GOMAXPROCS-1 (at least 1), leaving a core to the realm actors.
+	EventLoops int `yaml:"event_loops"`
 }
 
 // Size is a byte count; the YAML accepts an int or a string with a unit
@@ -331,6 +343,7 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 		{"log", func(v *yaml.Node) { d.log(v, &c.Log) }},
 		{"metrics", func(v *yaml.Node) { d.metrics(v, &c.Metrics) }},
 		{"debug", func(v *yaml.Node) { d.debug(v, &c.Debug) }},
+		{"tuning", func(v *yaml.Node) { d.tuning(v, &c.Tuning) }},
 	})
 }
 
@@ -482,6 +495,17 @@ func (d *decoder) debug(n *yaml.Node, c *Debug) {
 				if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 					d.errorf(v, "debug.listen %q is not host:port", c.Listen)
 				}
+			}
+		}},
+	})
+}
+
+func (d *decoder) tuning(n *yaml.Node, t *Tuning) {
+	d.mapping(n, "tuning", []field{
+		{"event_loops", func(v *yaml.Node) {
+			t.EventLoops = d.int(v, "tuning.event_loops")
+			if t.EventLoops < 0 || t.EventLoops > maxEventLoops {
+				d.errorf(v, "tuning.event_loops %d is out of range [0, %d] (0 picks GOMAXPROCS-1)", t.EventLoops, maxEventLoops)
 			}
 		}},
 	})
@@ -677,6 +701,11 @@ func (c Config) Summary() string {
 	if c.Debug.Listen != "" {
 		fmt.Fprintf(&b, "debug: http://%s/debug/pprof/ http://%s/debug/gc\n", c.Debug.Listen, c.Debug.Listen)
 	}
+	loops := "auto (GOMAXPROCS-1, at least 1)"
+	if c.Tuning.EventLoops > 0 {
+		loops = strconv.Itoa(c.Tuning.EventLoops)
+	}
+	fmt.Fprintf(&b, "tuning: event_loops=%s\n", loops)
 	return b.String()
 }
 

@@ -53,6 +53,8 @@ metrics:
   listen: 127.0.0.1:9100
 debug:
   listen: 127.0.0.1:6060
+tuning:
+  event_loops: 3
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +74,9 @@ debug:
 	}
 	if c.Limits.MemoryLimit != 2<<30 || c.Debug.Listen != "127.0.0.1:6060" {
 		t.Errorf("memory_limit = %v, debug = %+v", c.Limits.MemoryLimit, c.Debug)
+	}
+	if c.Tuning.EventLoops != 3 {
+		t.Errorf("tuning = %+v", c.Tuning)
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate of a parsed config: %v", err)
@@ -144,6 +149,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown debug key", "debug:\n  lisen: 127.0.0.1:6060\n", []string{`line 2: unknown key "lisen" in debug (did you mean "listen"?)`}},
 		{"memory limit too small", "limits:\n  memory_limit: 64MB\n", []string{`line 2: limits.memory_limit 62500KiB is below the minimum of 64MiB`}},
 		{"memory limit not a size", "limits:\n  memory_limit: plenty\n", []string{`line 2: limits.memory_limit: "plenty" is not a size`}},
+		{"negative event loops", "tuning:\n  event_loops: -1\n", []string{`line 2: tuning.event_loops -1 is out of range [0, 1024]`}},
+		{"event loops not a number", "tuning:\n  event_loops: many\n", []string{`line 2: tuning.event_loops`}},
 		{"section not a mapping", "limits: [1, 2]\n", []string{`line 1: limits must be a mapping, not a list`}},
 		{"several at once", "log:\n  format: xml\n  level: loud\nlimits:\n  max_sessions: x\n", []string{
 			`line 2: log.format`, `line 3: log.level`, `line 5: limits.max_sessions`}},

@@ -95,6 +95,7 @@ func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
 		Policy:           netpoll.PolicyDisconnect,
 		HandshakeTimeout: time.Duration(cfg.Limits.HandshakeTimeout),
 		Logger:           log,
+		EventLoops:       cfg.Tuning.EventLoops,
 	}
 	if cfg.Limits.OutboundPolicy == PolicyDrop {
 		opts.Policy = netpoll.PolicyDrop

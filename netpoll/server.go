@@ -51,7 +51,7 @@ type Options struct {
 	Policy           Policy        // what to do over OutboundBound
 	HandshakeTimeout time.Duration // default 10s: connections not Established() in time are closed
 	Logger           *slog.Logger  // default slog.Default()
-	EventLoops       int           // 0 = runtime.GOMAXPROCS
+	EventLoops       int           // 0 = DefaultEventLoops()
 }
 
 // Defaults of Options.
@@ -109,6 +109,18 @@ type Server struct {
 	loops    map[gnet.EventLoop]*outq
 }
 
+// DefaultEventLoops is the number of event loops used when Options leave it
+// 0: GOMAXPROCS-1, at least 1. The realm actors are goroutines too and need
+// a processor of their own: with as many loops as Ps, a loop, its
+// neighbour and the actor contend for the Ps, and every message that
+// crosses from one loop to another wakes a second thread. On the 2-core
+// bench box one loop instead of two gave RPC 1x1 p50 48-52us vs 60-75us and
+// 4 shared callees 3.5 vs 4.7us router CPU per call, with fan-out unchanged
+// (docs/benchmarks.md).
+func DefaultEventLoops() int {
+	return max(1, runtime.GOMAXPROCS(0)-1)
+}
+
 // NewServer validates opts, applies defaults and returns a server that
 // hands messages to h. Nothing is bound before Start.
 func NewServer(opts Options, h Handler) (*Server, error) {
@@ -144,7 +156,7 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.EventLoops <= 0 {
-		opts.EventLoops = runtime.GOMAXPROCS(0)
+		opts.EventLoops = DefaultEventLoops()
 	}
 	opts.Listeners = append([]Listener(nil), opts.Listeners...)
 	s := &Server{

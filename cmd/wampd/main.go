@@ -18,12 +18,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/wampd/wampd/engine"
+	"github.com/wampd/wampd/netpoll"
 )
 
 // version is set at build time (-ldflags "-X main.version=v1.2.3").
@@ -69,7 +71,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error("start failed", "err", err)
 		return 1
 	}
-	log.Info("wampd started", "version", buildVersion(), "realms", len(cfg.Realms))
+	loops := cfg.Tuning.EventLoops
+	if loops == 0 {
+		loops = netpoll.DefaultEventLoops()
+	}
+	log.Info("wampd started", "version", buildVersion(), "realms", len(cfg.Realms),
+		"gomaxprocs", runtime.GOMAXPROCS(0), "event_loops", loops)
 	<-ctx.Done()
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
