@@ -22,7 +22,13 @@ const outqMaxRounds = 8
 // actor batches flushed before the loop got round to a conn go out in one
 // write.
 //
-// Locks: mu guards q and scheduled; it is a leaf lock, never held while a
+// While its loop yields the processor to the realm actors after a light
+// read (hold ... release, see Conn.onTraffic), a push schedules nothing:
+// the loop writes what was queued meanwhile as soon as it resumes, in the
+// same OnTraffic, instead of paying an eventfd write, an epoll round and a
+// read of the eventfd for a reply to a conn it serves itself.
+//
+// Locks: mu guards q, scheduled and held; it is a leaf lock, never held while a
 // Conn's mu is taken (Run takes each conn's batch after releasing it).
 // spare belongs to the loop goroutine (Run) alone.
 type outq struct {
@@ -31,6 +37,7 @@ type outq struct {
 	mu        sync.Mutex
 	q         []*Conn
 	scheduled bool // a Run is queued on the loop or running
+	held      bool // the loop drains q itself when it resumes (hold/release)
 
 	spare []*Conn // loop only: the slice Run drained last
 }
@@ -43,7 +50,7 @@ func newOutq(el gnet.EventLoop) *outq {
 func (o *outq) push(c *Conn) {
 	o.mu.Lock()
 	o.q = append(o.q, c)
-	if o.scheduled {
+	if o.scheduled || o.held {
 		o.mu.Unlock()
 		return
 	}
@@ -72,13 +79,46 @@ func (o *outq) schedule() {
 // Run writes the queued conns' batches; it runs on the event loop
 // (gnet.Runnable).
 func (o *outq) Run(context.Context) error {
+	if o.drain(&o.scheduled) {
+		o.schedule() // still busy: let the loop serve its sockets first
+	}
+	return nil
+}
+
+// hold marks the loop as about to yield to the actors (loop only).
+func (o *outq) hold() {
+	o.mu.Lock()
+	o.held = true
+	o.mu.Unlock()
+}
+
+// release ends a hold: it writes what was queued during it, on the loop.
+func (o *outq) release() {
+	if !o.drain(&o.held) {
+		return
+	}
+	o.mu.Lock()
+	o.held = false
+	start := !o.scheduled
+	o.scheduled = true
+	o.mu.Unlock()
+	if start {
+		o.schedule()
+	}
+}
+
+// drain writes the queued conns' batches for up to outqMaxRounds rounds
+// (loop only). It clears *flag (scheduled or held) under mu when it finds
+// the queue empty, so that the next push schedules a Run, and reports
+// whether batches were still waiting when it gave up (flag then stays set).
+func (o *outq) drain(flag *bool) (more bool) {
 	for range outqMaxRounds {
 		o.mu.Lock()
 		q := o.q
 		if len(q) == 0 {
-			o.scheduled = false
+			*flag = false
 			o.mu.Unlock()
-			return nil
+			return false
 		}
 		o.q = o.spare[:0]
 		o.mu.Unlock()
@@ -90,6 +130,5 @@ func (o *outq) Run(context.Context) error {
 		}
 		o.spare = q[:0]
 	}
-	o.schedule() // still busy: let the loop serve its sockets first
-	return nil
+	return true
 }

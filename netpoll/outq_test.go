@@ -107,6 +107,39 @@ func TestFlushCoalesces(t *testing.T) {
 			wantWrites: [][]byte{wire("[1]"), wire("[1]")},
 		},
 		{
+			name: "flush while the loop yields: written at release, no task",
+			steps: func(c *Conn, l *heldLoop) {
+				c.q.hold()
+				f := frame("[1]")
+				c.Send(f, false)
+				f.Release()
+				c.Flush()
+				if len(l.tasks) != 0 {
+					t.Errorf("%d loop tasks scheduled during a hold, want 0", len(l.tasks))
+				}
+				c.q.release()
+				if got := len(c.gc.(*recGC).writes); got != 1 {
+					t.Errorf("%d writes right after release, want 1", got)
+				}
+			},
+			wantWrites: [][]byte{wire("[1]")},
+		},
+		{
+			name: "flush after an empty hold: scheduled as usual",
+			steps: func(c *Conn, l *heldLoop) {
+				c.q.hold()
+				c.q.release()
+				f := frame("[2]")
+				c.Send(f, false)
+				f.Release()
+				c.Flush()
+				if len(l.tasks) != 1 {
+					t.Errorf("%d loop tasks scheduled after the hold ended, want 1", len(l.tasks))
+				}
+			},
+			wantWrites: [][]byte{wire("[2]")},
+		},
+		{
 			name: "close while queued: frames then close in one write",
 			steps: func(c *Conn, _ *heldLoop) {
 				f := frame("[1]")

@@ -517,8 +517,15 @@ func (c *Conn) onTraffic() gnet.Action {
 			// though: a read of many messages means a busy peer and an
 			// actor that is likely awake already, and yielding then cost
 			// 8x16 RPC 15-20% of its calls/s.
+			//
+			// The loop writes what the actor queued for this loop's conns
+			// meanwhile itself when it resumes (outq.hold/release): the
+			// reply to a conn it serves leaves in this OnTraffic, without
+			// an eventfd wake-up and another epoll round.
 			if n > 0 && n <= yieldMaxMessages {
+				c.q.hold()
 				runtime.Gosched()
+				c.q.release()
 			}
 			return a
 		default:
