@@ -368,28 +368,40 @@ func (f *fullRun) routerTargets() error {
 		}
 	}
 
-	// Target 2: RPC latency, 1 caller, 1 call in flight.
+	// Target 2: RPC latency, 1 caller, 1 call in flight. wampbench runs
+	// one client event loop here, against the raw server and wampd alike:
+	// two sessions need no second thread, and with two loops on the two
+	// shared cores every client hop of a routed call (callee and caller
+	// sit on different loops) paid a thread hand-off the raw echo (one
+	// session) never pays: router p50 41-46us with two loops vs 29-32us
+	// with one against the same wampd, raw echo 14-15us either way.
 	{
 		c := base
 		c.Scenario, c.Serializer, c.Callers, c.InFlight = ScenarioRPC, codec.MsgPack, 1, 1
-		r := f.run("rpc-1x1-msgpack", c, "router")
+		c.EventLoops = 1
+		p50f := func(r *Result) float64 { return r.Latency.P50 }
+		p999f := func(r *Result) float64 { return r.Latency.P999 }
+		routers := f.repeat("rpc-1x1-msgpack-wampd", c, "router")
 		raws := f.ceiling("rpc-1x1-msgpack", c)
+		got50, rn1 := ceilingOf(routers, p50f, fmtUs)
+		got999, rn2 := ceilingOf(routers, p999f, fmtUs)
+		r := closest(routers, p50f, got50)
 		if r == nil {
 			f.add(failed("2", "RPC 1x1 latency", "p50 <= 2.5x raw, p99.9 <= 4x raw", "run failed"))
 		} else {
-			p50, n1 := ceilingOf(raws, func(r *Result) float64 { return r.Latency.P50 }, fmtUs)
-			p999, n2 := ceilingOf(raws, func(r *Result) float64 { return r.Latency.P999 }, fmtUs)
+			p50, n1 := ceilingOf(raws, p50f, fmtUs)
+			p999, n2 := ceilingOf(raws, p999f, fmtUs)
 			row := FullRow{Target: "2", What: "RPC 1 caller x 1 in flight, 64 B, msgpack: p50", Goal: "<= 2.5x raw echo p50",
-				Measured: fmt.Sprintf("%s (%s µs router CPU/call)", fmtUs(r.Latency.P50), num2(r.RouterCPUUsPerOp)),
-				Ceiling:  fmtUs(p50), Note: n1}
+				Measured: fmt.Sprintf("%s (%s µs router CPU/call)", fmtUs(got50), num2(r.RouterCPUUsPerOp)),
+				Ceiling:  fmtUs(p50), Note: joinNotes("wampd: "+rn1, "raw: "+n1, "client: one wampbench event loop (--loops 1) for both")}
 			if p50 > 0 {
-				row.Ratio, row.Pass = fmt.Sprintf("%.2fx", r.Latency.P50/p50), r.Latency.P50 <= 2.5*p50
+				row.Ratio, row.Pass = fmt.Sprintf("%.2fx", got50/p50), got50 <= 2.5*p50
 			}
 			f.add(row)
 			row = FullRow{Target: "2", What: "RPC 1 caller x 1 in flight, 64 B, msgpack: p99.9", Goal: "<= 4x raw echo p99.9",
-				Measured: fmtUs(r.Latency.P999), Ceiling: fmtUs(p999), Note: n2}
+				Measured: fmtUs(got999), Ceiling: fmtUs(p999), Note: joinNotes("wampd: "+rn2, "raw: "+n2)}
 			if p999 > 0 {
-				row.Ratio, row.Pass = fmt.Sprintf("%.2fx", r.Latency.P999/p999), r.Latency.P999 <= 4*p999
+				row.Ratio, row.Pass = fmt.Sprintf("%.2fx", got999/p999), got999 <= 4*p999
 			}
 			f.add(row)
 		}
@@ -573,6 +585,9 @@ func commandLine(c Config, target string) string {
 		fmt.Fprintf(&b, " --subscribers %d --inflight %d --rate %g", c.Subscribers, c.InFlight, c.Rate)
 	case ScenarioConns:
 		fmt.Fprintf(&b, " --sessions %d --dialers %d --source-addrs %d --router-debug %s", c.Sessions, c.Dialers, len(c.SourceAddrs), c.RouterDebug)
+	}
+	if c.EventLoops > 0 {
+		fmt.Fprintf(&b, " --loops %d", c.EventLoops)
 	}
 	fmt.Fprintf(&b, " --duration %s", c.Duration)
 	if c.Scenario != ScenarioConns {
