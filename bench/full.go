@@ -122,6 +122,7 @@ func RunFull(ctx context.Context, cfg FullConfig) (*FullReport, error) {
 	}
 	f.connsTarget()
 	f.coresTarget()
+	f.coresInProcessTarget()
 	f.allocsTarget()
 	return f.rep, nil
 }
@@ -531,13 +532,79 @@ func (f *fullRun) coresTarget() {
 // benchLine is one line of `go test -bench -benchmem` output.
 var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+([\d.]+) ns/op.*\s(\d+) B/op\s+(\d+) allocs/op`)
 
-// allocsTarget is target 5: the realm's hot-path benchmarks, 0 allocs/op.
-func (f *fullRun) allocsTarget() {
-	args := []string{"test", "-run", "^$", "-bench", "Call|Yield|Publish", "-benchmem", "-benchtime", "20000x", "./realm/"}
+// goTest runs go test -run ^$ with args in the module and returns its
+// output; the command goes into the report.
+func (f *fullRun) goTest(args ...string) ([]byte, error) {
+	args = append([]string{"test", "-run", "^$"}, args...)
 	f.rep.Runs = append(f.rep.Runs, f.cfg.GoCmd+" "+strings.Join(args, " "))
 	cmd := exec.CommandContext(f.ctx, f.cfg.GoCmd, args...)
 	cmd.Dir = f.cfg.ModuleDir
-	out, err := cmd.CombinedOutput()
+	return cmd.CombinedOutput()
+}
+
+// coresInProcessTarget is target 6 without the load generator: the Go
+// benchmark BenchmarkFourRealms (four realms, each fed by its own
+// goroutine in place of an event loop) at GOMAXPROCS 1 and 2, five times
+// each in turn; the ratio of the median ns/op says how far routing spreads
+// over the two cores when nothing else wants them. It does not replace the
+// wampbench row above, whose goal it keeps.
+func (f *fullRun) coresInProcessTarget() {
+	what := "4 realms in process (Go benchmark BenchmarkFourRealms, no load generator): GOMAXPROCS=2 vs 1"
+	goal := ">= 1.7x"
+	out, err := f.goTest("-bench", "^BenchmarkFourRealms$", "-cpu", "1,2,1,2,1,2,1,2,1,2", "-benchtime", "500000x", "./realm/")
+	if err != nil {
+		f.add(failed("6", what, goal, fmt.Sprintf("go test failed: %v", err)))
+		fmt.Fprintf(f.cfg.Log, "%s\n", out)
+		return
+	}
+	one, two, lines := splitByProcs(out)
+	f.rep.GoBench = append(f.rep.GoBench, lines...)
+	if len(one) == 0 || len(two) == 0 {
+		f.add(failed("6", what, goal, "no benchmark lines in the output"))
+		return
+	}
+	m1, m2 := median(one), median(two)
+	f.add(FullRow{Target: "6", What: what, Goal: goal,
+		Measured: fmt.Sprintf("%s publications/s with 2 (median %.0f ns/op)", num(1e9/m2), m2),
+		Ceiling:  fmt.Sprintf("%s publications/s with 1 (median %.0f ns/op)", num(1e9/m1), m1),
+		Ratio:    fmt.Sprintf("%.2fx", m1/m2), Pass: m1/m2 >= 1.7,
+		Note: fmt.Sprintf("%d runs each, alternating; each publication: copy, decode, route, encode once, 10 Sends; supplementary to the row above, not a replacement", len(one))})
+}
+
+// splitByProcs reads go test -bench output run with -cpu 1,2: the ns/op
+// of the lines without a -N suffix (GOMAXPROCS 1) and with -2, and the
+// benchmark lines themselves.
+func splitByProcs(out []byte) (one, two []float64, lines []string) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		lines = append(lines, strings.Join(strings.Fields(sc.Text()), " "))
+		ns, _ := strconv.ParseFloat(m[2], 64)
+		switch {
+		case strings.HasSuffix(m[1], "-2"):
+			two = append(two, ns)
+		case !strings.Contains(m[1], "-"):
+			one = append(one, ns)
+		}
+	}
+	return one, two, lines
+}
+
+// median of v (v is reordered).
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// allocsTarget is target 5: the realm's hot-path benchmarks, 0 allocs/op.
+func (f *fullRun) allocsTarget() {
+	out, err := f.goTest("-bench", "Call|Yield|Publish", "-benchmem", "-benchtime", "20000x", "./realm/")
 	what := "decode -> route -> encode, CALL->INVOCATION, YIELD->RESULT, PUBLISH->EVENT (1, 1,000 subs), each serializer"
 	if err != nil {
 		f.add(failed("5", what, "0 allocs/op", fmt.Sprintf("go test failed: %v", err)))
@@ -623,7 +690,7 @@ func (rep *FullReport) Markdown() string {
 	}
 	b.WriteString("```\n")
 	if len(rep.GoBench) > 0 {
-		b.WriteString("\nTarget 5 benchmark lines:\n\n```\n")
+		b.WriteString("\nGo benchmark lines (targets 5 and 6):\n\n```\n")
 		for _, l := range rep.GoBench {
 			b.WriteString(l + "\n")
 		}

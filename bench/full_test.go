@@ -55,3 +55,26 @@ func TestOverloadPass(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitByProcsAndMedian(t *testing.T) {
+	out := []byte(`goos: linux
+BenchmarkFourRealms     	  500000	       800.0 ns/op	       1 B/op	       0 allocs/op
+BenchmarkFourRealms-2   	  500000	       400.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkFourRealms     	  500000	       900.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkFourRealms-2   	  500000	       600.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkFourRealms     	  500000	       700.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkFourRealms-2   	  500000	       500.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkFourRealms-4   	  500000	       100.0 ns/op	       0 B/op	       0 allocs/op
+PASS
+`)
+	one, two, lines := splitByProcs(out)
+	if len(one) != 3 || len(two) != 3 || len(lines) != 7 {
+		t.Fatalf("one %v, two %v, %d lines; want 3, 3, 7", one, two, len(lines))
+	}
+	if m1, m2 := median(one), median(two); m1 != 800 || m2 != 500 {
+		t.Errorf("medians %v and %v, want 800 and 500", m1, m2)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median of an even count = %v, want 2.5", m)
+	}
+}

@@ -1,7 +1,9 @@
 package realm
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -227,5 +229,77 @@ func BenchmarkJoin_Welcome(b *testing.B) {
 				r.remove(s)
 			}
 		})
+	}
+}
+
+// BenchmarkFourRealms loads four realms at once, each fed by a goroutine
+// standing in for an event loop (copy, decode, Post, at most 128 items in
+// flight) and each publishing to 10 subscribers. Run with -cpu 1,2: the
+// ratio of the two ns/op is how far routing spreads over cores with no
+// load generator competing for them (make bench-full, target 6).
+func BenchmarkFourRealms(b *testing.B) {
+	const realms, subs, window = 4, 10, 128
+	ser := codec.MsgPack
+	raw := encodeMsg(b, ser, codec.Message{Type: codec.Publish, Request: 1,
+		URI: "com.bench.topic", Args: payload64(b, ser)})
+	type feed struct {
+		r        *Realm
+		pub      *Session
+		handled  atomic.Int64
+		progress chan struct{}
+	}
+	feeds := make([]*feed, realms)
+	for i := range feeds {
+		f := &feed{r: New(Options{Name: fmt.Sprintf("bench%d", i)}), progress: make(chan struct{}, 1)}
+		f.pub = benchJoin(f.r, 1, ser, nil)
+		for s := range subs {
+			in := &Inbound{Sess: benchJoin(f.r, uint64(2+s), ser, nil)}
+			in.Msg = codec.Message{Type: codec.Subscribe, Request: 1, URI: "com.bench.topic"}
+			f.r.handle(in)
+		}
+		f.r.flush()
+		f.r.testHook = func(*Inbound) {
+			f.handled.Add(1)
+			select {
+			case f.progress <- struct{}{}:
+			default:
+			}
+		}
+		f.r.Start()
+		defer f.r.Stop()
+		feeds[i] = f
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	errs := make(chan error, realms)
+	for i, f := range feeds {
+		n := int64(b.N / realms)
+		if i < b.N%realms {
+			n++
+		}
+		wg.Go(func() {
+			for posted := int64(0); posted < n; posted++ {
+				for posted-f.handled.Load() >= window {
+					<-f.progress
+				}
+				in := NewInbound()
+				in.Buf.B = append(in.Buf.B[:0], raw...)
+				if err := codec.Decode(ser, in.Buf.B, &in.Msg); err != nil {
+					errs <- err
+					return
+				}
+				in.Sess = f.pub
+				f.r.Post(in)
+			}
+			for f.handled.Load() < n {
+				<-f.progress
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
 	}
 }
