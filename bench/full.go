@@ -176,26 +176,46 @@ func (f *fullRun) run(name string, c Config, target string) *Result {
 	return res
 }
 
-// ceiling runs c against the raw server twice, and a third time when the
-// two disagree by more than 10% on throughput or p50 latency; the figures
-// are taken from all the runs made (see ceilingOf).
-func (f *fullRun) ceiling(name string, c Config) []*Result {
-	return f.repeat(name+"-raw", c, "raw")
+// variant is one configuration of an interleaved comparison.
+type variant struct {
+	name   string
+	c      Config
+	target string
 }
 
-// repeat runs c against target twice, and a third time when the two
-// disagree by more than 10% on throughput or p50 latency: the same rule
-// for the router's throughput figures as for the ceilings, so that one
-// unlucky run on a shared machine decides neither.
-func (f *fullRun) repeat(name string, c Config, target string) []*Result {
-	rs := []*Result{f.run(name+"1", c, target), f.run(name+"2", c, target)}
-	if rs[0] == nil || rs[1] == nil {
-		return rs
+// interleave runs the variants in rounds (a, b, a, b, ...): two rounds,
+// and a third when any variant's two runs disagree by more than 10% on
+// throughput or p50 latency; the figures are then taken from all the runs
+// made (see ceilingOf). Running them in turn rather than one block after
+// the other puts a noisy minute on this shared machine on both sides of a
+// ratio instead of on one.
+func (f *fullRun) interleave(vs ...variant) [][]*Result {
+	out := make([][]*Result, len(vs))
+	round := func(i int) {
+		for j, v := range vs {
+			out[j] = append(out[j], f.run(fmt.Sprintf("%s%d", v.name, i), v.c, v.target))
+		}
 	}
-	if spread(rs[0].Throughput, rs[1].Throughput) > 0.10 || spread(rs[0].Latency.P50, rs[1].Latency.P50) > 0.10 {
-		rs = append(rs, f.run(name+"3", c, target))
+	round(1)
+	round(2)
+	for _, rs := range out {
+		if rs[0] == nil || rs[1] == nil {
+			return out
+		}
 	}
-	return rs
+	for _, rs := range out {
+		if spread(rs[0].Throughput, rs[1].Throughput) > 0.10 || spread(rs[0].Latency.P50, rs[1].Latency.P50) > 0.10 {
+			round(3)
+			break
+		}
+	}
+	return out
+}
+
+// withRaw interleaves c against wampd and against the raw server.
+func (f *fullRun) withRaw(name string, c Config) (routers, raws []*Result) {
+	rs := f.interleave(variant{name + "-wampd", c, "router"}, variant{name + "-raw", c, "raw"})
+	return rs[0], rs[1]
 }
 
 // closest is the run whose figure is nearest v (for the figures that go
@@ -294,8 +314,7 @@ func (f *fullRun) routerTargets() error {
 		goal := ">= 50% of raw"
 		what := "fan-out 1 -> 1,000 subs, 64 B, " + ser.String() + ", closed loop (128 publications in flight)"
 		tput := func(r *Result) float64 { return r.Throughput }
-		routers := f.repeat(name+"-wampd", c, "router")
-		raws := f.ceiling(name, c)
+		routers, raws := f.withRaw(name, c)
 		got, rnote := ceilingOf(routers, tput, num)
 		r := closest(routers, tput, got)
 		if r == nil {
@@ -382,8 +401,7 @@ func (f *fullRun) routerTargets() error {
 		c.EventLoops = 1
 		p50f := func(r *Result) float64 { return r.Latency.P50 }
 		p999f := func(r *Result) float64 { return r.Latency.P999 }
-		routers := f.repeat("rpc-1x1-msgpack-wampd", c, "router")
-		raws := f.ceiling("rpc-1x1-msgpack", c)
+		routers, raws := f.withRaw("rpc-1x1-msgpack", c)
 		got50, rn1 := ceilingOf(routers, p50f, fmtUs)
 		got999, rn2 := ceilingOf(routers, p999f, fmtUs)
 		r := closest(routers, p50f, got50)
@@ -414,8 +432,11 @@ func (f *fullRun) routerTargets() error {
 		c := base
 		c.Scenario, c.Serializer, c.Callers, c.InFlight, c.Callees = ScenarioRPC, codec.MsgPack, 8, 16, 1
 		tput := func(r *Result) float64 { return r.Throughput }
-		routers := f.repeat("rpc-8x16-msgpack-wampd", c, "router")
-		raws := f.ceiling("rpc-8x16-msgpack", c)
+		s := c
+		s.Callees, s.Shared = 4, true
+		rounds := f.interleave(variant{"rpc-8x16-msgpack-wampd", c, "router"}, variant{"rpc-8x16-msgpack-raw", c, "raw"},
+			variant{"rpc-8x16-msgpack-4callees-shared", s, "router"})
+		routers, raws, shared := rounds[0], rounds[1], rounds[2]
 		got, rnote := ceilingOf(routers, tput, num)
 		r := closest(routers, tput, got)
 		what := "RPC 8 callers x 16 in flight, 1 callee, 64 B, msgpack"
@@ -431,9 +452,6 @@ func (f *fullRun) routerTargets() error {
 			}
 			f.add(row)
 		}
-		s := c
-		s.Callees, s.Shared = 4, true
-		shared := f.repeat("rpc-8x16-msgpack-4callees-shared", s, "router")
 		sgot, snote := ceilingOf(shared, tput, num)
 		rs := closest(shared, tput, sgot)
 		what = "RPC 8 x 16, 4 callees on a shared registration (invoke roundrobin)"
