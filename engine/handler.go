@@ -73,15 +73,18 @@ func (h *handler) OnMessage(c *netpoll.Conn, payload []byte) error {
 	if st.sess == nil {
 		return h.hello(c, st, payload)
 	}
-	h.post(st, c.Serializer(), payload)
+	if h.post(st, c.Serializer(), payload) {
+		c.HandedOff()
+	}
 	return nil
 }
 
 // post is the steady-state path of OnMessage, apart from the Conn so that
-// its benchmark needs no socket.
-func (h *handler) post(st *connState, ser codec.Serializer, payload []byte) {
+// its benchmark needs no socket. It reports whether posting woke the
+// realm's actor.
+func (h *handler) post(st *connState, ser codec.Serializer, payload []byte) (woke bool) {
 	if st.kicked {
-		return // the actor is closing the peer; drop what is in flight
+		return false // the actor is closing the peer; drop what is in flight
 	}
 	// Zero-copy contract: payload may alias gnet's read buffer and is valid
 	// only during this call; the realm runs later, so copy it once here.
@@ -91,10 +94,10 @@ func (h *handler) post(st *connState, ser codec.Serializer, payload []byte) {
 		in.Release()
 		st.kicked = true
 		st.realm.Kick(st.sess, codec.ErrProtocolViolation, err.Error())
-		return
+		return false
 	}
 	in.Sess = st.sess
-	st.realm.Post(in)
+	return st.realm.Post(in)
 }
 
 // OnClose tells the realm the session's transport is gone and recycles the

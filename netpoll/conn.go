@@ -72,6 +72,7 @@ type Conn struct {
 	ws     wsReader
 	rs     rsReader
 	ctrl   []byte // scratch for control frames written by the event loop
+	woke   bool   // the handler woke an idle goroutine during this read (HandedOff)
 
 	// Loop side, written on the event loop after each write. The padding
 	// keeps these lines apart from the sending side's: the actor sending
@@ -135,6 +136,13 @@ func (c *Conn) Established() {
 		c.srv.unwatch(c)
 	}
 }
+
+// HandedOff tells the event loop that the message being handled woke an
+// idle goroutine (the realm actor). After a light read the loop then
+// yields its processor so that goroutine runs at once on this thread,
+// rather than waiting for another thread to be woken to run it. Call it
+// from Handler.OnMessage only.
+func (c *Conn) HandedOff() { c.woke = true }
 
 // Dropped is the number of EVENTs the drop policy discarded on this conn.
 func (c *Conn) Dropped() uint64 { return c.dropped.Load() }

@@ -513,20 +513,22 @@ func (c *Conn) onTraffic() gnet.Action {
 			// (it sits in this P's runnext) instead of leaving it for an
 			// idle M to be woken and steal it while this loop goes back to
 			// epoll_wait: 1x1 RPC p50 27-42us vs 30-58us, p99 86-144us vs
-			// 1.2-16ms on a loaded 2-core box. Only for a light read,
-			// though: a read of many messages means a busy peer and an
-			// actor that is likely awake already, and yielding then cost
-			// 8x16 RPC 15-20% of its calls/s.
+			// 1.2-16ms on a loaded 2-core box. Only when the handler
+			// says this read woke it (HandedOff) and the read was light:
+			// yielding to an actor that is awake anyway, or after a read
+			// of many messages (a busy peer), only splits batches (8x16
+			// RPC lost 10-20% of its calls/s).
 			//
 			// The loop writes what the actor queued for this loop's conns
 			// meanwhile itself when it resumes (outq.hold/release): the
 			// reply to a conn it serves leaves in this OnTraffic, without
 			// an eventfd wake-up and another epoll round.
-			if n > 0 && n <= yieldMaxMessages {
+			if c.woke && n <= yieldMaxMessages {
 				c.q.hold()
 				runtime.Gosched()
 				c.q.release()
 			}
+			c.woke = false
 			return a
 		default:
 			_, _ = gc.Discard(-1)

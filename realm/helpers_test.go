@@ -104,8 +104,8 @@ func joinClient(t *testing.T, r *Realm, ser codec.Serializer, hello map[string]a
 }
 
 // send encodes m as the client would, decodes it into a pooled Inbound
-// (exactly as the engine does) and posts it.
-func (c *client) send(m codec.Message) {
+// (exactly as the engine does) and posts it; it reports what Post did.
+func (c *client) send(m codec.Message) (woke bool) {
 	c.t.Helper()
 	if m.PayloadSer == 0 {
 		m.PayloadSer = c.p.ser // payloads built by payload() are in the client's serializer
@@ -120,7 +120,7 @@ func (c *client) send(m codec.Message) {
 		c.t.Fatalf("decode own %s: %v", m.Type, err)
 	}
 	in.Sess = c.s
-	c.r.Post(in)
+	return c.r.Post(in)
 }
 
 // nextReq returns a fresh request id.

@@ -143,10 +143,11 @@ func (r *Realm) Join(s *Session) {
 }
 
 // Post hands one decoded message of s to the actor, which takes ownership
-// of in (and releases it).
-func (r *Realm) Post(in *Inbound) {
+// of in (and releases it). It reports whether the actor was asleep and
+// this post woke it: the caller may then yield its processor to it.
+func (r *Realm) Post(in *Inbound) (woke bool) {
 	in.kind = itemMessage
-	r.enqueue(in)
+	return r.enqueue(in)
 }
 
 // Leave tells the actor that the transport of s is gone: its pending calls
@@ -164,18 +165,21 @@ func (r *Realm) Kick(s *Session, reason codec.URI, message string) {
 	r.enqueue(in)
 }
 
-// enqueue pushes one item and wakes the actor if it sleeps. The flag is
+// enqueue pushes one item and wakes the actor if it sleeps (reporting
+// whether it did). The flag is
 // checked after the push is complete, and the actor sets it before its last
 // look at the queue, so one of the two always sees the other: no lost
 // wake-up, and no channel operation while the actor is busy.
-func (r *Realm) enqueue(in *Inbound) {
+func (r *Realm) enqueue(in *Inbound) (woke bool) {
 	r.box.push(in)
 	if r.sleeping.Load() && r.sleeping.CompareAndSwap(true, false) {
 		select {
 		case r.wake <- struct{}{}:
 		default:
 		}
+		return true
 	}
+	return false
 }
 
 // run is the actor loop: drain up to Batch items, flush the touched peers,

@@ -188,3 +188,31 @@ func TestRealmIsolation(t *testing.T) {
 	sub2.barrier()
 	callee2.barrier()
 }
+
+// TestPostReportsWake checks that Post tells the event loop when it woke a
+// sleeping actor (the loop then yields its processor to it), and not when
+// nobody was asleep.
+func TestPostReportsWake(t *testing.T) {
+	r := newRealm(t, "wake")
+	c, _ := joinClient(t, r, codec.JSON, nil)
+	c.barrier()
+	deadline := time.Now().Add(waitFor)
+	for !r.sleeping.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the actor never went to sleep with an empty inbox")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	req := c.nextReq()
+	if !c.send(codec.Message{Type: codec.Unsubscribe, Request: req, ID: 1}) {
+		t.Error("Post to a sleeping actor did not report waking it")
+	}
+	c.expectError(codec.Unsubscribe, req, codec.ErrNoSuchSubscription)
+
+	idle := New(Options{Name: "not-started"}) // its actor never ran, so never slept
+	in := NewInbound()
+	in.Msg = codec.Message{Type: codec.Unsubscribe, Request: 1, ID: 1}
+	if idle.Post(in) {
+		t.Error("Post to a realm whose actor is not asleep reported a wake-up")
+	}
+}
