@@ -79,6 +79,16 @@ func (c *cursor) mpCheckKind(want kind) error {
 }
 
 func (c *cursor) mpArrayBegin() (iter, error) {
+	// fixarray, the header of every WAMP message and most payloads: one
+	// byte, no msgp call.
+	if c.p < len(c.b) && c.b[c.p]&0xf0 == 0x90 {
+		n := int(c.b[c.p] & 0x0f)
+		c.p++
+		if n > len(c.b)-c.p {
+			return iter{}, ErrShort
+		}
+		return iter{n: n}, nil
+	}
 	if err := c.mpCheckKind(kArray); err != nil {
 		return iter{}, err
 	}
@@ -96,6 +106,14 @@ func (c *cursor) mpArrayBegin() (iter, error) {
 }
 
 func (c *cursor) mpMapBegin() (iter, error) {
+	if c.p < len(c.b) && c.b[c.p]&0xf0 == 0x80 { // fixmap
+		n := int(c.b[c.p] & 0x0f)
+		c.p++
+		if 2*n > len(c.b)-c.p {
+			return iter{}, ErrShort
+		}
+		return iter{n: n}, nil
+	}
 	if err := c.mpCheckKind(kMap); err != nil {
 		return iter{}, err
 	}
@@ -111,6 +129,11 @@ func (c *cursor) mpMapBegin() (iter, error) {
 }
 
 func (c *cursor) mpUint() (uint64, error) {
+	if c.p < len(c.b) && c.b[c.p] <= 0x7f { // positive fixint: message codes, small ids
+		v := uint64(c.b[c.p])
+		c.p++
+		return v, nil
+	}
 	if err := c.mpCheckKind(kUint); err != nil {
 		return 0, err
 	}

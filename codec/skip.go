@@ -279,19 +279,43 @@ func (c *cursor) mpSkipContainer(p, n int, isMap bool, depth int) error {
 		return ErrShort
 	}
 	c.p = p
+	b := c.b
 	for range n {
 		if isMap {
-			if c.p >= len(c.b) {
+			if c.p >= len(b) {
 				return ErrShort
 			}
-			if !mpIsStr(c.b[c.p]) {
+			lead := b[c.p]
+			if !mpIsStr(lead) {
 				if _, err := c.mpPeek(); err != nil {
 					return err
 				}
 				return ErrBadField // keys are strings
 			}
-			if err := c.mpSkip(depth + 1); err != nil {
+			if lead <= 0xbf { // fixstr: the usual key, skipped here
+				end := c.p + 1 + int(lead&0x1f)
+				if end > len(b) {
+					return ErrShort
+				}
+				c.p = end
+			} else if err := c.mpSkip(depth + 1); err != nil {
 				return err
+			}
+		}
+		// One-byte values and fixstr, most elements of a payload, without
+		// the call to mpSkip.
+		if c.p < len(b) {
+			switch lead := b[c.p]; {
+			case lead <= 0x7f, lead >= 0xe0, lead == 0xc0, lead == 0xc2, lead == 0xc3:
+				c.p++
+				continue
+			case lead >= 0xa0 && lead <= 0xbf:
+				end := c.p + 1 + int(lead&0x1f)
+				if end > len(b) {
+					return ErrShort
+				}
+				c.p = end
+				continue
 			}
 		}
 		if err := c.mpSkip(depth + 1); err != nil {
