@@ -12,7 +12,9 @@ import (
 // with escapes are unescaped into a new slice (rare in WAMP traffic).
 
 func (c *cursor) jsonWS() {
-	for c.p < len(c.b) {
+	// Every JSON whitespace byte is <= ' ': compact JSON, what clients
+	// send, leaves after one comparison.
+	for c.p < len(c.b) && c.b[c.p] <= ' ' {
 		switch c.b[c.p] {
 		case ' ', '\t', '\n', '\r':
 			c.p++
@@ -128,6 +130,10 @@ func (c *cursor) jsonUint() (uint64, error) {
 	if ch := c.b[c.p]; ch != '-' && (ch < '0' || ch > '9') {
 		return 0, ErrBadField
 	}
+	if v, end, ok := jsonPlainUint(c.b, c.p); ok {
+		c.p = end
+		return v, nil
+	}
 	end, float, err := c.jsonNumber()
 	if err != nil {
 		return 0, err
@@ -148,6 +154,25 @@ func (c *cursor) jsonUint() (uint64, error) {
 	}
 	c.p = end
 	return v, nil
+}
+
+// jsonPlainUint reads the common integer, 1 to 19 digits without a
+// leading zero and not followed by a fraction or exponent, in one pass;
+// ok is false for anything else (jsonUint then takes the general path,
+// with its errors).
+func jsonPlainUint(b []byte, i int) (v uint64, end int, ok bool) {
+	if i >= len(b) || b[i] < '1' || b[i] > '9' {
+		return 0, 0, false
+	}
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		v = v*10 + uint64(b[i]-'0')
+		i++
+	}
+	if i-start > 19 || i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+		return 0, 0, false // may overflow (20 digits), or a float
+	}
+	return v, i, true
 }
 
 // jsonIntAt parses the integer at c.p without consuming it.
