@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,6 +41,9 @@ type Client struct {
 	hello   codec.Message
 	dialers []net.Dialer // one per source address; empty: the default
 	next    atomic.Uint64
+
+	loopMu sync.Mutex
+	loop   *connsLoop // DialLean's loop, started on first use
 }
 
 // NewClient starts the event loops. Close stops them.
@@ -119,6 +123,12 @@ func awaitWelcome(ctx context.Context, s *Session) error {
 
 // Close stops the event loops, closing every session still open.
 func (c *Client) Close() error {
+	c.loopMu.Lock()
+	if c.loop != nil {
+		c.loop.stop()
+		c.loop = nil
+	}
+	c.loopMu.Unlock()
 	if err := c.cli.Stop(); err != nil {
 		return fmt.Errorf("bench: stop gnet client: %w", err)
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -122,5 +123,91 @@ func TestClientKeepsPartialFrames(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("server did not finish")
+	}
+}
+
+// TestDialLean opens a session on the conns loop against a server that
+// sends its 101 and WELCOME in pieces, then hangs up: the session must
+// join (WELCOME's id read) and then report the hang-up through OnClose,
+// as a held conns session dropped by the router is counted.
+func TestDialLean(t *testing.T) {
+	ser := codec.MsgPack
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	hangUp := make(chan struct{})
+	srvErr := make(chan error, 1)
+	go func() {
+		srvErr <- func() error {
+			nc, err := ln.Accept()
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			br := bufio.NewReader(nc)
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return err
+			}
+			resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Accept: " + wsAccept(req.Header.Get("Sec-WebSocket-Key")) + "\r\n" +
+				"Sec-WebSocket-Protocol: " + ser.Subprotocol() + "\r\n\r\n"
+			welcome, err := codec.Append(ser, nil, &codec.Message{Type: codec.Welcome, ID: 4242, Details: map[string]any{}})
+			if err != nil {
+				return err
+			}
+			frame := wsAppendFrame(nil, wsBinary, welcome, false, [4]byte{})
+			for _, part := range [][]byte{[]byte(resp[:20]), []byte(resp[20:])} {
+				if _, err := nc.Write(part); err != nil {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if _, err := br.Peek(1); err != nil { // the HELLO
+				return err
+			}
+			for _, part := range [][]byte{frame[:3], frame[3:]} {
+				if _, err := nc.Write(part); err != nil {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			<-hangUp
+			return nil
+		}()
+	}()
+
+	ep, err := ParseEndpoint("ws://" + ln.Addr().String() + "/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: ser, Realm: "realm1", EventLoops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	h := &chanHandler{events: make(chan struct{}, 1), closed: make(chan error, 1)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := cli.DialLean(ctx, h, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ID != 4242 {
+		t.Errorf("session id %d, want the WELCOME's 4242", s.ID)
+	}
+	close(hangUp)
+	select {
+	case err := <-h.closed:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("close reason %v, want ErrClosed", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the router's hang-up was not reported")
+	}
+	if err := <-srvErr; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -65,7 +65,7 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	}
 	dial := func(i int, intended int64) {
 		defer func() { <-sem; wg.Done() }()
-		s, err := cli.Dial(ctx, c, i)
+		s, err := cli.DialLean(ctx, c, i)
 		if err != nil {
 			c.errs.add("session %d: %v", i, err)
 			return
