@@ -28,6 +28,50 @@ func (h *chanHandler) OnMessage(_ *Session, m *codec.Message) {
 }
 func (h *chanHandler) OnClose(_ *Session, err error) { h.closed <- err }
 
+// acceptUpgrade accepts one connection on ln and reads its WebSocket
+// upgrade request; it returns the 101 response to send (in one piece or
+// several) and the WELCOME frame with session id.
+func acceptUpgrade(ln net.Listener, ser codec.Serializer, id uint64) (nc net.Conn, br *bufio.Reader, resp, welcome []byte, err error) {
+	if nc, err = ln.Accept(); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	br = bufio.NewReader(nc)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, nil, err
+	}
+	resp = []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: " + wsAccept(req.Header.Get("Sec-WebSocket-Key")) + "\r\n" +
+		"Sec-WebSocket-Protocol: " + ser.Subprotocol() + "\r\n\r\n")
+	w, err := codec.Append(ser, nil, &codec.Message{Type: codec.Welcome, ID: id, Details: map[string]any{}})
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, nil, err
+	}
+	op := byte(wsText)
+	if ser.Binary() {
+		op = wsBinary
+	}
+	return nc, br, resp, wsAppendFrame(nil, op, w, false, [4]byte{}), nil
+}
+
+// listenerClient is a one-loop Client for the WebSocket server on ln,
+// closed at the end of the test.
+func listenerClient(t *testing.T, ln net.Listener, ser codec.Serializer) *Client {
+	t.Helper()
+	ep, err := ParseEndpoint("ws://" + ln.Addr().String() + "/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: ser, Realm: "realm1", EventLoops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
 // TestClientKeepsPartialFrames is the regression test for "malformed
 // transport frame: reserved bits set" under load: a frame that arrives in
 // pieces must survive the OnTraffic calls that see only part of it (gnet's
@@ -47,31 +91,19 @@ func TestClientKeepsPartialFrames(t *testing.T) {
 	srvErr := make(chan error, 1)
 	go func() {
 		srvErr <- func() error {
-			nc, err := ln.Accept()
+			nc, br, resp, welcome, err := acceptUpgrade(ln, ser, 7)
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			br := bufio.NewReader(nc)
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return err
-			}
-			resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-				"Sec-WebSocket-Accept: " + wsAccept(req.Header.Get("Sec-WebSocket-Key")) + "\r\n" +
-				"Sec-WebSocket-Protocol: " + ser.Subprotocol() + "\r\n\r\n"
-			if _, err := nc.Write([]byte(resp)); err != nil {
+			if _, err := nc.Write(resp); err != nil {
 				return err
 			}
 			// Wait for the HELLO (its bytes are drained at the end).
 			if _, err := br.Peek(1); err != nil {
 				return err
 			}
-			welcome, err := codec.Append(ser, nil, &codec.Message{Type: codec.Welcome, ID: 7, Details: map[string]any{}})
-			if err != nil {
-				return err
-			}
-			if _, err := nc.Write(wsAppendFrame(nil, wsText, welcome, false, [4]byte{})); err != nil {
+			if _, err := nc.Write(welcome); err != nil {
 				return err
 			}
 			for _, cs := range cuts {
@@ -90,15 +122,7 @@ func TestClientKeepsPartialFrames(t *testing.T) {
 		}()
 	}()
 
-	ep, err := ParseEndpoint("ws://" + ln.Addr().String() + "/ws")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: ser, Realm: "realm1", EventLoops: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli := listenerClient(t, ln, ser)
 	h := &chanHandler{events: make(chan struct{}, len(cuts)), closed: make(chan error, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -141,25 +165,12 @@ func TestDialLean(t *testing.T) {
 	srvErr := make(chan error, 1)
 	go func() {
 		srvErr <- func() error {
-			nc, err := ln.Accept()
+			nc, br, resp, frame, err := acceptUpgrade(ln, ser, 4242)
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			br := bufio.NewReader(nc)
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return err
-			}
-			resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-				"Sec-WebSocket-Accept: " + wsAccept(req.Header.Get("Sec-WebSocket-Key")) + "\r\n" +
-				"Sec-WebSocket-Protocol: " + ser.Subprotocol() + "\r\n\r\n"
-			welcome, err := codec.Append(ser, nil, &codec.Message{Type: codec.Welcome, ID: 4242, Details: map[string]any{}})
-			if err != nil {
-				return err
-			}
-			frame := wsAppendFrame(nil, wsBinary, welcome, false, [4]byte{})
-			for _, part := range [][]byte{[]byte(resp[:20]), []byte(resp[20:])} {
+			for _, part := range [][]byte{resp[:20], resp[20:]} {
 				if _, err := nc.Write(part); err != nil {
 					return err
 				}
@@ -179,15 +190,7 @@ func TestDialLean(t *testing.T) {
 		}()
 	}()
 
-	ep, err := ParseEndpoint("ws://" + ln.Addr().String() + "/ws")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: ser, Realm: "realm1", EventLoops: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli := listenerClient(t, ln, ser)
 	h := &chanHandler{events: make(chan struct{}, 1), closed: make(chan error, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
