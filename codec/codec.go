@@ -59,11 +59,24 @@ var layouts = [...]layout{
 // m's URI, Dict, Args and Kwargs alias data (see Message). m is reset
 // first; on error its content is unspecified.
 func Decode(s Serializer, data []byte, m *Message) error {
+	return decode(s, data, m, false)
+}
+
+// DecodeLean is Decode without Message.Details: the dict of a
+// session-control message (HELLO, WELCOME, ABORT, ...) is checked and left
+// raw in Message.Dict, for WalkDict to read the few entries the caller
+// needs. Building the whole dict as Go values cost the router's HELLO ~80
+// allocations.
+func DecodeLean(s Serializer, data []byte, m *Message) error {
+	return decode(s, data, m, true)
+}
+
+func decode(s Serializer, data []byte, m *Message, lean bool) error {
 	if !s.valid() {
 		return ErrSerializer
 	}
 	*m = Message{PayloadSer: s}
-	c := cursor{s: s, b: data}
+	c := cursor{s: s, b: data, lean: lean}
 	if k, err := c.peek(); err != nil {
 		return fmt.Errorf("decode %s: %w", s, err)
 	} else if k != kArray {
@@ -150,7 +163,7 @@ func decodeField(c *cursor, m *Message, f field) error {
 			return err
 		}
 		m.Dict = c.b[start:c.p]
-		if m.Type.SessionControl() {
+		if m.Type.SessionControl() && !c.lean {
 			m.Details, err = decodeDetails(c.s, m.Dict)
 		}
 	case fArgs:

@@ -41,9 +41,10 @@ func (k kind) String() string { return kindNames[k] }
 // A cursor lives on the caller's stack; it never allocates except to
 // unescape a JSON string or join a chunked CBOR string (both rare).
 type cursor struct {
-	s Serializer
-	b []byte
-	p int
+	s    Serializer
+	b    []byte
+	p    int
+	lean bool // DecodeLean: leave session-control dicts raw
 }
 
 // iter walks the elements of an array or the entries of a map. n is the

@@ -192,3 +192,35 @@ var cborNoTags = func() cbor.DecMode {
 func cborTagged(s Serializer, raw []byte) bool {
 	return s == CBOR && cborCheck.Wellformed(raw) == nil && cborNoTags.Wellformed(raw) != nil
 }
+
+// FuzzWalkDict: the dict walker must not panic, and what it accepts the
+// serializer's library must find well-formed (the first byte picks the
+// serializer).
+func FuzzWalkDict(f *testing.F) {
+	for _, s := range testSerializers {
+		d, err := AppendValue(s, nil, map[string]any{"authmethods": []any{"anonymous"},
+			"roles": map[string]any{"callee": map[string]any{"features": map[string]any{"call_canceling": true}}}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(append([]byte{byte(s)}, d...))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		s := Serializer(data[0]%3 + 1)
+		dict := data[1:]
+		err := WalkDict(s, dict, func(path []string, raw []byte) bool {
+			DecodeBool(s, raw)
+			IsNil(s, raw)
+			return len(path) < 4
+		})
+		if err != nil {
+			return
+		}
+		if err := libraryWellFormed(s, dict); err != nil {
+			t.Fatalf("WalkDict accepted %x (%s), the library rejects it: %v", dict, s, err)
+		}
+	})
+}

@@ -19,7 +19,8 @@
 // # What is zero-copy and what allocates
 //
 // Decode allocates nothing for a well-formed message except:
-//   - the Details map of session-control messages (HELLO, WELCOME, ...);
+//   - the Details map of session-control messages (HELLO, WELCOME, ...),
+//     which DecodeLean leaves out;
 //   - a URI or option string containing a JSON escape (it is unescaped
 //     into a new string) or a chunked CBOR string;
 //   - the error value when decoding fails.
@@ -109,9 +110,10 @@ func (t Type) String() string {
 func (t Type) Valid() bool { return int(t) < len(typeNames) && typeNames[t] != "" }
 
 // SessionControl reports whether t belongs to session establishment or
-// closing. Their dicts are decoded in full into Message.Details (they are
-// rare, so the allocation does not matter); all other dicts are only scanned
-// for the keys in Options.
+// closing. Decode decodes their dicts in full into Message.Details;
+// DecodeLean leaves them raw for WalkDict (the router's HELLO, where a
+// reconnect storm makes the allocations count); all other dicts are only
+// scanned for the keys in Options.
 func (t Type) SessionControl() bool {
 	switch t {
 	case Hello, Welcome, Abort, Challenge, Authenticate, Goodbye:

@@ -40,7 +40,8 @@ type handshakeConn interface {
 // payload.
 func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	var m codec.Message
-	if err := codec.Decode(c.Serializer(), payload, &m); err != nil {
+	ser := c.Serializer()
+	if err := codec.DecodeLean(ser, payload, &m); err != nil {
 		return h.abort(c, codec.ErrProtocolViolation, "undecodable message before HELLO: "+err.Error(), ErrProtocol)
 	}
 	if m.Type != codec.Hello {
@@ -56,7 +57,11 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	if re == nil {
 		return h.abort(c, codec.ErrNoSuchRealm, fmt.Sprintf("no realm %q on this router", m.URI), ErrRejected)
 	}
-	if msg := anonymousAllowed(re, m.Details); msg != "" {
+	hs, err := scanHello(ser, m.Dict)
+	if err != nil {
+		return h.abort(c, codec.ErrProtocolViolation, "HELLO.Details: "+err.Error(), ErrProtocol)
+	}
+	if msg := anonymousAllowed(re, ser, hs.authMethods); msg != "" {
 		return h.abort(c, codec.ErrNoAuthMethod, msg, ErrRejected)
 	}
 	if n := h.sessions.Add(1); h.maxSessions > 0 && n > h.maxSessions {
@@ -75,8 +80,9 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 		AuthMethod:   authAnonymous,
 		AuthProvider: authProvider,
 		// Only the roles and features realm acts on, in a dict shared by
-		// all sessions alike (see roles.go); m.Details is dropped here.
-		Hello: h.roles.details(m.Details),
+		// all sessions alike (see roles.go); the rest of HELLO.Details
+		// was never decoded.
+		Hello: h.roles.details(hs.roles),
 	}
 	st.sess, st.realm = s, re.r
 	c.Established()
@@ -84,19 +90,22 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	return nil
 }
 
-// anonymousAllowed checks HELLO details.authmethods against the realm: the
-// client may join anonymously when it lists no methods or lists
-// "anonymous", and the realm allows anonymous sessions. It returns why not,
-// or "".
-func anonymousAllowed(re *realmEntry, details map[string]any) string {
+// anonymousAllowed checks HELLO details.authmethods (methods, encoded
+// with s; nil when absent) against the realm: the client may join
+// anonymously when it lists no methods or lists "anonymous", and the realm
+// allows anonymous sessions. It returns why not, or "".
+func anonymousAllowed(re *realmEntry, s codec.Serializer, methods []byte) string {
 	if !re.anonymous {
 		return fmt.Sprintf("realm %q accepts no anonymous sessions and no other auth method is configured", re.r.Name())
 	}
-	raw, ok := details["authmethods"]
-	if !ok || raw == nil {
+	if methods == nil || codec.IsNil(s, methods) {
 		return ""
 	}
-	list, ok := raw.([]any)
+	v, err := codec.DecodeValue(s, methods)
+	if err != nil {
+		return "HELLO.Details.authmethods: " + err.Error()
+	}
+	list, ok := v.([]any)
 	if !ok {
 		return "HELLO.Details.authmethods must be a list of strings"
 	}

@@ -436,7 +436,14 @@ func TestAnonymousAllowed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg := anonymousAllowed(tt.re, tt.details)
+			var methods []byte
+			if v, ok := tt.details["authmethods"]; ok {
+				var err error
+				if methods, err = codec.AppendValue(codec.MsgPack, nil, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			msg := anonymousAllowed(tt.re, codec.MsgPack, methods)
 			if (msg == "") != tt.ok {
 				t.Fatalf("anonymousAllowed = %q, want ok=%v", msg, tt.ok)
 			}
@@ -473,6 +480,31 @@ func feature(hello map[string]any, role, name string) bool {
 	return v
 }
 
+// scannedRoles encodes hello as HELLO.Details in every serializer and
+// returns the roles mask scanHello reads from it, the same for all three.
+func scannedRoles(t *testing.T, hello map[string]any) uint32 {
+	t.Helper()
+	if hello == nil {
+		hello = map[string]any{}
+	}
+	var masks []uint32
+	for _, ser := range []codec.Serializer{codec.JSON, codec.MsgPack, codec.CBOR} {
+		raw, err := codec.AppendValue(ser, nil, hello)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs, err := scanHello(ser, raw)
+		if err != nil {
+			t.Fatalf("%s: %v", ser, err)
+		}
+		masks = append(masks, hs.roles)
+	}
+	if masks[0] != masks[1] || masks[0] != masks[2] {
+		t.Fatalf("roles masks differ by serializer: %b", masks)
+	}
+	return masks[0]
+}
+
 func TestRolesCache(t *testing.T) {
 	full := map[string]any{
 		"agent":       "autobahn",
@@ -506,7 +538,8 @@ func TestRolesCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var c rolesCache
-			d := c.details(tt.hello)
+			mask := scannedRoles(t, tt.hello)
+			d := c.details(mask)
 			roles, _ := d["roles"].(map[string]any)
 			if len(roles) != len(tt.roles) {
 				t.Errorf("kept roles %v, want %v", roles, tt.roles)
@@ -529,7 +562,7 @@ func TestRolesCache(t *testing.T) {
 			if len(d) != 1 {
 				t.Errorf("dict has keys beyond roles: %v", d)
 			}
-			if again := c.details(tt.hello); fmt.Sprintf("%p", again) != fmt.Sprintf("%p", d) {
+			if again := c.details(mask); fmt.Sprintf("%p", again) != fmt.Sprintf("%p", d) {
 				t.Errorf("the same roles got two dicts, want one shared")
 			}
 		})
@@ -543,7 +576,7 @@ func TestRolesCacheBounded(t *testing.T) {
 		c.dicts[uint32(i)+1<<20] = nil // fill with masks no HELLO makes
 	}
 	hello := map[string]any{"roles": map[string]any{"callee": map[string]any{"features": map[string]any{"call_canceling": true}}}}
-	if d := c.details(hello); !feature(d, "callee", "call_canceling") {
+	if d := c.details(scannedRoles(t, hello)); !feature(d, "callee", "call_canceling") {
 		t.Fatalf("full cache: details = %v", d)
 	}
 	if len(c.dicts) != maxRolesCache {
@@ -688,5 +721,38 @@ func BenchmarkIdleSession_Heap(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/session")
 		runtime.KeepAlive(states)
 		r.Stop()
+	}
+}
+
+// TestKeptBitMatchesRolesDict checks that every kept role and feature has
+// its own bit and that rolesDict reads each bit back as that role or
+// feature.
+func TestKeptBitMatchesRolesDict(t *testing.T) {
+	seen := map[uint32]string{}
+	for _, kr := range keptRoles {
+		for _, f := range append([]string{""}, kr.features...) {
+			bit, ok := keptBit(kr.name, f)
+			if !ok || bit == 0 || bit&(bit-1) != 0 {
+				t.Fatalf("keptBit(%q, %q) = %b, %v: want one bit", kr.name, f, bit, ok)
+			}
+			if other, dup := seen[bit]; dup {
+				t.Fatalf("%s.%s shares bit %b with %s", kr.name, f, bit, other)
+			}
+			seen[bit] = kr.name + "." + f
+			d := rolesDict(bit)
+			roles, _ := d["roles"].(map[string]any)
+			if _, ok := roles[kr.name]; !ok || len(roles) != 1 {
+				t.Errorf("rolesDict(keptBit(%q, %q)) = %v", kr.name, f, d)
+			}
+			if f != "" && !feature(d, kr.name, f) {
+				t.Errorf("rolesDict(keptBit(%q, %q)) lacks the feature: %v", kr.name, f, d)
+			}
+		}
+	}
+	if _, ok := keptBit("callee", "vendor_x"); ok {
+		t.Error("keptBit found a feature that is not kept")
+	}
+	if _, ok := keptBit("dealer", ""); ok {
+		t.Error("keptBit found a role that is not kept")
 	}
 }

@@ -1,6 +1,10 @@
 package engine
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/wampd/wampd/codec"
+)
 
 // What a session keeps of its HELLO details. realm reads
 // Session.Hello["roles"][role]["features"][feature] (today only
@@ -43,30 +47,69 @@ type rolesCache struct {
 	dicts map[uint32]map[string]any
 }
 
-// rolesMask encodes which kept roles hello announces and which of their
-// features are true, one bit each in keptRoles order.
-func rolesMask(hello map[string]any) uint32 {
-	roles, _ := hello["roles"].(map[string]any)
-	if len(roles) == 0 {
-		return 0
-	}
-	var mask uint32
-	bit := uint32(1)
+// keptBit is the bit of the roles mask that stands for role (feature "") or
+// for one of its features; ok is false for a role or feature not kept.
+// Bits are one per kept role followed by one per its feature, in keptRoles
+// order.
+func keptBit(role, feature string) (bit uint32, ok bool) {
+	bit = 1
 	for _, kr := range keptRoles {
-		rd, present := roles[kr.name].(map[string]any)
-		if present || roles[kr.name] != nil {
-			mask |= bit
-		}
-		bit <<= 1
-		fs, _ := rd["features"].(map[string]any)
-		for _, f := range kr.features {
-			if v, _ := fs[f].(bool); v {
-				mask |= bit
+		if kr.name == role {
+			if feature == "" {
+				return bit, true
 			}
-			bit <<= 1
+			for _, f := range kr.features {
+				bit <<= 1
+				if f == feature {
+					return bit, true
+				}
+			}
+			return 0, false
 		}
+		bit <<= 1 + uint32(len(kr.features))
 	}
-	return mask
+	return 0, false
+}
+
+// helloScan is what the handshake reads of HELLO.Details.
+type helloScan struct {
+	authMethods []byte // details.authmethods, encoded; nil when absent
+	roles       uint32 // keptBit of each kept role present and feature true
+}
+
+// scanHello reads HELLO.Details (raw, after codec.DecodeLean) without
+// decoding the rest: the kept roles and their true features, and the
+// authmethods entry. A role counts as announced when its value is not nil;
+// only a map of roles, and a map of features in it, is looked into.
+func scanHello(s codec.Serializer, dict []byte) (helloScan, error) {
+	var hs helloScan
+	err := codec.WalkDict(s, dict, func(path []string, raw []byte) bool {
+		switch len(path) {
+		case 1:
+			switch path[0] {
+			case "authmethods":
+				hs.authMethods = raw
+			case "roles":
+				return true
+			}
+		case 2: // roles.ROLE
+			bit, ok := keptBit(path[1], "")
+			if ok && !codec.IsNil(s, raw) {
+				hs.roles |= bit
+				return true
+			}
+		case 3: // roles.ROLE.features
+			return path[2] == "features"
+		case 4: // roles.ROLE.features.FEATURE
+			if bit, ok := keptBit(path[1], path[3]); ok {
+				if v, _ := codec.DecodeBool(s, raw); v {
+					hs.roles |= bit
+				}
+			}
+		}
+		return false
+	})
+	return hs, err
 }
 
 // rolesDict builds the HELLO dict that mask stands for.
@@ -98,10 +141,10 @@ func rolesDict(mask uint32) map[string]any {
 	return map[string]any{"roles": roles}
 }
 
-// details returns the shared dict of what a session keeps of hello. The
-// dict is shared by every session with the same roles: nobody may write it.
-func (c *rolesCache) details(hello map[string]any) map[string]any {
-	mask := rolesMask(hello)
+// details returns the shared dict that mask (helloScan.roles) stands for.
+// The dict is shared by every session with the same roles: nobody may
+// write it.
+func (c *rolesCache) details(mask uint32) map[string]any {
 	c.mu.Lock()
 	d, ok := c.dicts[mask]
 	if !ok && len(c.dicts) < maxRolesCache {
