@@ -103,6 +103,29 @@ func (c *cursor) mapBegin() (iter, error) {
 	return iter{}, ErrSerializer
 }
 
+// eachEntry reads a map, calling fn with each key while the cursor stands
+// on that key's value; fn must consume the value. The key aliases the input
+// (or is a fresh unescaped copy, see key).
+func (c *cursor) eachEntry(fn func(key []byte) error) error {
+	it, err := c.mapBegin()
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := c.more(&it)
+		if err != nil || !ok {
+			return err
+		}
+		k, err := c.key()
+		if err != nil {
+			return err
+		}
+		if err := fn(k); err != nil {
+			return err
+		}
+	}
+}
+
 // more reports whether another element (or map entry) follows, consuming
 // separators and the end of the container.
 func (c *cursor) more(it *iter) (bool, error) {

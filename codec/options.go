@@ -54,26 +54,12 @@ func (i Invoke) String() string {
 // protocol violation is caught here and not deep in the realm; all other
 // keys are skipped. Errors name the key.
 func decodeOptions(c *cursor, o *Options) error {
-	it, err := c.mapBegin()
-	if err != nil {
-		return err
-	}
-	for {
-		ok, err := c.more(&it)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		k, err := c.key()
-		if err != nil {
-			return err
-		}
+	return c.eachEntry(func(k []byte) error {
 		if err := decodeOption(c, o, str(k)); err != nil {
 			return fmt.Errorf("%w (key %q)", err, k)
 		}
-	}
+		return nil
+	})
 }
 
 func decodeOption(c *cursor, o *Options, k string) error {

@@ -483,29 +483,16 @@ func decodeValue(c *cursor, depth int) (any, error) {
 			out = append(out, v)
 		}
 	case kMap:
-		it, err := c.mapBegin()
+		out := map[string]any{}
+		err := c.eachEntry(func(key []byte) error {
+			v, err := decodeValue(c, depth+1)
+			out[string(key)] = v
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		out := make(map[string]any, max(it.n, 0))
-		for {
-			ok, err := c.more(&it)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return out, nil
-			}
-			key, err := c.key()
-			if err != nil {
-				return nil, err
-			}
-			v, err := decodeValue(c, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[string(key)] = v
-		}
+		return out, nil
 	}
 	return nil, ErrUnsupported
 }

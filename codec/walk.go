@@ -28,38 +28,21 @@ func WalkDict(s Serializer, dict []byte, fn func(path []string, raw []byte) (ent
 }
 
 func walkMap(c *cursor, path []string, fn func([]string, []byte) bool) error {
-	it, err := c.mapBegin()
-	if err != nil {
-		return err
-	}
-	for {
-		ok, err := c.more(&it)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		k, err := c.key()
-		if err != nil {
-			return err
-		}
+	return c.eachEntry(func(k []byte) error {
 		raw, err := c.skip(len(path) + 1)
 		if err != nil {
 			return err
 		}
 		p := append(path, str(k)) // within stack's capacity: no allocation
 		if !fn(p, raw) || len(p) == maxWalkDepth {
-			continue
+			return nil
 		}
 		sub := cursor{s: c.s, b: raw}
 		if k, err := sub.peek(); err != nil || k != kMap {
-			continue
+			return nil
 		}
-		if err := walkMap(&sub, p, fn); err != nil {
-			return err
-		}
-	}
+		return walkMap(&sub, p, fn)
+	})
 }
 
 // DecodeBool reads raw, one encoded value, as a bool: ok is false when it
