@@ -17,21 +17,20 @@ const pubsubTopic = "wampbench.topic."
 // publish round-robin over T topics, subscriber i listens on topic i mod T;
 // in the slow scenario the last SlowFraction of the subscribers read slowly.
 type psRun struct {
+	runState
 	cfg     Config
-	w       atomic.Pointer[window] // published once when measuring starts; nil during set-up
 	lat     *Recorder
-	errs    errorLog
 	topics  []string
 	scratch []callerScratch
 	nextPub []atomic.Uint64 // per publisher: publications made (topic choice)
 
-	nHealthy                int
-	healthyPer, slowPer     []uint64 // subscribers per topic
-	sentPer                 []atomic.Uint64
-	subscribed              atomic.Int64 // SUBSCRIBED or refused
-	pubsAlive, subsAlive    atomic.Int64
-	disconnects, slowClosed atomic.Uint64
-	closing                 atomic.Bool
+	nHealthy             int
+	healthyPer, slowPer  []uint64 // subscribers per topic
+	sentPer              []atomic.Uint64
+	subscribed           atomic.Int64 // SUBSCRIBED or refused
+	pubsAlive, subsAlive atomic.Int64
+	slowClosed           atomic.Uint64
+	closing              atomic.Bool
 }
 
 type psPublisher struct{ r *psRun }
@@ -228,10 +227,7 @@ func (p psPublisher) OnMessage(s *Session, m *codec.Message) {
 }
 
 func (p psPublisher) OnClose(s *Session, err error) {
-	if w := p.r.w.Load(); w == nil || !w.stop.Load() {
-		p.r.disconnects.Add(1)
-		p.r.errs.add("publisher %d lost its connection: %v", s.Index, err)
-	}
+	p.r.lost("publisher", s, err)
 	p.r.pubsAlive.Add(-1)
 }
 

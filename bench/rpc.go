@@ -23,17 +23,15 @@ const (
 // rpcRun is the state of one rpc scenario: C callers keep K calls in flight
 // (or send at a fixed rate) against E echo callees.
 type rpcRun struct {
+	runState
 	cfg   Config
-	w     atomic.Pointer[window] // published once when measuring starts; nil during set-up
 	lat   *Recorder
-	errs  errorLog
 	procs []string
 	// callers' payload scratch, one per caller, guarded by its mutex
 	// (the pacer and the caller's event loop may both send).
 	scratch []callerScratch
 
 	callersAlive, calleesAlive atomic.Int64
-	disconnects                atomic.Uint64
 	registered                 atomic.Int64 // REGISTERED or refused
 }
 
@@ -203,10 +201,7 @@ func (c rpcCaller) OnMessage(s *Session, m *codec.Message) {
 }
 
 func (c rpcCaller) OnClose(s *Session, err error) {
-	if w := c.r.w.Load(); w == nil || !w.stop.Load() {
-		c.r.disconnects.Add(1)
-		c.r.errs.add("caller %d lost its connection: %v", s.Index, err)
-	}
+	c.r.lost("caller", s, err)
 	c.r.callersAlive.Add(-1)
 }
 
@@ -236,10 +231,7 @@ func (c rpcCallee) OnMessage(s *Session, m *codec.Message) {
 }
 
 func (c rpcCallee) OnClose(s *Session, err error) {
-	if w := c.r.w.Load(); w == nil || !w.stop.Load() {
-		c.r.disconnects.Add(1)
-		c.r.errs.add("callee %d lost its connection: %v", s.Index, err)
-	}
+	c.r.lost("callee", s, err)
 	c.r.calleesAlive.Add(-1)
 }
 

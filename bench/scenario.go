@@ -243,6 +243,23 @@ func (w *window) now() int64            { return int64(time.Since(w.epoch)) }
 func (w *window) in(stamp int64) bool   { return stamp >= w.start && stamp < w.end }
 func (w *window) at(ns int64) time.Time { return w.epoch.Add(time.Duration(ns)) }
 
+// runState is what the closed-loop scenarios (rpc, pubsub) share: the
+// window once measuring starts, the error log and the lost connections.
+type runState struct {
+	w           atomic.Pointer[window] // published once when measuring starts; nil during set-up
+	errs        errorLog
+	disconnects atomic.Uint64
+}
+
+// lost records that the connection of s (in role) went away, as an error
+// unless the run was already stopping.
+func (r *runState) lost(role string, s *Session, err error) {
+	if w := r.w.Load(); w == nil || !w.stop.Load() {
+		r.disconnects.Add(1)
+		r.errs.add("%s %d lost its connection: %v", role, s.Index, err)
+	}
+}
+
 // errorLog keeps a count of errors and the first few messages.
 type errorLog struct {
 	mu      sync.Mutex
