@@ -19,7 +19,6 @@ const pubsubTopic = "wampbench.topic."
 type psRun struct {
 	runState
 	cfg     Config
-	lat     *Recorder
 	topics  []string
 	scratch []callerScratch
 	nextPub []atomic.Uint64 // per publisher: publications made (topic choice)
@@ -48,9 +47,10 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 			return fmt.Errorf("%w: slow needs at least 2 subscribers", ErrConfig)
 		}
 	}
-	r := &psRun{cfg: cfg, lat: NewRecorder(64), scratch: make([]callerScratch, cfg.Publishers),
+	r := &psRun{cfg: cfg, scratch: make([]callerScratch, cfg.Publishers),
 		nextPub: make([]atomic.Uint64, cfg.Publishers), nHealthy: cfg.Subscribers - nSlow,
 		healthyPer: make([]uint64, cfg.Topics), slowPer: make([]uint64, cfg.Topics), sentPer: make([]atomic.Uint64, cfg.Topics)}
+	r.lat = NewRecorder(64)
 	for i := range cfg.Topics {
 		r.topics = append(r.topics, pubsubTopic+strconv.Itoa(i))
 	}
@@ -115,60 +115,29 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 		return n
 	}
 
-	w := newWindow(cfg.Warmup, cfg.Duration)
-	r.w.Store(w)
-	cpu := meterCPU(w, cfg.RouterPID)
-	prog := startProgress(cfg.Progress, cfg.Scenario, w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return delivered(healthy), n })
-	var waitPacer func()
-	if cfg.Rate > 0 {
-		waitPacer = pace(w, cfg.Rate, func(i uint64, intended int64) {
-			r.publish(w, pubs[i%uint64(len(pubs))], intended, true)
-		})
-	} else {
-		for _, s := range pubs {
-			for range cfg.InFlight {
-				r.publish(w, s, w.now(), true)
+	r.measure(ctx, cfg, phase{label: cfg.Scenario, senders: pubs, send: r.publish,
+		progress: func() uint64 { return delivered(healthy) },
+		done:     func() bool { return delivered(healthy) >= expected(r.healthyPer) },
+		dead:     func() bool { return r.pubsAlive.Load() == 0 || r.subsAlive.Load() == 0 },
+	}, "events/s", res, func(res *Result) {
+		res.Sent = published()
+		res.Received, res.Expected = delivered(healthy), expected(r.healthyPer)
+		if res.Expected > res.Received {
+			res.Lost = res.Expected - res.Received
+		}
+		if nSlow > 0 {
+			st := SlowStats{Subscribers: nSlow, Expected: expected(r.slowPer), Received: delivered(subs[r.nHealthy:])}
+			if st.Expected > st.Received {
+				st.Lost = st.Expected - st.Received
 			}
-		}
-	}
-	aborted := waitRun(ctx, w, cfg.Drain, waitPacer,
-		func() bool { return delivered(healthy) >= expected(r.healthyPer) },
-		func() bool { return r.pubsAlive.Load() == 0 || r.subsAlive.Load() == 0 })
-	endedAt := w.now()
-	if waitPacer != nil {
-		waitPacer() // already done unless the run was aborted
-	}
-	prog.Stop()
-
-	res.AbortedReason = aborted
-	res.Sent = published()
-	res.Received, res.Expected = delivered(healthy), expected(r.healthyPer)
-	if res.Expected > res.Received {
-		res.Lost = res.Expected - res.Received
-	}
-	if nSlow > 0 {
-		st := SlowStats{Subscribers: nSlow, Expected: expected(r.slowPer), Received: delivered(subs[r.nHealthy:])}
-		if st.Expected > st.Received {
-			st.Lost = st.Expected - st.Received
-		}
-		for _, s := range subs[r.nHealthy:] {
-			if !s.Alive() {
-				st.Disconnected++
+			for _, s := range subs[r.nHealthy:] {
+				if !s.Alive() {
+					st.Disconnected++
+				}
 			}
+			res.Slow = st
 		}
-		res.Slow = st
-	}
-	res.Errors, res.ErrorSamples = r.errs.snapshot()
-	res.Disconnects = r.disconnects.Load()
-	res.ElapsedS = measuredSeconds(w, aborted, endedAt)
-	if res.ElapsedS > 0 {
-		res.Throughput = float64(res.Received) / res.ElapsedS
-		res.SendRate = float64(res.Sent) / res.ElapsedS
-	}
-	res.ThroughputUnit = "events/s"
-	res.hist = r.lat.Merged()
-	res.Latency = Summarize(res.hist)
-	cpu.fill(res)
+	})
 	if cfg.RouterPID > 0 {
 		res.RouterRSSBytes = processRSS(cfg.RouterPID)
 	}

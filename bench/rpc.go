@@ -25,7 +25,6 @@ const (
 type rpcRun struct {
 	runState
 	cfg   Config
-	lat   *Recorder
 	procs []string
 	// callers' payload scratch, one per caller, guarded by its mutex
 	// (the pacer and the caller's event loop may both send).
@@ -62,7 +61,8 @@ type rpcCaller struct{ r *rpcRun }
 type rpcCallee struct{ r *rpcRun }
 
 func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
-	r := &rpcRun{cfg: cfg, lat: NewRecorder(4 * max(1, cfg.EventLoops, cfg.Callers)), scratch: make([]callerScratch, cfg.Callers)}
+	r := &rpcRun{cfg: cfg, scratch: make([]callerScratch, cfg.Callers)}
+	r.lat = NewRecorder(4 * max(1, cfg.EventLoops, cfg.Callers))
 	if cfg.Shared {
 		r.procs = []string{rpcSharedProcedure}
 	} else {
@@ -110,48 +110,16 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	sent := func() uint64 { return sum(func(s *Session) uint64 { return s.Sent.Load() }) }
 	recv := func() uint64 { return sum(func(s *Session) uint64 { return s.Received.Load() }) }
 
-	w := newWindow(cfg.Warmup, cfg.Duration)
-	r.w.Store(w)
-	cpu := meterCPU(w, cfg.RouterPID)
-	prog := startProgress(cfg.Progress, "rpc", w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return recv(), n })
-	var waitPacer func()
-	if cfg.Rate > 0 {
-		waitPacer = pace(w, cfg.Rate, func(i uint64, intended int64) {
-			r.call(w, callers[i%uint64(len(callers))], intended, true)
-		})
-	} else {
-		for _, s := range callers {
-			for range cfg.InFlight {
-				r.call(w, s, w.now(), true)
-			}
+	r.measure(ctx, cfg, phase{label: "rpc", senders: callers, send: r.call, progress: recv,
+		done: func() bool { return recv() >= sent() },
+		dead: func() bool { return r.callersAlive.Load() == 0 || r.calleesAlive.Load() == 0 },
+	}, "calls/s", res, func(res *Result) {
+		res.Sent, res.Received = sent(), recv()
+		res.Expected = res.Sent
+		if res.Sent > res.Received {
+			res.Lost = res.Sent - res.Received
 		}
-	}
-	aborted := waitRun(ctx, w, cfg.Drain, waitPacer,
-		func() bool { return recv() >= sent() },
-		func() bool { return r.callersAlive.Load() == 0 || r.calleesAlive.Load() == 0 })
-	endedAt := w.now()
-	if waitPacer != nil {
-		waitPacer() // already done unless the run was aborted
-	}
-	prog.Stop()
-
-	res.AbortedReason = aborted
-	res.Sent, res.Received = sent(), recv()
-	res.Expected = res.Sent
-	if res.Sent > res.Received {
-		res.Lost = res.Sent - res.Received
-	}
-	res.Errors, res.ErrorSamples = r.errs.snapshot()
-	res.Disconnects = r.disconnects.Load()
-	res.ElapsedS = measuredSeconds(w, aborted, endedAt)
-	if res.ElapsedS > 0 {
-		res.Throughput = float64(res.Received) / res.ElapsedS
-		res.SendRate = float64(res.Sent) / res.ElapsedS
-	}
-	res.ThroughputUnit = "calls/s"
-	res.hist = r.lat.Merged()
-	res.Latency = Summarize(res.hist)
-	cpu.fill(res)
+	})
 	return nil
 }
 

@@ -247,8 +247,64 @@ func (w *window) at(ns int64) time.Time { return w.epoch.Add(time.Duration(ns)) 
 // window once measuring starts, the error log and the lost connections.
 type runState struct {
 	w           atomic.Pointer[window] // published once when measuring starts; nil during set-up
+	lat         *Recorder
 	errs        errorLog
 	disconnects atomic.Uint64
+}
+
+// phase is the measured phase of a closed-loop scenario.
+type phase struct {
+	label    string
+	senders  []*Session
+	send     func(w *window, s *Session, intended int64, async bool)
+	progress func() uint64 // what the live line counts
+	done     func() bool   // everything sent has arrived
+	dead     func() bool   // a whole role lost its connections
+}
+
+// measure runs the measured phase that rpc and pubsub share: it publishes
+// the window, starts the senders (open loop: the pacer; closed loop:
+// InFlight sends each), waits until done, dead, the context or the end of
+// the drain, has counts fill res's Sent, Received, Expected and Lost, and
+// fills the rest: errors, disconnects, elapsed time, throughput in unit,
+// latency and CPU.
+func (r *runState) measure(ctx context.Context, cfg Config, p phase, unit string, res *Result, counts func(*Result)) {
+	w := newWindow(cfg.Warmup, cfg.Duration)
+	r.w.Store(w)
+	cpu := meterCPU(w, cfg.RouterPID)
+	prog := startProgress(cfg.Progress, p.label, w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return p.progress(), n })
+	var waitPacer func()
+	if cfg.Rate > 0 {
+		waitPacer = pace(w, cfg.Rate, func(i uint64, intended int64) {
+			p.send(w, p.senders[i%uint64(len(p.senders))], intended, true)
+		})
+	} else {
+		for _, s := range p.senders {
+			for range cfg.InFlight {
+				p.send(w, s, w.now(), true)
+			}
+		}
+	}
+	aborted := waitRun(ctx, w, cfg.Drain, waitPacer, p.done, p.dead)
+	endedAt := w.now()
+	if waitPacer != nil {
+		waitPacer() // already done unless the run was aborted
+	}
+	prog.Stop()
+
+	res.AbortedReason = aborted
+	counts(res)
+	res.Errors, res.ErrorSamples = r.errs.snapshot()
+	res.Disconnects = r.disconnects.Load()
+	res.ElapsedS = measuredSeconds(w, aborted, endedAt)
+	if res.ElapsedS > 0 {
+		res.Throughput = float64(res.Received) / res.ElapsedS
+		res.SendRate = float64(res.Sent) / res.ElapsedS
+	}
+	res.ThroughputUnit = unit
+	res.hist = r.lat.Merged()
+	res.Latency = Summarize(res.hist)
+	cpu.fill(res)
 }
 
 // lost records that the connection of s (in role) went away, as an error
