@@ -476,28 +476,25 @@ func (d *decoder) log(n *yaml.Node, l *Log) {
 
 func (d *decoder) metrics(n *yaml.Node, m *Metrics) {
 	d.mapping(n, "metrics", []field{
-		{"listen", func(v *yaml.Node) {
-			m.Listen = d.str(v, "metrics.listen")
-			if m.Listen != "" {
-				if _, _, err := net.SplitHostPort(m.Listen); err != nil {
-					d.errorf(v, "metrics.listen %q is not host:port", m.Listen)
-				}
-			}
-		}},
+		{"listen", func(v *yaml.Node) { m.Listen = d.listenAddr(v, "metrics.listen") }},
 	})
 }
 
 func (d *decoder) debug(n *yaml.Node, c *Debug) {
 	d.mapping(n, "debug", []field{
-		{"listen", func(v *yaml.Node) {
-			c.Listen = d.str(v, "debug.listen")
-			if c.Listen != "" {
-				if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-					d.errorf(v, "debug.listen %q is not host:port", c.Listen)
-				}
-			}
-		}},
+		{"listen", func(v *yaml.Node) { c.Listen = d.listenAddr(v, "debug.listen") }},
 	})
+}
+
+// listenAddr reads an optional HTTP listener address: empty, or host:port.
+func (d *decoder) listenAddr(v *yaml.Node, where string) string {
+	a := d.str(v, where)
+	if a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			d.errorf(v, "%s %q is not host:port", where, a)
+		}
+	}
+	return a
 }
 
 func (d *decoder) tuning(n *yaml.Node, t *Tuning) {
