@@ -1,4 +1,4 @@
-# wampd's front door: make build | run | test | bench | fuzz | deps.
+# wampd's front door: make build | run | test | bench | fuzz | deps (| pgo | icount).
 # `make test` is the whole check CI runs (.ci/run): it installs the interop
 # clients, vets, runs every test with -race and gives every Fuzz target a
 # short pass.
@@ -83,6 +83,19 @@ bench-full:
 	$(GO) build -o bin/wampd ./cmd/wampd
 	$(GO) build -o bin/wampbench ./cmd/wampbench
 	bin/wampbench full --wampd bin/wampd --go $(GO) --out $(BENCHOUT)/full --doc docs/benchmarks.md
+
+## pgo: new profile-guided-optimization profiles (cmd/wampd/default.pgo and
+## cmd/wampbench/default.pgo, which go build uses by itself) from the benchmark
+## workloads (bench/pgo.sh, about a minute)
+.PHONY: pgo
+pgo:
+	GO=$(GO) sh bench/pgo.sh
+
+## icount: instructions per op of the hot-path benchmarks under callgrind, a
+## figure the machine's load does not move (bench/icount.sh; needs valgrind)
+.PHONY: icount
+icount:
+	GO=$(GO) sh bench/icount.sh
 
 ## bench-go: every Go benchmark with allocation counts
 .PHONY: bench-go
