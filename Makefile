@@ -30,13 +30,17 @@ test: deps vet race allocs fuzz-short
 vet:
 	$(GO) vet ./...
 
+# Test binaries are built without the PGO profiles (-pgo=off): with them, each
+# main package's tests would compile the standard library and every dependency
+# once more per profile, minutes on a fresh machine, for no change in behaviour.
+# The wampd binary the interop tests start is built as shipped, with its profile.
 race:
-	$(GO) test -race -count=1 -timeout 12m ./...
+	$(GO) test -race -pgo=off -count=1 -timeout 12m ./...
 
 ## allocs: without -race (which defeats pools), the 0-allocs/op tests of the hot
 ## paths (TestHotPathAllocs in codec and realm) plus one pass of every benchmark
 allocs:
-	$(GO) test -count=1 -run 'Allocs$$' -bench . -benchtime 1x -timeout 5m ./...
+	$(GO) test -pgo=off -count=1 -run 'Allocs$$' -bench . -benchtime 1x -timeout 5m ./...
 
 ## fuzz-short: every Fuzz target of every package for $(FUZZTIME)
 fuzz-short:
