@@ -279,6 +279,16 @@ func joinNotes(parts ...string) string {
 	return strings.Join(out, "; ")
 }
 
+// hostNote says how busy the machine was during r's window, for joinNotes:
+// a shape that leaves it idle is bound by hand-offs, not by CPU.
+func hostNote(r *Result) string {
+	if r == nil || r.Host == nil {
+		return ""
+	}
+	h := r.Host
+	return fmt.Sprintf("machine: %.0f%% busy (irq %.0f%%, steal %.0f%%), wampbench %.2f cores", h.BusyPct, h.IRQPct, h.StealPct, h.ClientCores)
+}
+
 func (f *fullRun) add(r FullRow) {
 	f.rep.Rows = append(f.rep.Rows, r)
 }
@@ -446,7 +456,7 @@ func (f *fullRun) routerTargets() error {
 			ceil, note := ceilingOf(raws, tput, num)
 			row := FullRow{Target: "3", What: what, Goal: ">= 35% of raw echo",
 				Measured: fmt.Sprintf("%s calls/s (%s µs router CPU/call)", num(got), num2(r.RouterCPUUsPerOp)),
-				Ceiling:  fmt.Sprintf("%s calls/s", num(ceil)), Note: joinNotes("wampd: "+rnote, "raw: "+note)}
+				Ceiling:  fmt.Sprintf("%s calls/s", num(ceil)), Note: joinNotes("wampd: "+rnote, "raw: "+note, hostNote(r))}
 			if ceil > 0 {
 				row.Ratio, row.Pass = pct(got/ceil), got/ceil >= 0.35
 			}
@@ -465,7 +475,7 @@ func (f *fullRun) routerTargets() error {
 			f.add(FullRow{Target: "3", What: what, Goal: goal,
 				Measured: fmt.Sprintf("%s calls/s (%s µs router CPU/call)", num(sgot), num2(rs.RouterCPUUsPerOp)),
 				Ceiling:  fmt.Sprintf("%s calls/s (1 callee)", num(got)),
-				Ratio:    pct(sgot / got), Pass: sgot >= 0.95*got, Note: joinNotes("wampd: " + snote)})
+				Ratio:    pct(sgot / got), Pass: sgot >= 0.95*got, Note: joinNotes("wampd: "+snote, hostNote(rs))})
 		}
 	}
 	return nil
@@ -540,11 +550,15 @@ func (f *fullRun) coresTarget() {
 		return
 	}
 	x := tput[1].Throughput / tput[0].Throughput
+	note := "wampbench shares the same 2 cores"
+	if h1, h2 := hostNote(tput[0]), hostNote(tput[1]); h1 != "" && h2 != "" {
+		note += "; with 1: " + strings.TrimPrefix(h1, "machine: ") + "; with 2: " + strings.TrimPrefix(h2, "machine: ")
+	}
 	f.add(FullRow{Target: "6", What: what, Goal: goal,
 		Measured: fmt.Sprintf("%s calls/s with 2 (router %.2f cores)", num(tput[1].Throughput), tput[1].RouterCPUCores),
 		Ceiling:  fmt.Sprintf("%s calls/s with 1 (router %.2f cores)", num(tput[0].Throughput), tput[0].RouterCPUCores),
 		Ratio:    fmt.Sprintf("%.2fx", x), Pass: x >= 1.7,
-		Note: "wampbench shares the same 2 cores"})
+		Note: note})
 }
 
 // benchLine is one line of `go test -bench -benchmem` output.

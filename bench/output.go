@@ -84,6 +84,10 @@ func PrintSummary(w io.Writer, res *Result) {
 		fmt.Fprintf(w, "  router CPU %.2fs in the window (%.2f cores), %.2f µs per %s\n", res.RouterCPUSeconds,
 			res.RouterCPUCores, res.RouterCPUUsPerOp, strings.TrimSuffix(res.ThroughputUnit, "s/s"))
 	}
+	if h := res.Host; h != nil {
+		fmt.Fprintf(w, "  busy      machine %.0f%% (user %.0f%%, system %.0f%%, irq %.0f%%, steal %.0f%%), wampbench %.2f cores\n",
+			h.BusyPct, h.UserPct, h.SystemPct, h.IRQPct, h.StealPct, h.ClientCores)
+	}
 	if b := res.Baseline; b != nil {
 		fmt.Fprintf(w, "  baseline  raw server %.0f %s, p99 %s: router reaches %.1f%% of the ceiling\n",
 			b.Throughput, res.ThroughputUnit, fmtUs(b.Latency.P99), 100*b.Ratio)

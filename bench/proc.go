@@ -40,22 +40,85 @@ func processCPU(pid int) (cpu time.Duration, ok bool) {
 	return time.Duration(ut+st) * clockTick, true
 }
 
-// cpuMeter measures a process's CPU time over a run's measured window: it
-// samples at the window's start and at its end (or when the run stops
-// early), on its own goroutine, which ends by itself at the window's end.
+// statTicks is the machine-wide line of /proc/stat: clock ticks spent
+// in each state by all CPUs together since boot.
+type statTicks struct {
+	user, system, idle, irq, steal uint64 // user includes nice, idle iowait, irq softirq
+}
+
+func (t statTicks) total() uint64 { return t.user + t.system + t.idle + t.irq + t.steal }
+
+// parseStat reads the "cpu" line of /proc/stat's contents b.
+func parseStat(b []byte) (statTicks, bool) {
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return statTicks{}, false
+	}
+	var v [8]uint64 // user nice system idle iowait irq softirq steal
+	for i := range v {
+		n, err := strconv.ParseUint(f[i+1], 10, 64)
+		if err != nil {
+			return statTicks{}, false
+		}
+		v[i] = n
+	}
+	return statTicks{user: v[0] + v[1], system: v[2], idle: v[3] + v[4], irq: v[5] + v[6], steal: v[7]}, true
+}
+
+func machineTicks() (statTicks, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return statTicks{}, false
+	}
+	return parseStat(b)
+}
+
+// HostCPU is how busy the whole machine was during the measured window,
+// in percent of all its CPUs, and how much of it was wampbench's own:
+// with router and load generator on one machine, a run that leaves the
+// machine idle was bound by wake-ups and hand-offs, not by CPU.
+type HostCPU struct {
+	BusyPct     float64 `json:"busy_pct"`
+	UserPct     float64 `json:"user_pct"`
+	SystemPct   float64 `json:"system_pct"`
+	IRQPct      float64 `json:"irq_pct"` // hardware and soft interrupts: loopback delivery runs here
+	StealPct    float64 `json:"steal_pct"`
+	IdlePct     float64 `json:"idle_pct"`
+	ClientCores float64 `json:"client_cores"` // wampbench's own CPU time per second of window
+}
+
+func hostCPU(t0, t1 statTicks, self time.Duration, window time.Duration) *HostCPU {
+	d := statTicks{t1.user - t0.user, t1.system - t0.system, t1.idle - t0.idle, t1.irq - t0.irq, t1.steal - t0.steal}
+	all := float64(d.total())
+	if all <= 0 || window <= 0 || t1.total() < t0.total() {
+		return nil
+	}
+	pc := func(x uint64) float64 { return 100 * float64(x) / all }
+	return &HostCPU{
+		BusyPct: 100 - pc(d.idle), UserPct: pc(d.user), SystemPct: pc(d.system), IRQPct: pc(d.irq),
+		StealPct: pc(d.steal), IdlePct: pc(d.idle), ClientCores: self.Seconds() / window.Seconds(),
+	}
+}
+
+// cpuMeter measures, over a run's measured window, the router's CPU time
+// (when its pid is known), wampbench's own and the machine's: it samples
+// at the window's start and at its end (or when the run stops early), on
+// its own goroutine, which ends by itself at the window's end.
 type cpuMeter struct {
+	pid        int
 	done       chan struct{}
 	cpu        time.Duration
 	start, end int64 // window clock of the two samples
 	ok         bool
+	host       *HostCPU
 }
 
-// meterCPU starts measuring pid over w; nil when pid is 0.
+// meterCPU starts measuring over w; pid 0 measures the machine and
+// wampbench only.
 func meterCPU(w *window, pid int) *cpuMeter {
-	if pid <= 0 {
-		return nil
-	}
-	m := &cpuMeter{done: make(chan struct{})}
+	m := &cpuMeter{pid: pid, done: make(chan struct{})}
+	self := os.Getpid()
 	go func() {
 		defer close(m.done)
 		sleepUntil := func(at int64) {
@@ -69,22 +132,28 @@ func meterCPU(w *window, pid int) *cpuMeter {
 		}
 		sleepUntil(w.start)
 		c0, ok0 := processCPU(pid)
+		s0, sok0 := processCPU(self)
+		t0, tok0 := machineTicks()
 		m.start = w.now()
 		sleepUntil(w.end)
 		c1, ok1 := processCPU(pid)
+		s1, sok1 := processCPU(self)
+		t1, tok1 := machineTicks()
 		m.end = w.now()
-		m.cpu, m.ok = c1-c0, ok0 && ok1 && m.end > m.start
+		m.cpu, m.ok = c1-c0, pid > 0 && ok0 && ok1 && m.end > m.start
+		if sok0 && sok1 && tok0 && tok1 && m.end > m.start {
+			m.host = hostCPU(t0, t1, s1-s0, time.Duration(m.end-m.start))
+		}
 	}()
 	return m
 }
 
-// fill waits for the meter and stores its figures in res: CPU seconds,
-// cores used on average, and microseconds per received operation.
+// fill waits for the meter and stores its figures in res: the machine's,
+// and the router's CPU seconds, cores used on average and microseconds per
+// received operation.
 func (m *cpuMeter) fill(res *Result) {
-	if m == nil {
-		return
-	}
 	<-m.done
+	res.Host = m.host
 	if !m.ok {
 		return
 	}

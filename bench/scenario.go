@@ -175,11 +175,14 @@ type Result struct {
 	// time per second of window, and RouterCPUUsPerOp that time per
 	// received operation (call, delivered event) in microseconds. For
 	// --target raw they are the raw server child's.
-	RouterCPUSeconds float64   `json:"router_cpu_s"`
-	RouterCPUCores   float64   `json:"router_cpu_cores"`
-	RouterCPUUsPerOp float64   `json:"router_cpu_us_per_op"`
-	ClientRSSBytes   int64     `json:"client_rss_bytes"`
-	Slow             SlowStats `json:"slow"`
+	RouterCPUSeconds float64 `json:"router_cpu_s"`
+	RouterCPUCores   float64 `json:"router_cpu_cores"`
+	RouterCPUUsPerOp float64 `json:"router_cpu_us_per_op"`
+	ClientRSSBytes   int64   `json:"client_rss_bytes"`
+	// Host is how busy the machine was in the window (nil where /proc/stat
+	// cannot be read).
+	Host *HostCPU  `json:"host_cpu,omitempty"`
+	Slow SlowStats `json:"slow"`
 
 	// Baseline is the same scenario against the built-in raw server when
 	// the run used --target both; Ratio = Throughput / Baseline.Throughput.
@@ -617,6 +620,9 @@ func mergeResults(rs []*Result) *Result {
 		}
 		cores += r.RouterCPUCores
 		elapsed += r.ElapsedS
+		if out.Host == nil {
+			out.Host = r.Host // the realms ran at once: one machine, one window
+		}
 		out.RouterRSSBytes = max(out.RouterRSSBytes, r.RouterRSSBytes)
 	}
 	out.Target.Realm = strings.Join(out.Realms, ",")

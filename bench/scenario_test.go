@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,12 @@ func TestScenariosAgainstWampd(t *testing.T) {
 			}
 			if res.RouterCPUSeconds <= 0 || res.RouterCPUUsPerOp <= 0 || res.RouterCPUCores <= 0 {
 				t.Fatalf("router CPU not measured: %v s, %v µs/call, %v cores", res.RouterCPUSeconds, res.RouterCPUUsPerOp, res.RouterCPUCores)
+			}
+			// Router and wampbench both worked during the window.
+			h := res.Host
+			if h == nil || h.BusyPct <= 0 || h.BusyPct > 100 || h.ClientCores <= 0 ||
+				math.Abs(h.UserPct+h.SystemPct+h.IRQPct+h.StealPct+h.IdlePct-100) > 0.01 {
+				t.Fatalf("machine CPU not measured: %+v", h)
 			}
 		}},
 		{"rpc/json/ws/2realms", Config{Scenario: ScenarioRPC, URL: r.ws, Realms: []string{"realm1", "realm2"}, Callers: 2, InFlight: 4},

@@ -235,6 +235,32 @@ func TestProcessCPU(t *testing.T) {
 	}
 }
 
+func TestHostCPU(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	t0, ok := parseStat([]byte("cpu  1000 10 300 5000 40 0 100 0 0 0\ncpu0 500 5 150 2500 20 0 50 0 0 0\n"))
+	if !ok {
+		t.Fatal("stat line not parsed")
+	}
+	t1, _ := parseStat([]byte("cpu  1440 20 400 5140 60 0 170 20 0 0\n"))
+	// Deltas: user 440+10, system 100, idle 140+20, irq 70, steal 20: 800 ticks.
+	h := hostCPU(t0, t1, 500*time.Millisecond, time.Second)
+	want := HostCPU{BusyPct: 80, UserPct: 56.25, SystemPct: 12.5, IRQPct: 8.75, StealPct: 2.5, IdlePct: 20, ClientCores: 0.5}
+	if h == nil || *h != want {
+		t.Fatalf("host CPU %+v, want %+v", h, want)
+	}
+	if hostCPU(t1, t0, 0, time.Second) != nil {
+		t.Fatal("counters that went backwards gave figures")
+	}
+	for _, bad := range []string{"", "cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 x 4 5 6 7 8", "cpu 1 2 3"} {
+		if _, ok := parseStat([]byte(bad)); ok {
+			t.Fatalf("%q parsed", bad)
+		}
+	}
+	if _, ok := machineTicks(); !ok {
+		t.Fatal("/proc/stat not read")
+	}
+}
+
 func TestGCBetween(t *testing.T) {
 	mk := func(cycles uint64, counts ...uint64) *debugGC {
 		d := &debugGC{GCCycles: cycles}
