@@ -229,10 +229,10 @@ func (c *cursor) mpStr() ([]byte, error) {
 			if n > len(c.b)-start {
 				return nil, ErrShort
 			}
-			v := c.b[start : start+n : start+n]
-			if !utf8.Valid(v) {
+			if !validText(c.b, start, start+n) {
 				return nil, ErrInvalidUTF8
 			}
+			v := c.b[start : start+n : start+n]
 			c.p = start + n
 			return v, nil
 		}

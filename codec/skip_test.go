@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestSkipJSONStrings moves each special byte across every position of the
@@ -183,4 +184,46 @@ func TestSkipEscapedNoAlloc(t *testing.T) {
 			t.Errorf("%s: %v allocs per skip, want 0", tt.ser, allocs)
 		}
 	}
+}
+
+// TestValidText puts ASCII, valid and broken UTF-8 at every offset of
+// strings of every length 0-24 placed anywhere in buffers whose other bytes
+// are all high (0xff): the masked tail word must look at the string's
+// bytes only, and agree with utf8.Valid everywhere.
+func TestValidText(t *testing.T) {
+	inserts := []string{"", "a", "é", "\xff", "\xc3", "€", "\xe2\x82", "😀", "\x80"}
+	for size := 0; size <= 40; size++ {
+		for start := 0; start <= size; start++ {
+			for end := start; end <= size && end-start <= 24; end++ {
+				for _, ins := range inserts {
+					for at := start; at <= end; at++ {
+						buf := bytes.Repeat([]byte{0xff}, size)
+						for i := start; i < end; i++ {
+							buf[i] = 'a' + byte(i%26)
+						}
+						copy(buf[at:end], ins)
+						if got, want := validText(buf, start, end), utf8.Valid(buf[start:end]); got != want {
+							t.Fatalf("validText(% x, %d, %d) = %v, utf8.Valid says %v", buf, start, end, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzValidText: validText agrees with utf8.Valid on any range of any buffer.
+func FuzzValidText(f *testing.F) {
+	f.Add([]byte("\xa7timeout\xa3com"), uint8(1), uint8(8))
+	f.Add([]byte("ab\xc3\xa9cd"), uint8(0), uint8(6))
+	f.Add([]byte("\xffé"), uint8(1), uint8(3))
+	f.Fuzz(func(t *testing.T, b []byte, s, e uint8) {
+		start, end := int(s), int(e)
+		if start > end || end > len(b) {
+			return
+		}
+		if got, want := validText(b, start, end), utf8.Valid(b[start:end]); got != want {
+			t.Fatalf("validText(% x, %d, %d) = %v, utf8.Valid says %v", b, start, end, got, want)
+		}
+	})
 }
