@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -44,7 +45,13 @@ func jsonScanStr(b []byte, i int) (end int, escaped, hi bool, err error) {
 	for {
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
-			if jsonSpecial(x) != 0 {
+			if m := jsonSpecial(x); m != 0 {
+				// Go straight to the first special byte (the lowest
+				// flagged one is exact) instead of walking up to it byte
+				// by byte; the plain bytes before it count for high.
+				k := bits.TrailingZeros64(m) / 8
+				high |= x & (1<<(8*k) - 1)
+				i += k
 				break
 			}
 			high |= x
