@@ -500,3 +500,45 @@ func deepList(n int) any {
 	}
 	return v
 }
+
+// TestJSONReadInt pins what an integer option (timeout) accepts in JSON:
+// integers that fit int64; floats and integers beyond 64 bits are the wrong
+// kind, a uint64 beyond int64 a bad value.
+func TestJSONReadInt(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		err  error
+		end  int // cursor position after a successful read
+	}{
+		{"1000", 1000, nil, 4},
+		{" \t7,", 7, nil, 3},
+		{"-5]", -5, nil, 2},
+		{"-0", 0, nil, 2},
+		{"0", 0, nil, 1},
+		{"9223372036854775807", math.MaxInt64, nil, 19},
+		{"-9223372036854775808", math.MinInt64, nil, 20},
+		{"9223372036854775808", 0, ErrBadValue, 0},
+		{"18446744073709551615", 0, ErrBadValue, 0},
+		{"18446744073709551616", 0, ErrBadField, 0},
+		{"-9223372036854775809", 0, ErrBadField, 0},
+		{"1.5", 0, ErrBadField, 0},
+		{"1e3", 0, ErrBadField, 0},
+		{`"7"`, 0, ErrBadField, 0},
+		{"[1]", 0, ErrBadField, 0},
+		{"true", 0, ErrBadField, 0},
+		{"null", 0, ErrBadField, 0},
+		{"x", 0, ErrSyntax, 0},
+		{"-", 0, ErrShort, 0},
+		{"-x", 0, ErrSyntax, 0},
+		{"", 0, ErrShort, 0},
+		{"  ", 0, ErrShort, 0},
+	}
+	for _, tc := range tests {
+		c := cursor{s: JSON, b: []byte(tc.in)}
+		v, err := c.readInt()
+		if !errors.Is(err, tc.err) || v != tc.want || (err == nil && c.p != tc.end) {
+			t.Errorf("readInt(%q) = %d, %v at %d; want %d, %v at %d", tc.in, v, err, c.p, tc.want, tc.err, tc.end)
+		}
+	}
+}

@@ -175,31 +175,35 @@ func jsonPlainUint(b []byte, i int) (v uint64, end int, ok bool) {
 	return v, i, true
 }
 
-// jsonIntAt parses the integer at c.p without consuming it.
-func (c *cursor) jsonIntAt() (int64, error) {
-	end, _, err := c.jsonNumber()
-	if err != nil {
-		return 0, err
-	}
-	v, err := strconv.ParseInt(str(c.b[c.p:end]), 10, 64)
-	if err != nil {
-		return 0, ErrBadValue
-	}
-	return v, nil
-}
-
+// jsonInt reads an integer that fits int64, scanning and parsing it once
+// (an option such as timeout). The errors are jsonPeek's kinds: a float, or
+// an integer beyond 64 bits (carried as a float), is ErrBadField; a uint64
+// above MaxInt64 is ErrBadValue.
 func (c *cursor) jsonInt() (int64, error) {
-	k, err := c.jsonPeek()
-	if err != nil {
-		return 0, err
+	c.jsonWS()
+	if c.p >= len(c.b) {
+		return 0, ErrShort
 	}
-	if k != kUint && k != kInt {
+	if ch := c.b[c.p]; ch != '-' && (ch < '0' || ch > '9') {
+		if _, err := c.jsonPeek(); err != nil {
+			return 0, err
+		}
 		return 0, ErrBadField
 	}
-	end, _, _ := c.jsonNumber()
-	v, err := c.jsonIntAt()
+	end, float, err := c.jsonNumber()
 	if err != nil {
 		return 0, err
+	}
+	if float {
+		return 0, ErrBadField
+	}
+	s := str(c.b[c.p:end])
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		if _, uerr := strconv.ParseUint(s, 10, 64); uerr == nil {
+			return 0, ErrBadValue
+		}
+		return 0, ErrBadField
 	}
 	c.p = end
 	return v, nil
