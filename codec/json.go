@@ -190,6 +190,13 @@ func (c *cursor) jsonInt() (int64, error) {
 		}
 		return 0, ErrBadField
 	}
+	if v, end, ok := jsonPlainUint(c.b, c.p); ok {
+		if v > math.MaxInt64 {
+			return 0, ErrBadValue
+		}
+		c.p = end
+		return int64(v), nil
+	}
 	end, float, err := c.jsonNumber()
 	if err != nil {
 		return 0, err
