@@ -90,6 +90,60 @@ func publishSetup(tb testing.TB, ser codec.Serializer, subs int) (*Realm, *Sessi
 	return r, pub, raw
 }
 
+// setupCall prepares CALL -> INVOCATION on a realm with one registered
+// callee; run delivers one CALL and forgets the pending call directly so
+// the tables stay flat. size is the CALL's encoded length.
+func setupCall(tb testing.TB, ser codec.Serializer) (run func(), size int) {
+	r := benchRealm()
+	callee := benchJoin(r, 1, ser, nil)
+	caller := benchJoin(r, 2, ser, nil)
+	in := &Inbound{Sess: callee}
+	in.Msg = codec.Message{Type: codec.Register, Request: 1, URI: "com.bench.proc"}
+	r.handle(in)
+	r.flush()
+	raw := encodeMsg(tb, ser, codec.Message{Type: codec.Call, Request: 7,
+		URI: "com.bench.proc", Args: payload64(tb, ser)})
+	return func() {
+		deliver(tb, r, caller, ser, raw)
+		c := caller.calls[7]
+		if c == nil {
+			tb.Fatal("call not pending after CALL")
+		}
+		r.dealer.finish(c)
+	}, len(raw)
+}
+
+// setupYield prepares YIELD -> RESULT; run puts the pending call it
+// answers in place directly, then delivers one YIELD. size is the YIELD's
+// encoded length.
+func setupYield(tb testing.TB, ser codec.Serializer) (run func(), size int) {
+	r := benchRealm()
+	callee := benchJoin(r, 1, ser, nil)
+	caller := benchJoin(r, 2, ser, nil)
+	raw := encodeMsg(tb, ser, codec.Message{Type: codec.Yield, Request: 1, Args: payload64(tb, ser)})
+	return func() {
+		c := r.dealer.newCall()
+		c.caller, c.callerReq, c.callee, c.invID = caller, 7, callee, 1
+		lazyMap(&callee.invs)[1] = c
+		lazyMap(&caller.calls)[7] = c
+		deliver(tb, r, callee, ser, raw)
+		if len(callee.invs) != 0 {
+			tb.Fatal("call still pending after YIELD")
+		}
+	}, len(raw)
+}
+
+func setupPublish(t *testing.T, ser codec.Serializer, subs int) func() {
+	r, pub, raw := publishSetup(t, ser, subs)
+	return func() {
+		before := r.Stats().Delivered
+		deliver(t, r, pub, ser, raw)
+		if got := r.Stats().Delivered - before; got != int64(subs) {
+			t.Fatalf("delivered %d events, want %d", got, subs)
+		}
+	}
+}
+
 func benchPublish(b *testing.B, subs int) {
 	for _, ser := range serializers {
 		b.Run(ser.String(), func(b *testing.B) {
@@ -111,54 +165,24 @@ func benchPublish(b *testing.B, subs int) {
 func BenchmarkPublish_64B_1Sub(b *testing.B)     { benchPublish(b, 1) }
 func BenchmarkPublish_64B_1000Subs(b *testing.B) { benchPublish(b, 1000) }
 
-// BenchmarkCall_64B measures CALL -> INVOCATION; the pending call is then
-// forgotten directly (not measured separately) so the tables stay flat.
-func BenchmarkCall_64B(b *testing.B) {
-	for _, ser := range serializers {
-		b.Run(ser.String(), func(b *testing.B) {
-			r := benchRealm()
-			callee := benchJoin(r, 1, ser, nil)
-			caller := benchJoin(r, 2, ser, nil)
-			in := &Inbound{Sess: callee}
-			in.Msg = codec.Message{Type: codec.Register, Request: 1, URI: "com.bench.proc"}
-			r.handle(in)
-			r.flush()
-			raw := encodeMsg(b, ser, codec.Message{Type: codec.Call, Request: 7,
-				URI: "com.bench.proc", Args: payload64(b, ser)})
-			b.ReportAllocs()
-			b.SetBytes(int64(len(raw)))
-			for b.Loop() {
-				deliver(b, r, caller, ser, raw)
-				c := caller.calls[7]
-				if c == nil {
-					b.Fatal("call not pending")
-				}
-				r.dealer.finish(c)
-			}
-		})
-	}
-}
+// BenchmarkCall_64B measures CALL -> INVOCATION (setupCall); the pending
+// call is then forgotten directly (not measured separately) so the tables
+// stay flat.
+func BenchmarkCall_64B(b *testing.B) { benchOne(b, setupCall) }
 
-// BenchmarkYield_64B measures YIELD -> RESULT; the pending call it answers
-// is put in place directly.
-func BenchmarkYield_64B(b *testing.B) {
+// BenchmarkYield_64B measures YIELD -> RESULT (setupYield); the pending
+// call it answers is put in place directly.
+func BenchmarkYield_64B(b *testing.B) { benchOne(b, setupYield) }
+
+// benchOne runs the one-message step setup prepares, per serializer.
+func benchOne(b *testing.B, setup func(testing.TB, codec.Serializer) (func(), int)) {
 	for _, ser := range serializers {
 		b.Run(ser.String(), func(b *testing.B) {
-			r := benchRealm()
-			callee := benchJoin(r, 1, ser, nil)
-			caller := benchJoin(r, 2, ser, nil)
-			raw := encodeMsg(b, ser, codec.Message{Type: codec.Yield, Request: 1, Args: payload64(b, ser)})
+			run, size := setup(b, ser)
 			b.ReportAllocs()
-			b.SetBytes(int64(len(raw)))
+			b.SetBytes(int64(size))
 			for b.Loop() {
-				c := r.dealer.newCall()
-				c.caller, c.callerReq, c.callee, c.invID = caller, 7, callee, 1
-				lazyMap(&callee.invs)[1] = c
-				lazyMap(&caller.calls)[7] = c
-				deliver(b, r, callee, ser, raw)
-				if len(callee.invs) != 0 {
-					b.Fatal("call still pending after YIELD")
-				}
+				run()
 			}
 		})
 	}
