@@ -279,14 +279,14 @@ func joinNotes(parts ...string) string {
 	return strings.Join(out, "; ")
 }
 
-// hostNote says how busy the machine was during r's window, for joinNotes:
-// a shape that leaves it idle is bound by hand-offs, not by CPU.
-func hostNote(r *Result) string {
+// hostFigures says how busy the machine was during r's window ("" when
+// unknown): a shape that leaves it idle is bound by hand-offs, not by CPU.
+func hostFigures(r *Result) string {
 	if r == nil || r.Host == nil {
 		return ""
 	}
 	h := r.Host
-	return fmt.Sprintf("machine: %.0f%% busy (irq %.0f%%, steal %.0f%%), wampbench %.2f cores", h.BusyPct, h.IRQPct, h.StealPct, h.ClientCores)
+	return fmt.Sprintf("%.0f%% busy (irq %.0f%%, steal %.0f%%), wampbench %.2f cores", h.BusyPct, h.IRQPct, h.StealPct, h.ClientCores)
 }
 
 func (f *fullRun) add(r FullRow) {
@@ -456,7 +456,7 @@ func (f *fullRun) routerTargets() error {
 			ceil, note := ceilingOf(raws, tput, num)
 			row := FullRow{Target: "3", What: what, Goal: ">= 35% of raw echo",
 				Measured: fmt.Sprintf("%s calls/s (%s µs router CPU/call)", num(got), num2(r.RouterCPUUsPerOp)),
-				Ceiling:  fmt.Sprintf("%s calls/s", num(ceil)), Note: joinNotes("wampd: "+rnote, "raw: "+note, hostNote(r))}
+				Ceiling:  fmt.Sprintf("%s calls/s", num(ceil)), Note: joinNotes("wampd: "+rnote, "raw: "+note, "machine: "+hostFigures(r))}
 			if ceil > 0 {
 				row.Ratio, row.Pass = pct(got/ceil), got/ceil >= 0.35
 			}
@@ -475,7 +475,7 @@ func (f *fullRun) routerTargets() error {
 			f.add(FullRow{Target: "3", What: what, Goal: goal,
 				Measured: fmt.Sprintf("%s calls/s (%s µs router CPU/call)", num(sgot), num2(rs.RouterCPUUsPerOp)),
 				Ceiling:  fmt.Sprintf("%s calls/s (1 callee)", num(got)),
-				Ratio:    pct(sgot / got), Pass: sgot >= 0.95*got, Note: joinNotes("wampd: "+snote, hostNote(rs))})
+				Ratio:    pct(sgot / got), Pass: sgot >= 0.95*got, Note: joinNotes("wampd: "+snote, "machine: "+hostFigures(rs))})
 		}
 	}
 	return nil
@@ -551,8 +551,8 @@ func (f *fullRun) coresTarget() {
 	}
 	x := tput[1].Throughput / tput[0].Throughput
 	note := "wampbench shares the same 2 cores"
-	if h1, h2 := hostNote(tput[0]), hostNote(tput[1]); h1 != "" && h2 != "" {
-		note += "; with 1: " + strings.TrimPrefix(h1, "machine: ") + "; with 2: " + strings.TrimPrefix(h2, "machine: ")
+	if h1, h2 := hostFigures(tput[0]), hostFigures(tput[1]); h1 != "" && h2 != "" {
+		note += "; with 1: " + h1 + "; with 2: " + h2
 	}
 	f.add(FullRow{Target: "6", What: what, Goal: goal,
 		Measured: fmt.Sprintf("%s calls/s with 2 (router %.2f cores)", num(tput[1].Throughput), tput[1].RouterCPUCores),

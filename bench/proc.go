@@ -106,7 +106,6 @@ func hostCPU(t0, t1 statTicks, self time.Duration, window time.Duration) *HostCP
 // at the window's start and at its end (or when the run stops early), on
 // its own goroutine, which ends by itself at the window's end.
 type cpuMeter struct {
-	pid        int
 	done       chan struct{}
 	cpu        time.Duration
 	start, end int64 // window clock of the two samples
@@ -117,7 +116,7 @@ type cpuMeter struct {
 // meterCPU starts measuring over w; pid 0 measures the machine and
 // wampbench only.
 func meterCPU(w *window, pid int) *cpuMeter {
-	m := &cpuMeter{pid: pid, done: make(chan struct{})}
+	m := &cpuMeter{done: make(chan struct{})}
 	self := os.Getpid()
 	go func() {
 		defer close(m.done)
