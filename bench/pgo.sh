@@ -14,23 +14,16 @@ DIR=${1:-}
 SECS=${SECONDS_EACH:-4}
 GO=${GO:-go}
 TMP=$(mktemp -d)
+PID=
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 # Built without PGO: the profiles describe the code, not a previous profile's effect.
 "$GO" build -pgo=off -o "$TMP/wampd" ./cmd/wampd
 "$GO" build -pgo=off -o "$TMP/wampbench" ./cmd/wampbench
-"$TMP/wampd" --ws 127.0.0.1:0 --rawsocket 127.0.0.1:0 --debug 127.0.0.1:0 --log-format text 2>"$TMP/wampd.log" &
-PID=$!
-WS= RS= DBG=
-for i in $(seq 100); do
-	WS=$(sed -n 's/.*transport=websocket.*url=\(ws:[^ ]*\).*/\1/p' "$TMP/wampd.log" | head -1)
-	RS=$(sed -n 's/.*transport=rawsocket addr=\([^ ]*\).*/\1/p' "$TMP/wampd.log" | head -1)
-	DBG=$(sed -n 's/.*msg="*debug[^ ]* .*addr=\([^ ]*\).*/\1/p' "$TMP/wampd.log" | head -1)
-	[ -n "$WS" ] && [ -n "$RS" ] && [ -n "$DBG" ] && break
-	sleep 0.1
-done
-if [ -z "$WS" ] || [ -z "$RS" ] || [ -z "$DBG" ]; then
-	echo "pgo.sh: wampd did not log its listeners; $TMP/wampd.log:" >&2
+. "$(dirname "$0")/wampd.sh"
+start_wampd "$TMP/wampd" "$TMP/wampd.log" --debug 127.0.0.1:0
+if [ -z "$DBG" ]; then
+	echo "pgo.sh: wampd did not log its debug listener; $TMP/wampd.log:" >&2
 	cat "$TMP/wampd.log" >&2
 	exit 1
 fi
@@ -49,7 +42,7 @@ run() { # run NAME wampbench-args...: profile wampd while wampbench runs
 run rpc1-msgpack     rpc    --url "$WS" --serializer msgpack --loops 1
 run rpc8x16-msgpack  rpc    --url "$WS" --serializer msgpack --callers 8 --inflight 16
 run rpc8x16-json     rpc    --url "$WS" --serializer json --callers 8 --inflight 16
-run rpc4x8-cbor-rs   rpc    --url "rs://$RS" --serializer cbor --callers 4 --inflight 8
+run rpc4x8-cbor-rs   rpc    --url "$RS" --serializer cbor --callers 4 --inflight 8
 run shared4-msgpack  rpc    --url "$WS" --serializer msgpack --callers 8 --inflight 16 --callees 4 --shared
 run fanout-msgpack   fanout --url "$WS" --serializer msgpack --subscribers 1000 --rate 2000
 run fanout-json      fanout --url "$WS" --serializer json --subscribers 1000 --rate 2000

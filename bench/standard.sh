@@ -11,24 +11,11 @@ GO=${GO:-go}
 mkdir -p "$OUT"
 "$GO" build -o "$OUT/wampd" ./cmd/wampd
 "$GO" build -o "$OUT/wampbench" ./cmd/wampbench
-"$OUT/wampd" --ws 127.0.0.1:0 --rawsocket 127.0.0.1:0 --realm realm1 --log-format text 2>"$OUT/wampd.log" &
-PID=$!
+PID=
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
-WS= RS=
-for i in $(seq 100); do
-	WS=$(sed -n 's/.*transport=websocket.*url=\(ws:[^ ]*\).*/\1/p' "$OUT/wampd.log" | head -1)
-	RS=$(sed -n 's/.*transport=rawsocket addr=\([^ ]*\).*/\1/p' "$OUT/wampd.log" | head -1)
-	[ -n "$WS" ] && [ -n "$RS" ] && break
-	kill -0 $PID 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$WS" ] || [ -z "$RS" ]; then
-	echo "standard.sh: wampd did not log its listeners; $OUT/wampd.log:" >&2
-	cat "$OUT/wampd.log" >&2
-	exit 1
-fi
-RS=rs://$RS
+. "$(dirname "$0")/wampd.sh"
+start_wampd "$OUT/wampd" "$OUT/wampd.log" --realm realm1
 B="$OUT/wampbench"
 C="--duration $DURATION --warmup $WARMUP --quiet --target both --router-pid $PID"
 $B rpc    --url "$WS" $C --name rpc-json-ws     --callers 4 --inflight 8 --json "$OUT/rpc-json-ws.json"
