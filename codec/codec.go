@@ -41,7 +41,7 @@ var layouts = [...]layout{
 	Subscribe:    {[]field{fRequest, fDict, fURI}, 3},
 	Subscribed:   {[]field{fRequest, fID}, 2},
 	Unsubscribe:  {[]field{fRequest, fID}, 2},
-	Unsubscribed: {[]field{fRequest}, 1},
+	Unsubscribed: {[]field{fRequest, fDict}, 1}, // Details: router-initiated revocation
 	Event:        {[]field{fID, fID2, fDict, fArgs, fKwargs}, 3},
 	Call:         {[]field{fRequest, fDict, fURI, fArgs, fKwargs}, 3},
 	Cancel:       {[]field{fRequest, fDict}, 2},
@@ -49,7 +49,7 @@ var layouts = [...]layout{
 	Register:     {[]field{fRequest, fDict, fURI}, 3},
 	Registered:   {[]field{fRequest, fID}, 2},
 	Unregister:   {[]field{fRequest, fID}, 2},
-	Unregistered: {[]field{fRequest}, 1},
+	Unregistered: {[]field{fRequest, fDict}, 1}, // Details: router-initiated revocation
 	Invocation:   {[]field{fRequest, fID, fDict, fArgs, fKwargs}, 3},
 	Interrupt:    {[]field{fRequest, fDict}, 2},
 	Yield:        {[]field{fRequest, fDict, fArgs, fKwargs}, 2},
@@ -230,7 +230,9 @@ func Append(s Serializer, dst []byte, m *Message) ([]byte, error) {
 	}
 	lay := &layouts[m.Type]
 	n := lay.min
-	if len(lay.fields) > n && (m.Args != nil || m.Kwargs != nil) {
+	if optionalDict(m) {
+		n++ // UNSUBSCRIBED/UNREGISTERED of a revocation
+	} else if len(lay.fields) > n && (m.Args != nil || m.Kwargs != nil) {
 		n++
 		if m.Kwargs != nil {
 			n++
@@ -247,6 +249,13 @@ func Append(s Serializer, dst []byte, m *Message) ([]byte, error) {
 	}
 	w.arrayEnd()
 	return w.b, nil
+}
+
+// optionalDict reports whether m is an UNSUBSCRIBED or UNREGISTERED with
+// details (the router revoking a subscription or registration).
+func optionalDict(m *Message) bool {
+	return (m.Type == Unsubscribed || m.Type == Unregistered) &&
+		(m.Options.Has != 0 || len(m.Dict) > 0 || m.Details != nil)
 }
 
 func appendField(w *writer, m *Message, f field) error {

@@ -130,7 +130,7 @@ func TestDecodeFields(t *testing.T) {
 // messagesEqual compares two messages field by field (raw bytes by value).
 func messagesEqual(a, b *Message) bool {
 	return a.Type == b.Type && a.ReqType == b.ReqType && a.Request == b.Request &&
-		a.ID == b.ID && a.ID2 == b.ID2 && a.URI == b.URI && a.Options == b.Options &&
+		a.ID == b.ID && a.ID2 == b.ID2 && a.URI == b.URI && optionsEqual(a.PayloadSer, a.Options, b.PayloadSer, b.Options) &&
 		bytes.Equal(a.Dict, b.Dict) && bytes.Equal(a.Args, b.Args) &&
 		bytes.Equal(a.Kwargs, b.Kwargs) && a.PayloadSer == b.PayloadSer
 }
@@ -157,11 +157,17 @@ func TestAppend(t *testing.T) {
 			Args: mustHex(t, "92a161c403010203")}, `[48,1,{},"p",["a","\u0000AQID"]]`},
 		{"all options", Message{Type: Call, Request: 1, URI: "p", Options: Options{
 			Has: hasAll, Acknowledge: true, ExcludeMe: false, DiscloseMe: true, ReceiveProgress: true,
-			Progress: true, Match: MatchPrefix, Invoke: InvokeLast, Timeout: 5, Publisher: 1,
-			Caller: 2, Topic: "t", Procedure: "p", Mode: "kill", Reason: "r", Message: "m"}},
+			Progress: true, Retain: true, GetRetained: true, Retained: true, Match: MatchPrefix,
+			Invoke: InvokeLast, Timeout: 5, Publisher: 1, Caller: 2, Subscription: 3, Registration: 4,
+			Topic: "t", Procedure: "p", Mode: "kill", Reason: "r", Message: "m",
+			PublisherAuthID: "pa", PublisherAuthRole: "pr", CallerAuthID: "ca", CallerAuthRole: "cr",
+			PPTScheme: "x_s", PPTSerializer: "cbor", PPTCipher: "xsalsa20poly1305", PPTKeyID: "k"}},
 			`[48,1,{"acknowledge":true,"exclude_me":false,"disclose_me":true,"receive_progress":true,` +
-				`"progress":true,"match":"prefix","invoke":"last","timeout":5,"publisher":1,"caller":2,` +
-				`"topic":"t","procedure":"p","mode":"kill","reason":"r","message":"m"},"p"]`},
+				`"progress":true,"retain":true,"get_retained":true,"retained":true,"match":"prefix",` +
+				`"invoke":"last","timeout":5,"publisher":1,"caller":2,"subscription":3,"registration":4,` +
+				`"topic":"t","procedure":"p","mode":"kill","reason":"r","message":"m",` +
+				`"publisher_authid":"pa","publisher_authrole":"pr","caller_authid":"ca","caller_authrole":"cr",` +
+				`"ppt_scheme":"x_s","ppt_serializer":"cbor","ppt_cipher":"xsalsa20poly1305","ppt_keyid":"k"},"p"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,7 +191,7 @@ func TestAppend(t *testing.T) {
 					t.Fatalf("%s: decode %x: %v", s, out, err)
 				}
 				if m.Type != tt.m.Type || m.Request != tt.m.Request || m.URI != tt.m.URI ||
-					(tt.m.Details == nil && m.Options != tt.m.Options) {
+					(tt.m.Details == nil && !optionsEqual(s, m.Options, tt.m.PayloadSer, tt.m.Options)) {
 					t.Fatalf("%s: round trip %+v", s, m)
 				}
 			}

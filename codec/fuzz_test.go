@@ -50,7 +50,7 @@ func fuzzDecode(t *testing.T, s Serializer, data []byte) {
 			t.Fatalf("decode %s of re-encoded %x (%x): %v", to, data, out, err)
 		}
 		if m2.Type != m.Type || m2.ReqType != m.ReqType || m2.Request != m.Request ||
-			m2.ID != m.ID || m2.ID2 != m.ID2 || m2.URI != m.URI || m2.Options != m.Options {
+			m2.ID != m.ID || m2.ID2 != m.ID2 || m2.URI != m.URI || !optionsEqual(to, m2.Options, s, m.Options) {
 			t.Fatalf("%s round trip of %x:\n got %+v\nwant %+v", to, data, m2, m)
 		}
 		for _, p := range [][2][]byte{{m.Args, m2.Args}, {m.Kwargs, m2.Kwargs}} {

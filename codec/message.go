@@ -239,6 +239,11 @@ const (
 // Decoding fills only the keys present (Has records which); unknown keys are
 // skipped. Encoding writes only the keys whose Has bit is set, in a fixed
 // order, so a router-built dict costs no map.
+//
+// The black/white lists of PUBLISH are kept as the raw encoded lists
+// (aliasing the input, in the message's serializer, nil when absent): the
+// router reads them only for a publication that has them, with IDList and
+// StringList, and never writes them.
 type Options struct {
 	Has OptionBits
 
@@ -246,37 +251,93 @@ type Options struct {
 	ExcludeMe       bool   // PUBLISH "exclude_me" (default true when absent)
 	DiscloseMe      bool   // PUBLISH/CALL "disclose_me"
 	ReceiveProgress bool   // CALL option / INVOCATION detail "receive_progress"
-	Progress        bool   // RESULT/YIELD/CALL "progress"
+	Progress        bool   // RESULT/YIELD/CALL/INVOCATION "progress"
+	Retain          bool   // PUBLISH "retain"
+	GetRetained     bool   // SUBSCRIBE "get_retained"
+	Retained        bool   // EVENT detail "retained"
 	Match           Match  // SUBSCRIBE/REGISTER "match"
 	Invoke          Invoke // REGISTER "invoke"
 	Timeout         int64  // CALL/INVOCATION "timeout" in ms
 	Publisher       uint64 // EVENT detail "publisher"
 	Caller          uint64 // INVOCATION detail "caller"
+	Subscription    uint64 // UNSUBSCRIBED detail "subscription" (revocation)
+	Registration    uint64 // UNREGISTERED detail "registration" (revocation)
 	Topic           string // EVENT detail "topic" (pattern subscriptions)
 	Procedure       string // INVOCATION detail "procedure" (pattern registrations)
 	Mode            string // CANCEL/INTERRUPT "mode"
-	Reason          string // INTERRUPT "reason"
+	Reason          string // INTERRUPT/UNSUBSCRIBED/UNREGISTERED "reason"
 	Message         string // ABORT/GOODBYE/ERROR detail "message"
+
+	// Disclosure (EVENT and INVOCATION details).
+	PublisherAuthID   string // "publisher_authid"
+	PublisherAuthRole string // "publisher_authrole"
+	CallerAuthID      string // "caller_authid"
+	CallerAuthRole    string // "caller_authrole"
+
+	// Payload Passthru Mode, forwarded unchanged from PUBLISH to EVENT,
+	// CALL to INVOCATION, YIELD to RESULT and ERROR to ERROR.
+	PPTScheme     string // "ppt_scheme"
+	PPTSerializer string // "ppt_serializer"
+	PPTCipher     string // "ppt_cipher"
+	PPTKeyID      string // "ppt_keyid"
+
+	// Subscriber black/white listing of PUBLISH, raw encoded lists.
+	Exclude          []byte // "exclude": session ids
+	ExcludeAuthID    []byte // "exclude_authid": strings
+	ExcludeAuthRole  []byte // "exclude_authrole": strings
+	Eligible         []byte // "eligible": session ids
+	EligibleAuthID   []byte // "eligible_authid": strings
+	EligibleAuthRole []byte // "eligible_authrole": strings
 }
 
 // OptionBits records which Options fields are present.
-type OptionBits uint32
+type OptionBits uint64
 
-// Option presence bits, one per Options field.
+// Option presence bits, one per encodable Options field, in the order
+// appendOptions writes them.
 const (
 	HasAcknowledge OptionBits = 1 << iota
 	HasExcludeMe
 	HasDiscloseMe
 	HasReceiveProgress
 	HasProgress
+	HasRetain
+	HasGetRetained
+	HasRetained
 	HasMatch
 	HasInvoke
 	HasTimeout
 	HasPublisher
 	HasCaller
+	HasSubscription
+	HasRegistration
 	HasTopic
 	HasProcedure
 	HasMode
 	HasReason
 	HasMessage
+	HasPublisherAuthID
+	HasPublisherAuthRole
+	HasCallerAuthID
+	HasCallerAuthRole
+	HasPPTScheme
+	HasPPTSerializer
+	HasPPTCipher
+	HasPPTKeyID
 )
+
+// HasPPT covers the Payload Passthru Mode keys.
+const HasPPT = HasPPTScheme | HasPPTSerializer | HasPPTCipher | HasPPTKeyID
+
+// PPT copies the Payload Passthru Mode keys of o into dst (forwarding).
+func (o *Options) PPT(dst *Options) {
+	dst.Has |= o.Has & HasPPT
+	dst.PPTScheme, dst.PPTSerializer = o.PPTScheme, o.PPTSerializer
+	dst.PPTCipher, dst.PPTKeyID = o.PPTCipher, o.PPTKeyID
+}
+
+// Filtered reports whether o carries any subscriber black/white list.
+func (o *Options) Filtered() bool {
+	return o.Exclude != nil || o.ExcludeAuthID != nil || o.ExcludeAuthRole != nil ||
+		o.Eligible != nil || o.EligibleAuthID != nil || o.EligibleAuthRole != nil
+}

@@ -23,6 +23,19 @@ const (
 	keyMode            = "mode"
 	keyReason          = "reason"
 	keyMessage         = "message"
+	keyRetain          = "retain"
+	keyGetRetained     = "get_retained"
+	keyRetained        = "retained"
+	keySubscription    = "subscription"
+	keyRegistration    = "registration"
+	keyPublisherAuthID = "publisher_authid"
+	keyPublisherRole   = "publisher_authrole"
+	keyCallerAuthID    = "caller_authid"
+	keyCallerAuthRole  = "caller_authrole"
+	keyPPTScheme       = "ppt_scheme"
+	keyPPTSerializer   = "ppt_serializer"
+	keyPPTCipher       = "ppt_cipher"
+	keyPPTKeyID        = "ppt_keyid"
 )
 
 var matchNames = [...]string{MatchExact: "exact", MatchPrefix: "prefix", MatchWildcard: "wildcard"}
@@ -120,21 +133,68 @@ func decodeOption(c *cursor, o *Options, k string) error {
 		o.Message, err = c.readString()
 		o.Has |= HasMessage
 
+	case keyRetain:
+		o.Retain, err = c.readBool()
+		o.Has |= HasRetain
+	case keyGetRetained:
+		o.GetRetained, err = c.readBool()
+		o.Has |= HasGetRetained
+	case keyRetained:
+		o.Retained, err = c.readBool()
+		o.Has |= HasRetained
+	case keySubscription:
+		o.Subscription, err = c.readID()
+		o.Has |= HasSubscription
+	case keyRegistration:
+		o.Registration, err = c.readID()
+		o.Has |= HasRegistration
+	case keyPublisherAuthID:
+		o.PublisherAuthID, err = c.readString()
+		o.Has |= HasPublisherAuthID
+	case keyPublisherRole:
+		o.PublisherAuthRole, err = c.readString()
+		o.Has |= HasPublisherAuthRole
+	case keyCallerAuthID:
+		o.CallerAuthID, err = c.readString()
+		o.Has |= HasCallerAuthID
+	case keyCallerAuthRole:
+		o.CallerAuthRole, err = c.readString()
+		o.Has |= HasCallerAuthRole
+	case keyPPTScheme:
+		o.PPTScheme, err = c.readString()
+		o.Has |= HasPPTScheme
+	case keyPPTSerializer:
+		o.PPTSerializer, err = c.readString()
+		o.Has |= HasPPTSerializer
+	case keyPPTCipher:
+		o.PPTCipher, err = c.readString()
+		o.Has |= HasPPTCipher
+	case keyPPTKeyID:
+		o.PPTKeyID, err = c.readString()
+		o.Has |= HasPPTKeyID
+	case "exclude":
+		o.Exclude, err = rawList(c, kUint)
+	case "eligible":
+		o.Eligible, err = rawList(c, kUint)
+	case "exclude_authid":
+		o.ExcludeAuthID, err = rawList(c, kString)
+	case "exclude_authrole":
+		o.ExcludeAuthRole, err = rawList(c, kString)
+	case "eligible_authid":
+		o.EligibleAuthID, err = rawList(c, kString)
+	case "eligible_authrole":
+		o.EligibleAuthRole, err = rawList(c, kString)
+
 	// Type-checked only.
-	case "retain", "get_retained", "retained", "x_acknowledged_delivery":
+	case "x_acknowledged_delivery":
 		_, err = c.readBool()
-	case "transaction_hash", "publisher_authid", "publisher_authrole", "caller_authid",
-		"caller_authrole", "enc_serializer", "enc_key":
+	case "transaction_hash", "enc_serializer", "enc_key":
 		_, err = c.readStr()
 	case "enc_algo":
 		var v string
 		if v, err = c.readString(); err == nil && !validEncAlgo(v) {
 			err = ErrBadValue
 		}
-	case "exclude", "eligible":
-		err = checkList(c, kUint)
-	case "exclude_authid", "exclude_authrole", "eligible_authid", "eligible_authrole":
-		err = checkList(c, kString)
 	case "forward_for":
 		err = checkList(c, kMap)
 	default:
@@ -161,6 +221,62 @@ func lookupName[T ~uint8](names []string, v string, _ T) (T, error) {
 		}
 	}
 	return 0, ErrBadValue
+}
+
+// rawList consumes a list whose elements must all be of kind want and
+// returns its raw bytes (aliasing the input), non-nil even when empty.
+func rawList(c *cursor, want kind) ([]byte, error) {
+	if c.s == JSON {
+		c.jsonWS()
+	}
+	start := c.p
+	if err := checkList(c, want); err != nil {
+		return nil, err
+	}
+	return c.b[start:c.p:c.p], nil
+}
+
+// IDList appends the ids of raw, a list of ids encoded with s (such as
+// Options.Exclude), to dst.
+func IDList(s Serializer, raw []byte, dst []uint64) ([]uint64, error) {
+	c := cursor{s: s, b: raw}
+	it, err := c.arrayBegin()
+	if err != nil {
+		return dst, err
+	}
+	for {
+		ok, err := c.more(&it)
+		if err != nil || !ok {
+			return dst, err
+		}
+		v, err := c.readID()
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, v)
+	}
+}
+
+// StringList appends the strings of raw, a list of strings encoded with s
+// (such as Options.ExcludeAuthID), to dst. The strings alias raw unless
+// they had to be unescaped.
+func StringList(s Serializer, raw []byte, dst []string) ([]string, error) {
+	c := cursor{s: s, b: raw}
+	it, err := c.arrayBegin()
+	if err != nil {
+		return dst, err
+	}
+	for {
+		ok, err := c.more(&it)
+		if err != nil || !ok {
+			return dst, err
+		}
+		v, err := c.readString()
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, v)
+	}
 }
 
 // checkList consumes a list whose elements must all be of kind want (ids
@@ -199,7 +315,7 @@ func checkList(c *cursor, want kind) error {
 // appendOptions writes the Options fields whose Has bit is set, in a fixed
 // order, as a dict: a router-built dict costs no map.
 func appendOptions(w *writer, o *Options) error {
-	w.mapStart(bits.OnesCount32(uint32(o.Has & hasAll)))
+	w.mapStart(bits.OnesCount64(uint64(o.Has & hasAll)))
 	i := 0
 	// next writes the key of the next present field.
 	next := func(bit OptionBits, k string) bool {
@@ -225,6 +341,15 @@ func appendOptions(w *writer, o *Options) error {
 	if next(HasProgress, keyProgress) {
 		w.bool(o.Progress)
 	}
+	if next(HasRetain, keyRetain) {
+		w.bool(o.Retain)
+	}
+	if next(HasGetRetained, keyGetRetained) {
+		w.bool(o.GetRetained)
+	}
+	if next(HasRetained, keyRetained) {
+		w.bool(o.Retained)
+	}
 	if next(HasMatch, keyMatch) {
 		_ = w.str(o.Match.String())
 	}
@@ -240,6 +365,12 @@ func appendOptions(w *writer, o *Options) error {
 	if next(HasCaller, keyCaller) {
 		w.uint(o.Caller)
 	}
+	if next(HasSubscription, keySubscription) {
+		w.uint(o.Subscription)
+	}
+	if next(HasRegistration, keyRegistration) {
+		w.uint(o.Registration)
+	}
 	var err error
 	str := func(bit OptionBits, k, v string) {
 		if err == nil && next(bit, k) {
@@ -251,9 +382,17 @@ func appendOptions(w *writer, o *Options) error {
 	str(HasMode, keyMode, o.Mode)
 	str(HasReason, keyReason, o.Reason)
 	str(HasMessage, keyMessage, o.Message)
+	str(HasPublisherAuthID, keyPublisherAuthID, o.PublisherAuthID)
+	str(HasPublisherAuthRole, keyPublisherRole, o.PublisherAuthRole)
+	str(HasCallerAuthID, keyCallerAuthID, o.CallerAuthID)
+	str(HasCallerAuthRole, keyCallerAuthRole, o.CallerAuthRole)
+	str(HasPPTScheme, keyPPTScheme, o.PPTScheme)
+	str(HasPPTSerializer, keyPPTSerializer, o.PPTSerializer)
+	str(HasPPTCipher, keyPPTCipher, o.PPTCipher)
+	str(HasPPTKeyID, keyPPTKeyID, o.PPTKeyID)
 	w.mapEnd()
 	return err
 }
 
 // hasAll masks the defined option bits.
-const hasAll = HasMessage<<1 - 1
+const hasAll = HasPPTKeyID<<1 - 1
