@@ -12,8 +12,23 @@ import (
 	"testing"
 )
 
-// The spec's test vectors, walked from the package directory up to a
-// sibling "shared" directory.
+// The spec's test vectors, copied into testdata/vectors (see its README):
+// the repository carries them, so a missing file fails the tests instead of
+// skipping them.
+const vectorRoot = "testdata/vectors/singlemessage"
+
+// vectorFiles lists the vector files the copy must hold: a file lost from
+// testdata fails TestVectors by name.
+var vectorFiles = []string{
+	"advanced/cancel.json", "advanced/eventreceived.json", "advanced/interrupt.json",
+	"advanced/publish_with_publisher_exclusion_disabled.json",
+	"basic/abort.json", "basic/authenticate.json", "basic/call.json", "basic/challenge.json",
+	"basic/error.json", "basic/event.json", "basic/goodbye.json", "basic/hello.json",
+	"basic/invocation.json", "basic/publish.json", "basic/published.json", "basic/register.json",
+	"basic/registered.json", "basic/result.json", "basic/subscribe.json", "basic/subscribed.json",
+	"basic/unregister.json", "basic/unregistered.json", "basic/unsubscribe.json",
+	"basic/unsubscribed.json", "basic/welcome.json", "basic/yield.json",
+}
 
 type vectorFile struct {
 	Type    string         `json:"wamp_message_type"`
@@ -35,36 +50,17 @@ type vectorBytes struct {
 
 var testSerializers = []Serializer{JSON, MsgPack, CBOR}
 
-func vectorDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "wamp-spec", "testvectors")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skip("wamp-spec test vectors not found")
-		}
-		dir = up
-	}
-}
-
 // loadVectors returns every single-message vector file, by relative name.
+// A listed file that is missing or unreadable fails the test (t.Fatal, never
+// t.Skip), and so does a file in the folder that the list lacks.
 func loadVectors(t testing.TB) map[string]vectorFile {
-	root := filepath.Join(vectorDir(t), "singlemessage")
+	t.Helper()
 	out := map[string]vectorFile{}
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
+	for _, rel := range vectorFiles {
+		p := filepath.Join(vectorRoot, filepath.FromSlash(rel))
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return err
+			t.Fatalf("test vector missing: %v (the repository carries them in codec/testdata/vectors)", err)
 		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
@@ -72,15 +68,23 @@ func loadVectors(t testing.TB) map[string]vectorFile {
 		if err := dec.Decode(&f); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		rel, _ := filepath.Rel(root, p)
+		if len(f.Samples) == 0 {
+			t.Fatalf("%s: no samples", p)
+		}
 		out[rel] = f
+	}
+	err := filepath.WalkDir(vectorRoot, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return err
+		}
+		rel, _ := filepath.Rel(vectorRoot, p)
+		if _, ok := out[filepath.ToSlash(rel)]; !ok {
+			t.Fatalf("%s is not in vectorFiles: add it there so that its loss is noticed", p)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(out) == 0 {
-		t.Fatal("no vector files")
 	}
 	return out
 }
