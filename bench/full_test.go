@@ -16,7 +16,7 @@ import (
 func TestDropPolicyWampd(t *testing.T) {
 	bin, err := wampdBinary()
 	if err != nil {
-		t.Skipf("wampd does not build, skipping: %v", err)
+		t.Fatalf("wampd does not build: %v", err)
 	}
 	f := &fullRun{cfg: FullConfig{Wampd: bin, OutDir: t.TempDir(), Log: io.Discard}, ctx: context.Background()}
 	w, err := f.startWampdConfig("wampd-drop", []string{"realm1"}, nil, dropPolicyConfig)

@@ -3,6 +3,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,11 +63,7 @@ func TestReportHoldsRunsAndFigures(t *testing.T) {
 		t.Error("empty report accepted")
 	}
 
-	chromium := findChromium()
-	if chromium == "" {
-		t.Log("no chromium installed: headless rendering check skipped")
-		return
-	}
+	chromium := needChromium(t)
 	dom, logs := renderHeadless(t, chromium, dir, "report.html", page)
 	if bad := scriptErrors(logs); bad != "" {
 		t.Fatalf("script errors while rendering: %s", bad)
@@ -77,15 +75,99 @@ func TestReportHoldsRunsAndFigures(t *testing.T) {
 	}
 }
 
+// TestReportLayout renders a report as a user would open it, in a 1280 px
+// wide headless Chromium window, with what makes it hard to lay out: a long
+// run name, a wide table, two throughput units and raw baselines. The page
+// must not be wider than the window (the table scrolls inside its own box),
+// no chart label may stick out of its chart, calls/s and events/s get a
+// chart each, and every baseline latency curve is drawn (dashed).
+func TestReportLayout(t *testing.T) {
+	rpc := fakeResult("wampd-json-websocket-rpc-closed-loop-64-sessions", 123456, 321)
+	rpc.Baseline = &BaselineInfo{Throughput: 300000, Latency: fakeResult("raw", 1, 90).Latency, Ratio: 0.41}
+	fan := fakeResult("wampd-fanout-1000-subscribers", 2345678, 800)
+	fan.Scenario, fan.ThroughputUnit = ScenarioFanout, "events/s"
+	fan.Baseline = &BaselineInfo{Throughput: 5000000, Latency: fakeResult("raw", 1, 200).Latency, Ratio: 0.47}
+	other := fakeResult("crossbar", 45678, 4321)
+	other.Machine.CPUModel = "AMD EPYC 7B13 64-Core Processor with a long model name"
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, "wampd standard set", []*Result{rpc, fan, other}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{"<h2>Throughput, calls/s</h2>", "<h2>Throughput, events/s</h2>", "300000 calls/s", "5000000 events/s"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, `<polyline fill="none" stroke="#0072B2" stroke-width="2" stroke-dasharray`); n != 1 {
+		t.Errorf("%d dashed baseline curves for the rpc run, want 1", n)
+	}
+	if n := strings.Count(page, "<polyline"); n != 5 {
+		t.Errorf("%d latency curves, want 5 (3 runs, 2 baselines)", n)
+	}
+
+	// The measuring script is added to the test's copy only: the report
+	// itself has no script.
+	measured := strings.Replace(page, "</body>", layoutProbe+"</body>", 1)
+	dom, logs := renderHeadless(t, needChromium(t), t.TempDir(), "report.html", measured, "--window-size=1280,900")
+	if bad := scriptErrors(logs); bad != "" {
+		t.Fatalf("script errors while rendering: %s", bad)
+	}
+	_, after, ok := strings.Cut(dom, `<pre id="layout">`)
+	raw, _, ok2 := strings.Cut(after, "</pre>")
+	if !ok || !ok2 {
+		t.Fatalf("layout probe did not run; DOM:\n%s", dom)
+	}
+	var got struct {
+		Viewport, Page, Table, TableBox float64
+		Clipped                         []string
+	}
+	if err := json.Unmarshal([]byte(html.UnescapeString(raw)), &got); err != nil {
+		t.Fatalf("layout probe: %v: %s", err, raw)
+	}
+	if got.Viewport != 1280 {
+		t.Fatalf("viewport is %v px wide, want 1280 (chromium ignored --window-size?)", got.Viewport)
+	}
+	if got.Page > got.Viewport {
+		t.Errorf("page is %v px wide, wider than the %v px window", got.Page, got.Viewport)
+	}
+	if got.TableBox > got.Viewport || got.Table <= got.TableBox {
+		// The fixture's table is wider than the window: it must scroll in
+		// its box, not stretch the page.
+		t.Errorf("table %v px in a box of %v px: want it scrolling inside a box narrower than the window", got.Table, got.TableBox)
+	}
+	for _, c := range got.Clipped {
+		t.Errorf("chart label outside its chart: %s", c)
+	}
+}
+
+// layoutProbe measures the rendered page: the window's and the page's
+// widths, the table's width and its scrolling box's, and every SVG text
+// whose box leaves its SVG (a label the chart cuts off).
+const layoutProbe = `<pre id="layout"></pre><script>
+(function () {
+  var out = {viewport: window.innerWidth, page: document.documentElement.scrollWidth, clipped: []};
+  var box = document.querySelector(".scroll");
+  out.table = box ? box.scrollWidth : 0;
+  out.tableBox = box ? box.getBoundingClientRect().width : 0;
+  document.querySelectorAll("svg").forEach(function (svg) {
+    var s = svg.getBoundingClientRect();
+    svg.querySelectorAll("text").forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (r.left < s.left - 0.5 || r.right > s.right + 0.5 || r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5) {
+        out.clipped.push(JSON.stringify(t.textContent) + " at " + [r.left, r.top, r.right, r.bottom].map(Math.round) + " in " + [s.left, s.top, s.right, s.bottom].map(Math.round));
+      }
+    });
+  });
+  document.getElementById("layout").textContent = JSON.stringify(out);
+})();
+</script>`
+
 // TestHeadlessCatchesScriptErrors proves that the rendering check above
 // can fail: a page with a broken script must be caught.
 func TestHeadlessCatchesScriptErrors(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		t.Skip("no chromium installed")
-	}
 	page := `<!doctype html><html><body><p id="x">ok</p><script>nosuchFunction();</script></body></html>`
-	dom, logs := renderHeadless(t, chromium, t.TempDir(), "broken.html", page)
+	dom, logs := renderHeadless(t, needChromium(t), t.TempDir(), "broken.html", page)
 	if !strings.Contains(dom, `<p id="x">ok</p>`) {
 		t.Errorf("page not rendered: %s", dom)
 	}
@@ -94,13 +176,21 @@ func TestHeadlessCatchesScriptErrors(t *testing.T) {
 	}
 }
 
-// findChromium returns the path of a Chromium-family browser, or "".
-func findChromium() string {
+// needChromium returns the path of Debian's chromium (or another
+// Chromium-family browser on PATH). Without one the test fails: `make
+// deps` installs it, so a missing browser is a broken setup, not a reason
+// to skip the check.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
+	t.Fatal("no chromium installed: run `make deps` (it installs Debian's chromium for the report checks)")
 	return ""
 }
 
@@ -108,7 +198,7 @@ func findChromium() string {
 // with a fresh profile and no network chatter, and returns the DOM it
 // built and its log. It is bounded in time: the browser and every process
 // it spawned (its own process group) are killed after 30s.
-func renderHeadless(t *testing.T, chromium, dir, name, page string) (dom, logs string) {
+func renderHeadless(t *testing.T, chromium, dir, name, page string, flags ...string) (dom, logs string) {
 	t.Helper()
 	file := filepath.Join(dir, name)
 	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
@@ -116,10 +206,11 @@ func renderHeadless(t *testing.T, chromium, dir, name, page string) (dom, logs s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(dir, "chromium-profile"),
-		"--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+file)
+		"--user-data-dir=" + filepath.Join(dir, "chromium-profile"),
+		"--enable-logging=stderr", "--v=0"}, flags...)
+	cmd := exec.CommandContext(ctx, chromium, append(args, "--dump-dom", "file://"+file)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second // helpers that inherited the pipes must not hold Wait

@@ -52,7 +52,7 @@ func startWampd(t *testing.T) *router {
 	t.Helper()
 	bin, err := wampdBinary()
 	if err != nil {
-		t.Skipf("wampd does not build yet, skipping the router test: %v", err)
+		t.Fatalf("wampd does not build: %v", err)
 	}
 	cmd := exec.Command(bin, "--ws", "127.0.0.1:0", "--rawsocket", "127.0.0.1:0", "--realm", "realm1", "--realm", "realm2", "--log-format", "text")
 	stderr, err := cmd.StderrPipe()
