@@ -8,11 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"os/user"
 	"path"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -40,6 +44,72 @@ type Listener struct {
 	Addr      string // "127.0.0.1:8080" (port 0 allowed) or a socket path
 	WebSocket bool   // serve WebSocket upgrades on it
 	RawSocket bool   // serve RawSocket; both: sniff the first byte (0x7F = RawSocket)
+	// Perm is what a unix socket's file is given once bound; TCP listeners
+	// ignore it.
+	Perm UnixPerm
+}
+
+// UnixPerm sets the permission bits and owner of a unix socket listener's
+// file. Connecting needs write permission on it, and the socket is created
+// with the process's umask and user (0755 and root for a root wampd), so
+// without a mode such as 0660 and a group only the owner can connect. The
+// bits are applied right after bind, before the first connection is
+// accepted; until then the socket has the umask's (never wider ones).
+type UnixPerm struct {
+	Mode  os.FileMode // permission bits, at most 0777; 0 leaves them as created
+	Owner string      // user name or numeric uid; "" leaves the owner
+	Group string      // group name or numeric gid; "" leaves the group
+}
+
+// unixPerm is a UnixPerm with the names looked up (-1: leave as is).
+type unixPerm struct {
+	mode     os.FileMode
+	uid, gid int
+}
+
+// resolve looks the owner and group up (in NewServer, so that a typo fails
+// the start, not the first chown).
+func (p UnixPerm) resolve() (unixPerm, error) {
+	r := unixPerm{mode: p.Mode, uid: -1, gid: -1}
+	if p.Mode&^os.ModePerm != 0 {
+		return r, fmt.Errorf("mode %#o has bits beyond 0777", uint32(p.Mode))
+	}
+	if p.Owner != "" {
+		id := p.Owner
+		if _, err := strconv.Atoi(id); err != nil {
+			u, err := user.Lookup(p.Owner)
+			if err != nil {
+				return r, fmt.Errorf("owner: %w", err)
+			}
+			id = u.Uid
+		}
+		r.uid, _ = strconv.Atoi(id)
+	}
+	if p.Group != "" {
+		id := p.Group
+		if _, err := strconv.Atoi(id); err != nil {
+			g, err := user.LookupGroup(p.Group)
+			if err != nil {
+				return r, fmt.Errorf("group: %w", err)
+			}
+			id = g.Gid
+		}
+		r.gid, _ = strconv.Atoi(id)
+	}
+	return r, nil
+}
+
+// apply sets p on the socket file at path.
+func (p unixPerm) apply(path string) error {
+	if p.uid >= 0 || p.gid >= 0 {
+		if err := os.Chown(path, p.uid, p.gid); err != nil {
+			return err
+		}
+	}
+	if p.mode != 0 {
+		return os.Chmod(path, p.mode)
+	}
+	return nil
 }
 
 // Options configure a Server. Zero values take the documented defaults.
@@ -87,6 +157,8 @@ type Server struct {
 
 	// gnet's scheme URL and kept address per listener (see gnetAddrs).
 	protoAddrs, keys []string
+	perms            []unixPerm // per listener; applied in OnBoot
+	bootErr          error      // written in OnBoot, read by Start once ready
 
 	eng       gnet.Engine // set in OnBoot, before ready is closed
 	addrs     []net.Addr  // set in OnBoot
@@ -137,6 +209,17 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 			return nil, fmt.Errorf("listener %d (%s): needs an address and a transport: %w", i, l.Addr, ErrBadListener)
 		}
 	}
+	perms := make([]unixPerm, len(opts.Listeners))
+	for i, l := range opts.Listeners {
+		p, err := l.Perm.resolve()
+		if err == nil && l.Network != "unix" && l.Perm != (UnixPerm{}) {
+			err = errors.New("mode, owner and group apply to unix sockets only")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listener %d (%s): %w: %w", i, l.Addr, ErrBadListener, err)
+		}
+		perms[i] = p
+	}
 	if h == nil {
 		return nil, errors.New("netpoll: nil handler")
 	}
@@ -172,6 +255,7 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 		watch:    make(map[*Conn]struct{}),
 		draining: make(map[*Conn]struct{}),
 		loops:    make(map[gnet.EventLoop]*outq),
+		perms:    perms,
 	}
 	s.protoAddrs, s.keys = gnetAddrs(opts.Listeners)
 	return s, nil
@@ -228,13 +312,50 @@ func (s *Server) Start() error {
 	}()
 	select {
 	case <-s.ready:
+		if s.bootErr != nil {
+			_ = s.eng.Stop(context.Background())
+			<-s.done
+			return s.bootErr
+		}
 		return nil
 	case <-s.done:
-		if s.runErr == nil {
+		switch {
+		case s.runErr == nil:
 			return errors.New("netpoll: engine stopped during start")
+		case errors.Is(s.runErr, syscall.EADDRINUSE):
+			// gnet's error does not say which of the addresses is taken.
+			if busy := s.busyAddr(); busy != "" {
+				return fmt.Errorf("netpoll: listen on %s: %w (another process, or another wampd, is serving it)", busy, s.runErr)
+			}
 		}
 		return fmt.Errorf("netpoll: start %v: %w", addrs, s.runErr)
 	}
+}
+
+// busyAddr returns the first listener address that cannot be bound
+// because it is in use ("" if none is), once gnet failed and released the
+// others.
+func (s *Server) busyAddr() string {
+	for _, l := range s.opts.Listeners {
+		if l.Network == "unix" {
+			if c, err := net.Dial("unix", l.Addr); err == nil {
+				_ = c.Close() // someone serves it
+				return "unix:" + l.Addr
+			}
+			continue
+		}
+		if strings.HasSuffix(l.Addr, ":0") {
+			continue
+		}
+		ln, err := net.Listen(l.Network, l.Addr)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return l.Addr
+		}
+		if err == nil {
+			_ = ln.Close()
+		}
+	}
+	return ""
 }
 
 // Addrs returns the bound addresses (the real port for port 0), in the
@@ -385,6 +506,14 @@ func (l *loop) OnBoot(eng gnet.Engine) gnet.Action {
 				s.addrs[i] = &net.UnixAddr{Name: key, Net: "unix"}
 			} else {
 				s.addrs[i], _ = net.ResolveTCPAddr(ln.Network, key)
+			}
+		}
+		if ln.Network == "unix" {
+			if err := s.perms[i].apply(ln.Addr); err != nil {
+				// Start stops the engine: gnet.Shutdown here would return
+				// before gnet closes its listeners.
+				s.bootErr = fmt.Errorf("netpoll: unix socket %s: %w", ln.Addr, err)
+				return gnet.None
 			}
 		}
 	}
