@@ -78,6 +78,13 @@ type Listener struct {
 	Transports []string `yaml:"transports"`
 	// WSPath is the HTTP path of the WebSocket upgrade (default "/ws").
 	WSPath string `yaml:"ws_path,omitempty"`
+	// Mode, Owner and Group apply to a unix socket's file once it is
+	// bound: octal permission bits ("0660"; clients need write permission
+	// to connect) and a user and group, by name or number. Empty leaves what
+	// the socket was created with (the umask's bits, wampd's user).
+	Mode  string `yaml:"mode,omitempty"`
+	Owner string `yaml:"owner,omitempty"`
+	Group string `yaml:"group,omitempty"`
 }
 
 // Has reports whether l serves transport t.
@@ -216,7 +223,7 @@ func Parse(data []byte) (Config, error) { return parse(data, Default()) }
 func parse(data []byte, base Config) (Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return Config{}, syntaxError(data, err)
 	}
 	d := decoder{}
 	cfg := base
@@ -369,6 +376,14 @@ func (d *decoder) listeners(n *yaml.Node) []Listener {
 		d.mapping(it, where, []field{
 			{"listen", func(v *yaml.Node) { l.Listen = d.str(v, where+".listen") }},
 			{"unix", func(v *yaml.Node) { l.Unix = d.str(v, where+".unix") }},
+			{"mode", func(v *yaml.Node) {
+				l.Mode = d.str(v, where+".mode")
+				if _, err := parseMode(l.Mode); err != nil {
+					d.errorf(v, "%s.mode: %v", where, err)
+				}
+			}},
+			{"owner", func(v *yaml.Node) { l.Owner = d.str(v, where+".owner") }},
+			{"group", func(v *yaml.Node) { l.Group = d.str(v, where+".group") }},
 			{"ws_path", func(v *yaml.Node) {
 				l.WSPath = d.str(v, where+".ws_path")
 				if !strings.HasPrefix(l.WSPath, "/") {
@@ -596,6 +611,9 @@ func (d *decoder) validate(c *Config) {
 		if len(l.Transports) == 0 {
 			d.errorf(n, "%s has no transports (want [%s], [%s] or both)", where, TransportWebSocket, TransportRawSocket)
 		}
+		if l.Unix == "" && (l.Mode != "" || l.Owner != "" || l.Group != "") {
+			d.errorf(n, "%s: mode, owner and group apply to unix sockets only", where)
+		}
 		if l.Unix != "" && l.Has(TransportWebSocket) {
 			d.errorf(n, "%s: WebSocket on a unix socket is not supported; use rawsocket", where)
 		}
@@ -673,6 +691,9 @@ func (c Config) Summary() string {
 		fmt.Fprintf(&b, "listener %s: %s", addr, strings.Join(l.Transports, "+"))
 		if l.Has(TransportWebSocket) {
 			fmt.Fprintf(&b, " (ws path %s)", l.WSPath)
+		}
+		if l.Mode != "" || l.Owner != "" || l.Group != "" {
+			fmt.Fprintf(&b, " (mode %s, owner %s, group %s)", orDefault(l.Mode, "as created"), orDefault(l.Owner, "wampd's"), orDefault(l.Group, "wampd's"))
 		}
 		b.WriteByte('\n')
 	}

@@ -177,10 +177,84 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseSyntaxError: a YAML syntax error names the line the problem is
+// on (yaml.v3 names where the enclosing list or mapping began, one too
+// low) and says what it is, without Go package prefixes.
 func TestParseSyntaxError(t *testing.T) {
-	_, err := Parse([]byte("listeners:\n  - listen: [\n"))
-	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "line") {
-		t.Fatalf("Parse(bad yaml) = %v, want ErrInvalidConfig with a line", err)
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unclosed flow list", "listeners:\n  - listen: 127.0.0.1:0\n    transports: [websocket\nrealms: x\n",
+			"line 3: YAML syntax: did not find expected ',' or ']'"},
+		{"indented too little", "listeners:\n  - listen: 127.0.0.1:0\n   transports: [websocket]\n",
+			"line 3: YAML syntax: did not find expected '-' indicator"},
+		{"list item then key", "realms:\n  - name: a\n  anonymous: true\n",
+			"line 3: YAML syntax: did not find expected '-' indicator"},
+		{"tab", "log:\n  format: text\n\tlevel: info\n", "line 3: YAML syntax: found a tab character that violates indentation"},
+		{"key without colon", "log:\n  format: text\n  level\nlimits: {}\n", "line 3: YAML syntax: could not find expected ':'"},
+		{"mapping in a value", "log:\n  format: text: json\n", "line 2: YAML syntax: mapping values are not allowed in this context"},
+		{"unclosed quote", "log:\n  format: \"text\n  level: info\n", "line 2: YAML syntax: found unexpected end of stream"},
+		{"multi-line list before the error", "listeners:\n  - listen: 127.0.0.1:0\n    transports: [websocket,\n      rawsocket]\nlog: a: b\n",
+			"line 5: YAML syntax: mapping values are not allowed in this context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("Parse = %v, want ErrInvalidConfig", err)
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse = %T %v, want a *ConfigError", err, err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnixSocketOptions(t *testing.T) {
+	c, err := Parse([]byte("listeners:\n  - unix: /run/wampd.sock\n    transports: [rawsocket]\n    mode: 0660\n    owner: wampd\n    group: \"100\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Listeners[0]
+	if l.Mode != "0660" || l.Owner != "wampd" || l.Group != "100" {
+		t.Fatalf("listener = %+v", l)
+	}
+	if p := l.unixPerm(); p.Mode != 0o660 || p.Owner != "wampd" || p.Group != "100" {
+		t.Fatalf("unixPerm = %+v", p)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if s := c.Summary(); !strings.Contains(s, "listener unix:/run/wampd.sock: rawsocket (mode 0660, owner wampd, group 100)") {
+		t.Errorf("Summary lacks the socket's mode:\n%s", s)
+	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"listeners:\n  - unix: /x\n    transports: [rawsocket]\n    mode: 0999\n", `line 4: listeners[0].mode: "0999" is not a permission mode`},
+		{"listeners:\n  - unix: /x\n    transports: [rawsocket]\n    mode: 01777\n", `line 4: listeners[0].mode: "01777" is not a permission mode`},
+		{"listeners:\n  - listen: 127.0.0.1:1\n    transports: [rawsocket]\n    group: wampd\n", `line 2: listeners[0]: mode, owner and group apply to unix sockets only`},
+	} {
+		if _, err := Parse([]byte(tt.yaml)); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v, want %q", tt.yaml, err, tt.want)
+		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	c, err := Parse([]byte("realms:\n  - name: open\n    anonymous: true\n  - name: closed\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Warnings()
+	want := []string{`realms[1] "closed": no one can join it: anonymous is off and no other authentication method is configured`}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Warnings() = %q, want %q", got, want)
+	}
+	if w := Default().Warnings(); len(w) != 0 {
+		t.Fatalf("the default configuration warns: %q", w)
 	}
 }
 

@@ -105,6 +105,7 @@ func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
 			WebSocket: l.Has(TransportWebSocket), RawSocket: l.Has(TransportRawSocket)}
 		if l.Unix != "" {
 			nl.Network, nl.Addr = "unix", l.Unix
+			nl.Perm = l.unixPerm()
 		}
 		opts.Listeners = append(opts.Listeners, nl)
 	}
