@@ -102,7 +102,7 @@ func (h *handler) post(st *connState, ser codec.Serializer, payload []byte) (wok
 
 // OnClose tells the realm the session's transport is gone and recycles the
 // connection state.
-func (h *handler) OnClose(c *netpoll.Conn, _ error) {
+func (h *handler) OnClose(c *netpoll.Conn, err error) {
 	st, _ := c.Context().(*connState)
 	if st == nil {
 		return
@@ -111,6 +111,7 @@ func (h *handler) OnClose(c *netpoll.Conn, _ error) {
 	h.messages.Add(st.msgs)
 	if st.sess != nil {
 		st.realm.Leave(st.sess)
+		h.logLeave(c, st.sess, st.realm, err)
 		h.sessions.Add(-1)
 	}
 	*st = connState{}

@@ -87,6 +87,7 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	st.sess, st.realm = s, re.r
 	c.Established()
 	re.r.Join(s) // from here on only the actor sends to c
+	h.logJoin(c, s, re.r)
 	return nil
 }
 
