@@ -37,4 +37,10 @@ const (
 	ErrNetworkFailure           URI = "wamp.error.network_failure"
 	ErrPayloadSizeExceeded      URI = "wamp.error.payload_size_exceeded"
 	ErrSystemShutdown           URI = "wamp.error.system_shutdown"
+	ErrFeatureNotSupported      URI = "wamp.error.feature_not_supported"
 )
+
+// ErrLimitExceeded is wampd's own error for a request past a configured
+// bound (pending calls, subscriptions or registrations per session, pending
+// calls per realm): the spec has no URI for it, and wamp.* is the spec's.
+const ErrLimitExceeded URI = "wampd.error.limit_exceeded"

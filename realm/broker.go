@@ -1,7 +1,9 @@
 package realm
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wampd/wampd/codec"
 )
@@ -12,6 +14,7 @@ type subscription struct {
 	id          uint64
 	topic       string // cloned: the SUBSCRIBE buffer is recycled
 	match       codec.Match
+	created     time.Time
 	subscribers []*Session
 	index       map[*Session]int // position in subscribers
 }
@@ -23,6 +26,10 @@ type broker struct {
 	byID    map[uint64]*subscription
 	byURI   patternIndex[*subscription]
 	matched []*subscription // scratch of publish, reused
+	filter  filter          // scratch: the black/white list of the publication at hand
+	// metaSubs counts the subscriptions that may match a wamp.* topic:
+	// while it is 0, no meta event is even looked up.
+	metaSubs int
 }
 
 func (b *broker) init() {
@@ -44,23 +51,54 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 		return
 	}
 	sub := b.byURI.get(m.URI, match)
+	if sub != nil {
+		if _, ok := sub.index[s]; ok {
+			// Subscribing again is not an error: the same id again.
+			reply := codec.Message{Type: codec.Subscribed, Request: m.Request, ID: sub.id}
+			r.send(s, &reply, false)
+			if m.Options.GetRetained {
+				r.sendRetained(s, sub)
+			}
+			return
+		}
+	}
+	if max := r.opts.Limits.SubscriptionsPerSession; max > 0 && len(s.subs) >= max {
+		r.sendError(s, codec.Subscribe, m.Request, codec.ErrLimitExceeded,
+			"subscription limit reached (max "+strconv.Itoa(max)+" per session)")
+		return
+	}
+	created := false
 	if sub == nil {
 		sub = &subscription{
-			id:    freshID(r, b.byID),
-			topic: strings.Clone(m.URI),
-			match: match,
-			index: make(map[*Session]int),
+			id:      freshID(r, b.byID),
+			topic:   strings.Clone(m.URI),
+			match:   match,
+			created: time.Now(),
+			index:   make(map[*Session]int),
 		}
 		b.byID[sub.id] = sub
 		b.byURI.add(sub.topic, match, sub)
+		if mayMatchMeta(sub.topic, match) {
+			b.metaSubs++
+		}
+		created = true
 	}
-	if _, ok := sub.index[s]; !ok {
-		sub.index[s] = len(sub.subscribers)
-		sub.subscribers = append(sub.subscribers, s)
-		lazyMap(&s.subs)[sub.id] = struct{}{}
-	}
+	sub.index[s] = len(sub.subscribers)
+	sub.subscribers = append(sub.subscribers, s)
+	lazyMap(&s.subs)[sub.id] = struct{}{}
 	reply := codec.Message{Type: codec.Subscribed, Request: m.Request, ID: sub.id}
 	r.send(s, &reply, false)
+	if !reservedURI(sub.topic) {
+		if created && r.watched(metaSubOnCreate) {
+			r.metaEvent(metaSubOnCreate, []any{s.ID, subscriptionDetails(sub)})
+		}
+		if r.watched(metaSubOnSubscribe) {
+			r.metaEvent(metaSubOnSubscribe, []any{s.ID, sub.id})
+		}
+	}
+	if m.Options.GetRetained {
+		r.sendRetained(s, sub)
+	}
 }
 
 // unsubscribe handles UNSUBSCRIBE [34, Request, SUBSCRIBED.Subscription].
@@ -74,14 +112,15 @@ func (b *broker) unsubscribe(r *Realm, s *Session, m *codec.Message) {
 		r.sendError(s, codec.Unsubscribe, m.Request, codec.ErrNoSuchSubscription, "no such subscription")
 		return
 	}
-	b.drop(sub, s)
+	b.drop(r, sub, s)
 	delete(s.subs, sub.id)
 	reply := codec.Message{Type: codec.Unsubscribed, Request: m.Request}
 	r.send(s, &reply, false)
 }
 
-// drop removes s from sub, and sub from the broker when it was the last.
-func (b *broker) drop(sub *subscription, s *Session) {
+// drop removes s from sub, and sub from the broker when it was the last,
+// with their meta events.
+func (b *broker) drop(r *Realm, sub *subscription, s *Session) {
 	i, ok := sub.index[s]
 	if !ok {
 		return
@@ -95,21 +134,56 @@ func (b *broker) drop(sub *subscription, s *Session) {
 	sub.subscribers[last] = nil
 	sub.subscribers = sub.subscribers[:last]
 	delete(sub.index, s)
+	meta := !reservedURI(sub.topic)
+	if meta && r.watched(metaSubOnUnsubscribe) {
+		r.metaEvent(metaSubOnUnsubscribe, []any{s.ID, sub.id})
+	}
 	if last > 0 {
 		return
 	}
 	delete(b.byID, sub.id)
 	b.byURI.remove(sub.topic, sub.match)
+	if mayMatchMeta(sub.topic, sub.match) {
+		b.metaSubs--
+	}
+	if meta && r.watched(metaSubOnDelete) {
+		r.metaEvent(metaSubOnDelete, []any{s.ID, sub.id})
+	}
 }
 
 // removeSession drops every subscription of s.
-func (b *broker) removeSession(s *Session) {
+func (b *broker) removeSession(r *Realm, s *Session) {
 	for id := range s.subs {
 		if sub := b.byID[id]; sub != nil {
-			b.drop(sub, s)
+			b.drop(r, sub, s)
 		}
 	}
 	clear(s.subs)
+}
+
+// hasMatch reports whether any subscription matches topic.
+func (b *broker) hasMatch(topic string) bool {
+	if b.byURI.exact[topic] != nil {
+		return true
+	}
+	matched := b.byURI.prefix.appendMatches(b.matched[:0], topic)
+	matched = b.byURI.wild.appendMatches(matched, topic)
+	n := len(matched)
+	clear(matched)
+	b.matched = matched[:0]
+	return n > 0
+}
+
+// mayMatchMeta reports whether a subscription could match a wamp.* topic.
+func mayMatchMeta(topic string, m codec.Match) bool {
+	switch m {
+	case codec.MatchPrefix:
+		return strings.HasPrefix(topic, "wamp") || strings.HasPrefix("wamp.", topic)
+	case codec.MatchWildcard:
+		first, _, _ := strings.Cut(topic, ".")
+		return first == "" || first == "wamp"
+	}
+	return reservedURI(topic)
 }
 
 // publish handles PUBLISH [16, Request, Options, Topic, Args?, Kwargs?]:
@@ -130,34 +204,88 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 		}
 		return
 	}
-	pubID := r.newID()
-	r.stats.published.Add(1)
-	excludeMe := m.Options.Has&codec.HasExcludeMe == 0 || m.Options.ExcludeMe
+	if m.Options.Has&codec.HasPPTScheme != 0 && m.Options.PPTScheme != "" && s.feat&featPublisherPPT == 0 {
+		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
+			"PUBLISH with ppt_scheme from a publisher that did not announce payload_passthru_mode")
+		return
+	}
+	pub := publication{
+		id: r.newID(), topic: m.URI, from: s, opts: &m.Options,
+		args: m.Args, kwargs: m.Kwargs, ser: m.PayloadSer,
+		excludeMe: m.Options.Has&codec.HasExcludeMe == 0 || m.Options.ExcludeMe,
+	}
+	if m.Options.DiscloseMe {
+		pub.publisher, pub.authID, pub.authRole = s.ID, s.AuthID, s.AuthRole
+	}
+	if m.Options.Filtered() {
+		if !b.filter.load(m.PayloadSer, &m.Options) {
+			if ack {
+				r.sendError(s, codec.Publish, m.Request, codec.ErrInvalidArgument, "malformed black/white list")
+			}
+			return
+		}
+		pub.filter = &b.filter
+	}
+	r.deliver(&pub, m.Options.Retain)
+	if ack {
+		reply := codec.Message{Type: codec.Published, Request: m.Request, ID: pub.id}
+		r.send(s, &reply, false)
+	}
+}
 
+// publication is one publication on its way to the subscribers: a
+// client's PUBLISH, a meta event, a testament. Its payload fields alias
+// the message it came from (or the realm's scratch) for the time of
+// dispatch only; whatever keeps it (retention, history) copies.
+type publication struct {
+	id        uint64
+	topic     string
+	from      *Session // the publishing session, nil for the router
+	excludeMe bool
+	// disclosure, when publisher != 0
+	publisher        uint64
+	authID, authRole string
+	opts             *codec.Options // its PPT keys are forwarded; nil for none
+	filter           *filter        // black/white list; nil for none
+	args, kwargs     []byte
+	ser              codec.Serializer
+	retained         bool // EVENT.Details.retained (a retained event sent on SUBSCRIBE)
+}
+
+// deliver dispatches pub, keeps it as its topic's retained event when
+// asked, and records it in the topic's history if one is kept.
+func (r *Realm) deliver(pub *publication, retain bool) {
+	r.broker.dispatch(r, pub)
+	if retain {
+		r.retained.keep(pub)
+	}
+	if r.history.enabled() {
+		r.history.record(pub)
+	}
+}
+
+// dispatch sends pub to every matching subscription's subscribers, the
+// EVENT encoded once per serializer and subscription and shared by all its
+// subscribers; a black/white list only picks who gets the shared frame.
+func (b *broker) dispatch(r *Realm, pub *publication) {
+	r.stats.published.Add(1)
 	matched := b.matched[:0]
-	if sub := b.byURI.exact[m.URI]; sub != nil {
+	if sub := b.byURI.exact[pub.topic]; sub != nil {
 		matched = append(matched, sub)
 	}
-	matched = b.byURI.prefix.appendMatches(matched, m.URI)
-	matched = b.byURI.wild.appendMatches(matched, m.URI)
+	matched = b.byURI.prefix.appendMatches(matched, pub.topic)
+	matched = b.byURI.wild.appendMatches(matched, pub.topic)
 
 	var delivered, dropped int64
 	for _, sub := range matched {
-		ev := codec.Message{
-			Type: codec.Event, ID: sub.id, ID2: pubID,
-			Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
-		}
-		if m.Options.DiscloseMe {
-			ev.Options.Has |= codec.HasPublisher
-			ev.Options.Publisher = s.ID
-		}
-		if sub.match != codec.MatchExact {
-			ev.Options.Has |= codec.HasTopic
-			ev.Options.Topic = m.URI
-		}
+		var ev codec.Message
+		pub.event(&ev, sub)
 		var frames [4]*codec.Frame // by serializer
 		for _, to := range sub.subscribers {
-			if to == s && excludeMe {
+			if to == pub.from && pub.excludeMe {
+				continue
+			}
+			if pub.filter != nil && !pub.filter.allows(to) {
 				continue
 			}
 			f := frames[to.ser&3]
@@ -188,9 +316,29 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 	if dropped > 0 {
 		r.stats.dropped.Add(dropped)
 	}
-	if ack {
-		reply := codec.Message{Type: codec.Published, Request: m.Request, ID: pubID}
-		r.send(s, &reply, false)
+}
+
+// event fills ev, the EVENT of pub for subscription sub.
+func (pub *publication) event(ev *codec.Message, sub *subscription) {
+	*ev = codec.Message{
+		Type: codec.Event, ID: sub.id, ID2: pub.id,
+		Args: pub.args, Kwargs: pub.kwargs, PayloadSer: pub.ser,
+	}
+	if pub.publisher != 0 {
+		ev.Options.Has |= codec.HasPublisher | codec.HasPublisherAuthID | codec.HasPublisherAuthRole
+		ev.Options.Publisher = pub.publisher
+		ev.Options.PublisherAuthID, ev.Options.PublisherAuthRole = pub.authID, pub.authRole
+	}
+	if sub.match != codec.MatchExact {
+		ev.Options.Has |= codec.HasTopic
+		ev.Options.Topic = pub.topic
+	}
+	if pub.opts != nil {
+		pub.opts.PPT(&ev.Options)
+	}
+	if pub.retained {
+		ev.Options.Has |= codec.HasRetained
+		ev.Options.Retained = true
 	}
 }
 

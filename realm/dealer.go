@@ -1,6 +1,7 @@
 package realm
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ type registration struct {
 	procedure string // cloned: the REGISTER buffer is recycled
 	match     codec.Match
 	invoke    codec.Invoke
+	created   time.Time
 	callees   []*Session // in registration order (first/last need it)
 	next      int        // round-robin cursor
 }
@@ -30,6 +32,16 @@ type call struct {
 	progress  bool        // the caller asked for progressive results
 	killed    bool        // CANCEL mode=kill sent INTERRUPT; waiting for the callee
 	timer     *time.Timer // dealer-side call timeout, nil without one
+	stream    *stream     // a progressive call invocation still sending chunks, else nil
+}
+
+// stream is what the chunks of a progressive call invocation repeat of
+// the first CALL: its options are frozen there (the spec), so every
+// INVOCATION carries the same details. Strings are cloned: the first
+// CALL's buffer is recycled.
+type stream struct {
+	regID uint64
+	inv   codec.Options // INVOCATION details but progress
 }
 
 // dealer holds the realm's registrations and pending calls. Only the realm's
@@ -39,6 +51,7 @@ type dealer struct {
 	byURI   patternIndex[*registration]
 	matched []*registration // scratch of call, reused
 	free    []*call
+	pending int // calls waiting for their callee, realm-wide
 }
 
 func (d *dealer) init() {
@@ -71,11 +84,19 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 			"register of reserved procedure URI '"+m.URI+"'")
 		return
 	}
+	if max := r.opts.Limits.RegistrationsPerSession; max > 0 && len(s.regs) >= max {
+		r.sendError(s, codec.Register, m.Request, codec.ErrLimitExceeded,
+			"registration limit reached (max "+strconv.Itoa(max)+" per session)")
+		return
+	}
 	reg := d.byURI.get(m.URI, match)
+	created := false
 	if reg == nil {
-		reg = &registration{id: freshID(r, d.byID), procedure: strings.Clone(m.URI), match: match, invoke: invoke}
+		reg = &registration{id: freshID(r, d.byID), procedure: strings.Clone(m.URI), match: match,
+			invoke: invoke, created: time.Now()}
 		d.byID[reg.id] = reg
 		d.byURI.add(reg.procedure, match, reg)
+		created = true
 	} else if reg.invoke == codec.InvokeSingle || reg.invoke != invoke || reg.has(s) {
 		r.sendError(s, codec.Register, m.Request, codec.ErrProcedureAlreadyExists,
 			"procedure '"+m.URI+"' is already registered")
@@ -85,6 +106,12 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 	lazyMap(&s.regs)[reg.id] = struct{}{}
 	reply := codec.Message{Type: codec.Registered, Request: m.Request, ID: reg.id}
 	r.send(s, &reply, false)
+	if created && r.watched(metaRegOnCreate) {
+		r.metaEvent(metaRegOnCreate, []any{s.ID, registrationDetails(reg)})
+	}
+	if r.watched(metaRegOnRegister) {
+		r.metaEvent(metaRegOnRegister, []any{s.ID, reg.id})
+	}
 }
 
 func (reg *registration) has(s *Session) bool {
@@ -103,15 +130,15 @@ func (d *dealer) unregister(r *Realm, s *Session, m *codec.Message) {
 		r.sendError(s, codec.Unregister, m.Request, codec.ErrNoSuchRegistration, "no such registration")
 		return
 	}
-	d.drop(reg, s)
+	d.drop(r, reg, s)
 	delete(s.regs, reg.id)
 	reply := codec.Message{Type: codec.Unregistered, Request: m.Request}
 	r.send(s, &reply, false)
 }
 
 // drop removes callee s from reg, and reg from the dealer when it was the
-// last. Invocations already sent stay pending.
-func (d *dealer) drop(reg *registration, s *Session) {
+// last, with their meta events. Invocations already sent stay pending.
+func (d *dealer) drop(r *Realm, reg *registration, s *Session) {
 	for i, c := range reg.callees {
 		if c == s {
 			copy(reg.callees[i:], reg.callees[i+1:])
@@ -120,11 +147,17 @@ func (d *dealer) drop(reg *registration, s *Session) {
 			break
 		}
 	}
+	if r.watched(metaRegOnUnregister) {
+		r.metaEvent(metaRegOnUnregister, []any{s.ID, reg.id})
+	}
 	if len(reg.callees) > 0 {
 		return
 	}
 	delete(d.byID, reg.id)
 	d.byURI.remove(reg.procedure, reg.match)
+	if r.watched(metaRegOnDelete) {
+		r.metaEvent(metaRegOnDelete, []any{s.ID, reg.id})
+	}
 }
 
 // route finds the registration for a called procedure: an exact one first,
@@ -167,7 +200,29 @@ func (d *dealer) pick(r *Realm, reg *registration) *Session {
 
 // call handles CALL [48, Request, Options, Procedure, Args?, Kwargs?] and
 // sends INVOCATION [68, Request, Registration, Details, Args?, Kwargs?].
+// A CALL with progress: true starts (or continues) a progressive call
+// invocation: every chunk goes to the same callee under one INVOCATION
+// request id, until a CALL without progress ends the input.
 func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
+	if c := s.calls[m.Request]; c != nil {
+		if c.stream != nil {
+			d.chunk(r, c, m)
+			return
+		}
+		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation, "CALL request id already in use")
+		return
+	}
+	if s.ended != nil {
+		if _, ok := s.ended[m.Request]; ok {
+			// A chunk of a progressive call that already ended (answered,
+			// canceled, its callee gone): discarded silently, as the spec
+			// says; the last chunk forgets the id.
+			if !m.Options.Progress {
+				delete(s.ended, m.Request)
+			}
+			return
+		}
+	}
 	// A procedure registered for exact match passed the same validURI
 	// check when it was registered, so a hit needs no second look (the
 	// check was 2% of the router's CPU in 8x16 RPC).
@@ -177,18 +232,51 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 			r.sendError(s, codec.Call, m.Request, codec.ErrInvalidURI, "invalid procedure URI '"+m.URI+"'")
 			return
 		}
+		if reservedURI(m.URI) && !r.opts.NoMetaAPI {
+			if p := metaProcs[m.URI]; p != nil {
+				r.callMeta(s, m, p)
+				return
+			}
+		}
 		reg = d.route(m.URI)
-	}
-	if _, dup := s.calls[m.Request]; dup {
-		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation, "CALL request id already in use")
-		return
 	}
 	if reg == nil {
 		r.sendError(s, codec.Call, m.Request, codec.ErrNoSuchProcedure,
 			"no callee registered for procedure '"+m.URI+"'")
 		return
 	}
+	ppt := m.Options.Has&codec.HasPPTScheme != 0 && m.Options.PPTScheme != ""
+	if ppt && s.feat&featCallerPPT == 0 {
+		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
+			"CALL with ppt_scheme from a caller that did not announce payload_passthru_mode")
+		return
+	}
+	if m.Options.Progress && s.feat&featCallerPCI == 0 {
+		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
+			"CALL with progress from a caller that did not announce progressive_call_invocations")
+		return
+	}
+	if max := r.opts.Limits.PendingCallsPerSession; max > 0 && len(s.calls) >= max {
+		r.sendError(s, codec.Call, m.Request, codec.ErrLimitExceeded,
+			"pending call limit reached (max "+strconv.Itoa(max)+" per session)")
+		return
+	}
+	if max := r.opts.Limits.PendingCallsPerRealm; max > 0 && d.pending >= max {
+		r.sendError(s, codec.Call, m.Request, codec.ErrLimitExceeded,
+			"pending call limit reached (max "+strconv.Itoa(max)+" per realm)")
+		return
+	}
 	callee := d.pick(r, reg)
+	if m.Options.Progress && (callee.feat&featCalleePCI == 0 || !callee.canceling) {
+		r.sendError(s, codec.Call, m.Request, codec.ErrFeatureNotSupported,
+			"the callee does not support progressive call invocations")
+		return
+	}
+	if ppt && callee.feat&featCalleePPT == 0 {
+		r.sendError(s, codec.Call, m.Request, codec.ErrFeatureNotSupported,
+			"the callee does not support payload passthru mode")
+		return
+	}
 	c := d.newCall()
 	c.caller, c.callerReq, c.callee = s, m.Request, callee
 	c.progress = m.Options.ReceiveProgress
@@ -196,14 +284,16 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	c.invID = callee.invSeq
 	lazyMap(&callee.invs)[c.invID] = c
 	lazyMap(&s.calls)[m.Request] = c
+	d.pending++
 
 	inv := codec.Message{
 		Type: codec.Invocation, Request: c.invID, ID: reg.id,
 		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
 	}
 	if m.Options.DiscloseMe {
-		inv.Options.Has |= codec.HasCaller
+		inv.Options.Has |= codec.HasCaller | codec.HasCallerAuthID | codec.HasCallerAuthRole
 		inv.Options.Caller = s.ID
+		inv.Options.CallerAuthID, inv.Options.CallerAuthRole = s.AuthID, s.AuthRole
 	}
 	if reg.match != codec.MatchExact {
 		inv.Options.Has |= codec.HasProcedure
@@ -213,11 +303,41 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		inv.Options.Has |= codec.HasReceiveProgress
 		inv.Options.ReceiveProgress = true
 	}
+	if ppt {
+		m.Options.PPT(&inv.Options)
+	}
 	if m.Options.Timeout > 0 {
 		d.startTimer(r, c, time.Duration(m.Options.Timeout)*time.Millisecond)
 	}
+	if m.Options.Progress {
+		c.stream = &stream{regID: reg.id, inv: inv.Options}
+		c.stream.inv.Procedure = strings.Clone(inv.Options.Procedure)
+		c.stream.inv.PPTScheme = strings.Clone(inv.Options.PPTScheme)
+		c.stream.inv.PPTSerializer = strings.Clone(inv.Options.PPTSerializer)
+		c.stream.inv.PPTCipher = strings.Clone(inv.Options.PPTCipher)
+		c.stream.inv.PPTKeyID = strings.Clone(inv.Options.PPTKeyID)
+		inv.Options.Has |= codec.HasProgress
+		inv.Options.Progress = true
+	}
 	r.stats.calls.Add(1)
 	r.send(callee, &inv, false)
+}
+
+// chunk forwards one more CALL of a progressive call invocation to its
+// callee: the details of the first CALL, progress as this one says; the
+// options of later CALLs are ignored, as the spec says.
+func (d *dealer) chunk(r *Realm, c *call, m *codec.Message) {
+	inv := codec.Message{
+		Type: codec.Invocation, Request: c.invID, ID: c.stream.regID,
+		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer, Options: c.stream.inv,
+	}
+	if m.Options.Progress {
+		inv.Options.Has |= codec.HasProgress
+		inv.Options.Progress = true
+	} else {
+		c.stream = nil // the input is complete; the call waits for its result
+	}
+	r.send(c.callee, &inv, false)
 }
 
 // startTimer arms the dealer-side timeout of c: the timer only posts an
@@ -242,11 +362,23 @@ func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
 		Type: codec.Result, Request: c.callerReq,
 		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
 	}
+	if m.Options.Has&codec.HasPPTScheme != 0 && m.Options.PPTScheme != "" {
+		if c.caller.feat&featCallerPPT == 0 {
+			// The caller cannot read a passthru payload: it gets an error
+			// in place of the result, and the call ends.
+			caller, req := c.caller, c.callerReq
+			d.finish(c)
+			r.sendError(caller, codec.Call, req, codec.ErrFeatureNotSupported,
+				"the callee answered in payload passthru mode, which the caller did not announce")
+			return
+		}
+		m.Options.PPT(&res.Options)
+	}
 	if m.Options.Progress {
 		if !c.progress || c.killed {
 			return // the caller did not ask for progressive results
 		}
-		res.Options.Has = codec.HasProgress
+		res.Options.Has |= codec.HasProgress
 		res.Options.Progress = true
 		r.send(c.caller, &res, false)
 		return
@@ -329,10 +461,24 @@ func (d *dealer) timeout(r *Realm, callee *Session, invID uint64) {
 	r.sendError(caller, codec.Call, req, codec.ErrTimeout, "call timed out")
 }
 
-// finish forgets c on both sides and recycles it.
+// maxEnded bounds the ended progressive calls a caller's later chunks are
+// dropped for; past it the set starts over (a chunk of a forgotten one is
+// then taken for a new call).
+const maxEnded = 64
+
+// finish forgets c on both sides and recycles it. A progressive call
+// whose input was still open leaves its id behind, so the caller's
+// remaining chunks are dropped instead of starting new calls.
 func (d *dealer) finish(c *call) {
 	delete(c.callee.invs, c.invID)
 	delete(c.caller.calls, c.callerReq)
+	if c.stream != nil && c.caller.state == stateJoined {
+		if len(c.caller.ended) >= maxEnded {
+			clear(c.caller.ended)
+		}
+		lazyMap(&c.caller.ended)[c.callerReq] = struct{}{}
+	}
+	d.pending--
 	d.recycle(c)
 }
 
@@ -360,7 +506,7 @@ func (d *dealer) recycle(c *call) {
 func (d *dealer) removeSession(r *Realm, s *Session) {
 	for id := range s.regs {
 		if reg := d.byID[id]; reg != nil {
-			d.drop(reg, s)
+			d.drop(r, reg, s)
 		}
 	}
 	clear(s.regs)

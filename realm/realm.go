@@ -37,6 +37,27 @@ type Options struct {
 	// from the event loops: 1x1 RPC fell from ~16k to 6-11k calls/s with
 	// 10-50us of spin. Worth trying only with idle cores to spare.
 	Spin time.Duration
+
+	// NoMetaAPI turns the meta API off: no wamp.* procedures (calls get
+	// no_such_procedure), no meta events, no testaments.
+	NoMetaAPI bool
+	// History names the topics whose last events the realm keeps for
+	// wamp.subscription.get_events.
+	History []HistoryRule
+	// RetainedBytes bounds the retained events (0: 16 MiB; < 0 turns
+	// retention off).
+	RetainedBytes int64
+	// Limits bounds what one session, and the realm, may hold.
+	Limits Limits
+}
+
+// Limits are the realm's bounds on sessions' state; 0 means no bound.
+// Each refusal is an ERROR wampd.error.limit_exceeded naming the limit.
+type Limits struct {
+	PendingCallsPerSession  int
+	PendingCallsPerRealm    int
+	SubscriptionsPerSession int
+	RegistrationsPerSession int
 }
 
 // defaultBatch bounds the latency one busy batch adds to every flush.
@@ -71,6 +92,10 @@ type Realm struct {
 	// welcomeBuf is the scratch one WELCOME's dict is assembled in.
 	welcome    map[welcomeKey]*welcomeTemplate
 	welcomeBuf []byte
+	retained   retention
+	history    history
+	metaBuf    []byte // scratch of metaEvent
+	quiet      bool   // kill_all at work: no meta events, no testaments
 	// testHook, set only by tests before Start, sees every message item.
 	testHook func(*Inbound)
 }
@@ -98,6 +123,8 @@ func New(opts Options) *Realm {
 	r.box.init()
 	r.broker.init()
 	r.dealer.init()
+	r.retained.init(opts.RetainedBytes)
+	r.history.init(opts.History)
 	return r
 }
 

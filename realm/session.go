@@ -20,17 +20,60 @@ type Session struct {
 	AuthProvider string
 	// Hello is the HELLO details dict (client roles and features).
 	Hello map[string]any
+	// Transport ("websocket", "rawsocket", "local") and RemoteAddr are
+	// what the session meta API reports of the connection.
+	Transport  string
+	RemoteAddr string
 
 	// Only the realm's actor goroutine touches the fields below.
-	state     sessionState
-	touched   bool
-	ser       codec.Serializer
-	canceling bool                // callee announced call_canceling
-	subs      map[uint64]struct{} // subscription ids
-	regs      map[uint64]struct{} // registration ids
-	invSeq    uint64              // last INVOCATION request id sent to this callee
-	invs      map[uint64]*call    // as callee: invocation request id -> call
-	calls     map[uint64]*call    // as caller: CALL request id -> call
+	state      sessionState
+	touched    bool
+	ser        codec.Serializer
+	feat       features            // client features the realm acts on, from Hello
+	canceling  bool                // callee announced call_canceling
+	subs       map[uint64]struct{} // subscription ids
+	regs       map[uint64]struct{} // registration ids
+	invSeq     uint64              // last INVOCATION request id sent to this callee
+	invs       map[uint64]*call    // as callee: invocation request id -> call
+	calls      map[uint64]*call    // as caller: CALL request id -> call
+	ended      map[uint64]struct{} // as caller: progressive CALLs ended early (their chunks are dropped)
+	testaments *testaments         // nil until wamp.session.add_testament
+}
+
+// features are the client features a session announced that change what
+// the realm sends it.
+type features uint16
+
+const (
+	featCallerPCI          features = 1 << iota // caller progressive_call_invocations
+	featCalleePCI                               // callee progressive_call_invocations
+	featCallerPPT                               // caller payload_passthru_mode
+	featCalleePPT                               // callee payload_passthru_mode
+	featPublisherPPT                            // publisher payload_passthru_mode
+	featSubRevocation                           // subscriber subscription_revocation
+	featRegRevocation                           // callee registration_revocation
+)
+
+// helloFeatures reads the features of hello.
+func helloFeatures(hello map[string]any) features {
+	var f features
+	for _, x := range [...]struct {
+		role, name string
+		bit        features
+	}{
+		{"caller", "progressive_call_invocations", featCallerPCI},
+		{"callee", "progressive_call_invocations", featCalleePCI},
+		{"caller", "payload_passthru_mode", featCallerPPT},
+		{"callee", "payload_passthru_mode", featCalleePPT},
+		{"publisher", "payload_passthru_mode", featPublisherPPT},
+		{"subscriber", "subscription_revocation", featSubRevocation},
+		{"callee", "registration_revocation", featRegRevocation},
+	} {
+		if helloFeature(hello, x.role, x.name) {
+			f |= x.bit
+		}
+	}
+	return f
 }
 
 // lazyMap makes *m on first use; see Realm.join.
@@ -118,7 +161,10 @@ func (r *Realm) join(s *Session) {
 	// subs, regs, invs and calls stay nil until first written (reading,
 	// ranging over and deleting from a nil map is fine): an idle session
 	// costs 4 map headers less (~190 B of the 4 KiB budget per session).
-	s.canceling = helloFeature(s.Hello, "callee", "call_canceling")
+	// The progressive call invocations section spells it call_cancelling.
+	s.canceling = helloFeature(s.Hello, "callee", "call_canceling") ||
+		helloFeature(s.Hello, "callee", "call_cancelling")
+	s.feat = helloFeatures(s.Hello)
 	r.sessions[s.ID] = s
 	r.stats.sessions.Add(1)
 	m := codec.Message{Type: codec.Welcome, ID: s.ID}
@@ -128,6 +174,9 @@ func (r *Realm) join(s *Session) {
 		m.Details = r.welcomeDetails(s)
 	}
 	r.send(s, &m, false)
+	if r.watched(metaOnJoin) {
+		r.metaEvent(metaOnJoin, []any{r.sessionDetails(s)})
+	}
 }
 
 // remove takes s out of the realm: its subscriptions, registrations and
@@ -140,8 +189,14 @@ func (r *Realm) remove(s *Session) {
 	s.state = stateClosed
 	delete(r.sessions, s.ID)
 	r.stats.sessions.Add(-1)
-	r.broker.removeSession(s)
+	r.broker.removeSession(r, s)
 	r.dealer.removeSession(r, s)
+	if s.testaments != nil {
+		r.fireTestaments(s)
+	}
+	if r.watched(metaOnLeave) {
+		r.metaEvent(metaOnLeave, []any{s.ID, s.AuthID, s.AuthRole})
+	}
 }
 
 // closeSession sends ABORT or GOODBYE (typ) with reason and message, flushes
