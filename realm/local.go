@@ -18,9 +18,9 @@ import (
 type LocalOptions struct {
 	// ID is the session id: the engine draws it from the router's id
 	// generator, so it is unique among all sessions. Required.
-	ID                                 uint64
-	AuthID, AuthRole                   string
-	AuthMethod, AuthProvider           string
+	ID                       uint64
+	AuthID, AuthRole         string
+	AuthMethod, AuthProvider string
 	// Roles is what HELLO.Details.roles would say (features the realm
 	// acts on: call_canceling, progressive_call_invocations, ...); nil
 	// announces the four roles with no features.

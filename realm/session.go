@@ -45,13 +45,13 @@ type Session struct {
 type features uint16
 
 const (
-	featCallerPCI          features = 1 << iota // caller progressive_call_invocations
-	featCalleePCI                               // callee progressive_call_invocations
-	featCallerPPT                               // caller payload_passthru_mode
-	featCalleePPT                               // callee payload_passthru_mode
-	featPublisherPPT                            // publisher payload_passthru_mode
-	featSubRevocation                           // subscriber subscription_revocation
-	featRegRevocation                           // callee registration_revocation
+	featCallerPCI     features = 1 << iota // caller progressive_call_invocations
+	featCalleePCI                          // callee progressive_call_invocations
+	featCallerPPT                          // caller payload_passthru_mode
+	featCalleePPT                          // callee payload_passthru_mode
+	featPublisherPPT                       // publisher payload_passthru_mode
+	featSubRevocation                      // subscriber subscription_revocation
+	featRegRevocation                      // callee registration_revocation
 )
 
 // helloFeatures reads the features of hello.

@@ -6,7 +6,11 @@
 //	      [--unix PATH] [--log-format text|json] [--log-level LEVEL]
 //	      [--metrics ADDR] [--debug ADDR]
 //	wampd check-config [FILE]
-//	wampd version
+//	wampd version (or --version)
+//	wampd help (or -h, --help)
+//
+// Exit status: 0 on a clean stop, 1 when the configuration is invalid or
+// the router cannot start, 2 for a usage error (a bad flag or argument).
 package main
 
 import (
@@ -41,26 +45,62 @@ func main() {
 	os.Exit(code)
 }
 
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1 // invalid configuration, start or shutdown failed
+	exitUsage  = 2 // bad flag or argument
+)
+
+// errUsage marks an error the flag set already printed, with the usage.
+var errUsage = errors.New("usage")
+
+// configFileError is a configuration file that does not parse; it is
+// reported as check-config reports it.
+type configFileError struct {
+	path string
+	err  error
+}
+
+func (e *configFileError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *configFileError) Unwrap() error { return e.err }
+
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "check-config":
 			return checkConfig(args[1:], stdout, stderr)
-		case "version":
+		case "version", "--version", "-version":
 			fmt.Fprintln(stdout, "wampd", buildVersion())
-			return 0
+			return exitOK
+		case "help", "--help", "-help", "-h":
+			newFlagSet(io.Discard).usage(stdout)
+			return exitOK
 		}
 	}
 	cfg, err := configure(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
+	var cfe *configFileError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errUsage):
+		return exitUsage // the flag set printed the error and the usage
+	case errors.As(err, &cfe):
+		printConfigError(stderr, cfe.path, cfe.err)
+		return exitFailed
+	case errors.As(err, new(*os.PathError)):
+		fmt.Fprintln(stderr, "wampd:", err) // as check-config says it
+		return exitFailed
+	default:
 		fmt.Fprintln(stderr, "wampd:", err)
-		return 2
+		return exitUsage
 	}
 	log := newLogger(cfg.Log, stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration: " + w)
+	}
 	tuneProcess(cfg, log)
 	rt, err := engine.New(cfg, log)
 	if err != nil {
@@ -95,39 +135,71 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
+// flagSet is wampd's flags.
+type flagSet struct {
+	*flag.FlagSet
+	realms                                                     stringList
+	cfgFile, ws, rawsocket, unix, logFormat, logLevel, metrics *string
+	debugAddr                                                  *string
+}
+
+// newFlagSet defines the flags; errors and -h go to out.
+func newFlagSet(out io.Writer) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet("wampd", flag.ContinueOnError)}
+	fs.SetOutput(out)
+	fs.cfgFile = fs.String("config", "", "configuration `FILE` (YAML); default: the embedded configuration")
+	fs.ws = fs.String("ws", "", "serve WebSocket on `ADDR` (host:port; port 0 picks one)")
+	fs.rawsocket = fs.String("rawsocket", "", "serve RawSocket on `ADDR` (host:port; port 0 picks one)")
+	fs.unix = fs.String("unix", "", "serve RawSocket on the unix socket `PATH` (for its mode and owner, use a configuration file)")
+	fs.logFormat = fs.String("log-format", "", "log format: text or json (default from the configuration: text)")
+	fs.logLevel = fs.String("log-level", "", "log level: debug, info, warn or error")
+	fs.metrics = fs.String("metrics", "", "serve Prometheus /metrics on `ADDR` (host:port)")
+	fs.debugAddr = fs.String("debug", "", "serve pprof (/debug/pprof/) and GC figures (/debug/gc) on `ADDR` (host:port; keep it on loopback)")
+	fs.Var(&fs.realms, "realm", "serve the anonymous realm `NAME` (repeatable; replaces the configured realms)")
+	fs.Usage = func() { fs.usage(out) }
+	return fs
+}
+
+// usage prints the commands and the flags to w.
+func (fs *flagSet) usage(w io.Writer) {
+	fmt.Fprint(w, `usage: wampd [flags]              serve (the embedded default configuration without --config)
+       wampd check-config [FILE]  validate FILE and summarize it; without FILE, print the default
+       wampd version              print the version (also --version)
+       wampd help                 print this help (also -h, --help)
+
+flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
 // configure parses the flags and builds the configuration: the file (or the
 // embedded default), then the flags on top. --realm replaces the realm
-// list; any of --ws, --rawsocket, --unix replaces the listener list.
+// list; any of --ws, --rawsocket, --unix replaces the listener list. A bad
+// flag or argument is printed once, with the usage, on stderr (errUsage).
 func configure(args []string, stderr io.Writer) (engine.Config, error) {
-	fs := flag.NewFlagSet("wampd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		realms    stringList
-		cfgFile   = fs.String("config", "", "configuration `FILE` (YAML); default: the embedded configuration")
-		ws        = fs.String("ws", "", "serve WebSocket on `ADDR` (host:port; port 0 picks one)")
-		rawsocket = fs.String("rawsocket", "", "serve RawSocket on `ADDR` (host:port; port 0 picks one)")
-		unix      = fs.String("unix", "", "serve RawSocket on the unix socket `PATH`")
-		logFormat = fs.String("log-format", "", "log format: text or json (default from the configuration: text)")
-		logLevel  = fs.String("log-level", "", "log level: debug, info, warn or error")
-		metrics   = fs.String("metrics", "", "serve Prometheus /metrics on `ADDR` (host:port)")
-		debugAddr = fs.String("debug", "", "serve pprof (/debug/pprof/) and GC figures (/debug/gc) on `ADDR` (host:port; keep it on loopback)")
-	)
-	fs.Var(&realms, "realm", "serve the anonymous realm `NAME` (repeatable; replaces the configured realms)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wampd [flags]\n       wampd check-config [FILE]\n       wampd version\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(stderr)
 	if err := fs.Parse(args); err != nil {
-		return engine.Config{}, err
+		if errors.Is(err, flag.ErrHelp) {
+			return engine.Config{}, err
+		}
+		return engine.Config{}, errUsage // flag printed it and the usage
 	}
 	if fs.NArg() > 0 {
-		return engine.Config{}, fmt.Errorf("unexpected argument %q (see wampd -h)", fs.Arg(0))
+		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
+		fs.usage(stderr)
+		return engine.Config{}, errUsage
 	}
+	realms, cfgFile, ws, rawsocket, unix := fs.realms, fs.cfgFile, fs.ws, fs.rawsocket, fs.unix
+	logFormat, logLevel, metrics, debugAddr := fs.logFormat, fs.logLevel, fs.metrics, fs.debugAddr
 	cfg := engine.Default()
 	if *cfgFile != "" {
-		var err error
-		if cfg, err = engine.Load(*cfgFile); err != nil {
+		data, err := os.ReadFile(*cfgFile)
+		if err != nil {
 			return engine.Config{}, err
+		}
+		if cfg, err = engine.Parse(data); err != nil {
+			return engine.Config{}, &configFileError{path: *cfgFile, err: err}
 		}
 	}
 	if len(realms) > 0 {
@@ -220,23 +292,32 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	data, err := os.ReadFile(args[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "wampd:", err)
-		return 1
+		return exitFailed
 	}
 	cfg, err := engine.Parse(data)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: invalid configuration:\n", args[0])
-		var joined interface{ Unwrap() []error }
-		if errors.As(err, &joined) {
-			for _, e := range joined.Unwrap() {
-				fmt.Fprintln(stderr, " ", e)
-			}
-		} else {
-			fmt.Fprintln(stderr, " ", err)
-		}
-		return 1
+		printConfigError(stderr, args[0], err)
+		return exitFailed
 	}
 	fmt.Fprintf(stdout, "ok\n%s", cfg.Summary())
-	return 0
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stdout, "warning:", w)
+	}
+	return exitOK
+}
+
+// printConfigError prints the problems of the configuration file path, one
+// per line: the one format of check-config and of wampd --config.
+func printConfigError(w io.Writer, path string, err error) {
+	fmt.Fprintf(w, "%s: invalid configuration:\n", path)
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			fmt.Fprintln(w, " ", e)
+		}
+		return
+	}
+	fmt.Fprintln(w, " ", err)
 }
 
 // buildVersion is version, or the module version when built with go install.
