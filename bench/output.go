@@ -61,8 +61,13 @@ func PrintSummary(w io.Writer, res *Result) {
 	}
 	if res.RouterRSSBytes > 0 && res.Conns == nil {
 		fmt.Fprintf(w, "  router RSS %.1f MiB", float64(res.RouterRSSBytes)/(1<<20))
-		if res.Sessions > 0 {
-			fmt.Fprintf(w, " (%.1f KiB per session)", float64(res.RouterRSSBytes)/1024/float64(res.Sessions))
+		// Per session is the growth since before the sessions opened: the
+		// router's own baseline (runtime, buffers, code) is no session's.
+		if b := res.RouterRSSBeforeBytes; b > 0 {
+			fmt.Fprintf(w, ", %.1f MiB before the sessions opened", float64(b)/(1<<20))
+			if res.Sessions > 0 {
+				fmt.Fprintf(w, ": %.1f KiB per session", float64(res.RouterRSSBytes-b)/1024/float64(res.Sessions))
+			}
 		}
 		fmt.Fprintln(w)
 	}

@@ -169,7 +169,11 @@ type Result struct {
 	Latency   Latency `json:"latency"`   // round trip or end to end
 	Handshake Latency `json:"handshake"` // dial to WELCOME
 
-	RouterRSSBytes int64 `json:"router_rss_bytes"`
+	// RouterRSSBytes is the router's (--router-pid) resident set at the
+	// end of the run, RouterRSSBeforeBytes before its sessions were opened:
+	// their difference, not the whole RSS, is what the sessions cost.
+	RouterRSSBytes       int64 `json:"router_rss_bytes"`
+	RouterRSSBeforeBytes int64 `json:"router_rss_before_bytes,omitempty"`
 	// RouterCPUSeconds is the CPU time (user + system) the router process
 	// (--router-pid) used during the measured window, RouterCPUCores that
 	// time per second of window, and RouterCPUUsPerOp that time per
@@ -370,6 +374,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Rate > 0 {
 		res.LoadModel = "open"
 	}
+	if cfg.RouterPID > 0 {
+		res.RouterRSSBeforeBytes = processRSS(cfg.RouterPID) // no session of ours open yet
+	}
 	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: cfg.Serializer, Realm: cfg.Realm, EventLoops: cfg.EventLoops,
 		SourceAddrs: cfg.SourceAddrs})
 	if err != nil {
@@ -388,6 +395,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if cfg.RouterPID > 0 && res.RouterRSSBytes == 0 {
+		res.RouterRSSBytes = processRSS(cfg.RouterPID) // rpc does not measure it itself
 	}
 	res.ClientRSSBytes = processRSS(0)
 	return res, nil
@@ -624,6 +634,9 @@ func mergeResults(rs []*Result) *Result {
 			out.Host = r.Host // the realms ran at once: one machine, one window
 		}
 		out.RouterRSSBytes = max(out.RouterRSSBytes, r.RouterRSSBytes)
+		if r.RouterRSSBeforeBytes > 0 && (out.RouterRSSBeforeBytes == 0 || r.RouterRSSBeforeBytes < out.RouterRSSBeforeBytes) {
+			out.RouterRSSBeforeBytes = r.RouterRSSBeforeBytes // the realms started at once: the earliest is before all
+		}
 	}
 	out.Target.Realm = strings.Join(out.Realms, ",")
 	out.hist = h

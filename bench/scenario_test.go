@@ -109,6 +109,16 @@ func TestScenariosAgainstWampd(t *testing.T) {
 			if res.Received != 8*res.Sent {
 				t.Fatalf("healthy subscribers got %d of %d", res.Received, 8*res.Sent)
 			}
+			// The per-session figure is the growth since before the run's
+			// sessions opened, not the router's whole RSS over them.
+			if res.RouterRSSBeforeBytes <= 0 || res.RouterRSSBytes <= 0 {
+				t.Fatalf("router RSS before %d, after %d: not measured", res.RouterRSSBeforeBytes, res.RouterRSSBytes)
+			}
+			var out strings.Builder
+			PrintSummary(&out, res)
+			if !strings.Contains(out.String(), "MiB before the sessions opened: ") {
+				t.Fatalf("summary lacks the RSS before the sessions:\n%s", out.String())
+			}
 		}},
 	}
 	for _, tc := range tests {
