@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -23,21 +24,117 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-const usage = `usage:
-  wampbench SCENARIO --url ws://127.0.0.1:8080/ws --realm realm1 --serializer json|msgpack|cbor
-            [scenario flags] --duration 10s --warmup 2s [--rate N] [--json FILE]
-  wampbench report A.json B.json ... -o report.html
-  wampbench full --wampd bin/wampd [--out DIR] [--doc docs/benchmarks.md]   (make bench-full)
+// Where wampbench writes; tests swap them.
+var stdout, stderr io.Writer = os.Stdout, os.Stderr
 
-scenarios: rpc, pubsub, fanout, conns, slow (rs://host:port for RawSocket)
---target raw runs against the built-in baseline server, --target both runs
-the router and then the baseline and reports the ratio.
-`
+// scenario is what `wampbench --help` and `wampbench SCENARIO --help` say
+// of one scenario: a line, the flags of its own, and its load model when
+// --rate is not given (bench.Config.Defaults).
+type scenario struct {
+	name, summary string
+	flags         []string
+	defaultRate   string
+	defaults      map[string]string // flag defaults that depend on the scenario
+}
+
+var scenarios = []scenario{
+	{bench.ScenarioRPC, "callers CALL one procedure that callees answer: calls/s and round-trip latency",
+		[]string{"callers", "callees", "shared", "inflight", "size"}, "closed loop", nil},
+	{bench.ScenarioPubSub, "publishers PUBLISH to topics their subscribers get: events/s and publish-to-delivery latency",
+		[]string{"publishers", "subscribers", "topics", "inflight", "size"}, "closed loop", map[string]string{"subscribers": "1"}},
+	{bench.ScenarioFanout, "one publisher, many subscribers of one topic (1000 by default): events delivered/s and latency",
+		[]string{"subscribers", "inflight", "size"}, "open loop at 100 publications/s", map[string]string{"subscribers": "1000"}},
+	{bench.ScenarioConns, "opens --sessions sessions and holds them: sessions/s, WELCOME latency, router memory per session",
+		[]string{"sessions", "dialers", "router-debug"}, "closed loop (--dialers sessions being opened at once)", nil},
+	{bench.ScenarioSlow, "fan-out where some subscribers read slowly: what the healthy ones still get, what the router does with the slow",
+		[]string{"subscribers", "slow-fraction", "slow-rate", "size"}, "open loop at 1000 publications/s", map[string]string{"subscribers": "100"}},
+}
+
+// commonFlags apply to every scenario, in the order --help lists them.
+var commonFlags = []string{"url", "realm", "serializer", "duration", "warmup", "drain", "rate", "target", "name", "json",
+	"router-pid", "realms", "source-addrs", "loops", "quiet", "cpuprofile", "raw-in-process"}
+
+func findScenario(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return scenario{}, false
+}
+
+// printUsage is `wampbench --help`: the commands and one line per scenario.
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  wampbench SCENARIO [flags]     run one scenario against a router (or the raw baseline)
+  wampbench SCENARIO --help      that scenario's flags
+  wampbench report A.json B.json ... -o report.html
+                                 one HTML page comparing runs (written with --json)
+  wampbench full --wampd bin/wampd [--out DIR] [--doc docs/benchmarks.md]
+                                 every target of docs/benchmarks.md against fresh wampd processes (make bench-full)
+
+scenarios:
+`)
+	for _, s := range scenarios {
+		fmt.Fprintf(w, "  %-8s %s\n", s.name, s.summary)
+	}
+	fmt.Fprint(w, `
+example: wampbench rpc --url ws://127.0.0.1:8080/ws --realm realm1 --serializer msgpack --duration 10s
+URLs: ws://host:port/path (WebSocket) or rs://host:port (RawSocket). --target raw runs against
+wampbench's built-in baseline server (the ceiling of the client and the kernel); --target both
+runs the router, then the baseline, and reports the ratio.
+`)
+}
+
+// printScenarioUsage is `wampbench SCENARIO --help`: its flags, then the
+// common ones, with --rate described as the load model it gives.
+func printScenarioUsage(w io.Writer, s scenario, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: wampbench %s [flags]\n\n%s.\n\n%s flags:\n", s.name, s.summary, s.name)
+	for _, name := range s.flags {
+		printFlag(w, fs.Lookup(name), s)
+	}
+	fmt.Fprint(w, "\ncommon flags:\n")
+	for _, name := range commonFlags {
+		printFlag(w, fs.Lookup(name), s)
+	}
+}
+
+func printFlag(w io.Writer, f *flag.Flag, s scenario) {
+	if f == nil {
+		return
+	}
+	arg, help := flag.UnquoteUsage(f)
+	if f.Name == "rate" {
+		fmt.Fprintf(w, "  -rate N\n    \topen loop at N per second (calls, publications or sessions, sent on schedule\n"+
+			"    \twhatever the answers do); 0: closed loop (each sender waits for its answer)\n    \t(default: %s)\n", s.defaultRate)
+		return
+	}
+	head := "  -" + f.Name
+	if arg != "" {
+		head += " " + arg
+	}
+	def := ""
+	dv := f.DefValue
+	if v, ok := s.defaults[f.Name]; ok {
+		dv = v
+	}
+	switch dv {
+	case "", "0", "false":
+	default:
+		def = " (default " + dv + ")"
+	}
+	fmt.Fprintf(w, "%s\n    \t%s%s\n", head, help, def)
+}
 
 func run(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(os.Stderr, usage)
+	if len(args) == 0 {
+		printUsage(stderr)
 		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		printUsage(stdout)
+		return 0
 	}
 	switch args[0] {
 	case "report":
@@ -49,13 +146,17 @@ func run(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if _, ok := findScenario(args[0]); !ok {
+		fmt.Fprintf(stderr, "wampbench: unknown scenario or command %q\n\n", args[0])
+		printUsage(stderr)
+		return 2
+	}
 	cfg, opts, err := parseFlags(args[0], args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 2
+			return 0 // the flag set printed the scenario's usage on stdout
 		}
-		fmt.Fprintln(os.Stderr, "wampbench:", err)
-		return 2
+		return 2 // the flag set printed the error and the usage
 	}
 	if opts.cpuProfile != "" {
 		f, err := os.Create(opts.cpuProfile)
@@ -63,20 +164,20 @@ func run(args []string) int {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "wampbench: cpu profile:", err)
+			fmt.Fprintln(stderr, "wampbench: cpu profile:", err)
 			return 1
 		}
 		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
 	res, err := bench.RunTarget(ctx, cfg, opts.target)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "wampbench:", err)
+		fmt.Fprintln(stderr, "wampbench:", err)
 		return 1
 	}
-	bench.PrintSummary(os.Stdout, res)
+	bench.PrintSummary(stdout, res)
 	if opts.jsonPath != "" {
 		if err := bench.WriteJSON(opts.jsonPath, res); err != nil {
-			fmt.Fprintln(os.Stderr, "wampbench:", err)
+			fmt.Fprintln(stderr, "wampbench:", err)
 			return 1
 		}
 	}
@@ -96,6 +197,7 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	var cfg bench.Config
 	var o options
 	fs := flag.NewFlagSet("wampbench "+scenario, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	ser := fs.String("serializer", "json", "json, msgpack or cbor")
 	quiet := fs.Bool("quiet", false, "no live progress line")
 	inProcessRaw := fs.Bool("raw-in-process", false, "run the --target raw server inside this process instead of a child process")
@@ -108,29 +210,41 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	fs.DurationVar(&cfg.Duration, "duration", 10e9, "measured period")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2e9, "traffic before measuring")
 	fs.DurationVar(&cfg.Drain, "drain", 2e9, "wait at most this long for answers after the run")
-	fs.Float64Var(&cfg.Rate, "rate", -1, "open loop: calls, publications or sessions per second; 0 = closed loop; default: 100 for fanout, 1000 for slow, closed loop otherwise")
-	fs.IntVar(&cfg.Callers, "callers", 1, "rpc: caller sessions")
-	fs.IntVar(&cfg.Callees, "callees", 1, "rpc: callee sessions")
+	// -1 is "the scenario's default" (bench.Config.Defaults); the usage
+	// says which load model that is instead of printing -1.
+	fs.Float64Var(&cfg.Rate, "rate", -1, "open loop at N per second; 0: closed loop")
+	fs.IntVar(&cfg.Callers, "callers", 1, "caller sessions")
+	fs.IntVar(&cfg.Callees, "callees", 1, "callee sessions")
 	fs.IntVar(&cfg.InFlight, "inflight", 1, "closed loop: calls or publications in flight per sender")
-	fs.IntVar(&cfg.Publishers, "publishers", 1, "pubsub: publisher sessions")
-	fs.IntVar(&cfg.Subscribers, "subscribers", 0, "pubsub/fanout/slow: subscriber sessions (default 1, 1000, 100)")
-	fs.IntVar(&cfg.Topics, "topics", 1, "pubsub: topics (subscriber i listens on topic i mod topics)")
+	fs.IntVar(&cfg.Publishers, "publishers", 1, "publisher sessions")
+	fs.IntVar(&cfg.Subscribers, "subscribers", 0, "subscriber sessions")
+	fs.IntVar(&cfg.Topics, "topics", 1, "topics (subscriber i listens on topic i mod topics)")
 	fs.IntVar(&cfg.Size, "size", 64, "payload size in bytes")
-	fs.IntVar(&cfg.Sessions, "sessions", 1000, "conns: sessions to open and hold")
-	fs.Float64Var(&cfg.SlowFraction, "slow-fraction", 0.1, "slow: fraction of subscribers that read slowly")
-	fs.IntVar(&cfg.SlowRate, "slow-rate", 16<<10, "slow: bytes per second a slow subscriber reads")
+	fs.IntVar(&cfg.Sessions, "sessions", 1000, "sessions to open and hold")
+	fs.Float64Var(&cfg.SlowFraction, "slow-fraction", 0.1, "fraction of subscribers that read slowly")
+	fs.IntVar(&cfg.SlowRate, "slow-rate", 16<<10, "bytes per second a slow subscriber reads")
 	fs.IntVar(&cfg.RouterPID, "router-pid", 0, "the router's process id: report its RSS and CPU time per call / event")
-	fs.StringVar(&cfg.RouterDebug, "router-debug", "", "conns: the router's debug listener (http://127.0.0.1:PORT, wampd --debug) for GC pause figures")
-	fs.BoolVar(&cfg.Shared, "shared", false, "rpc: every callee registers one procedure with invoke roundrobin (shared registration)")
+	fs.StringVar(&cfg.RouterDebug, "router-debug", "", "the router's debug listener (http://127.0.0.1:PORT, wampd --debug) for GC pause figures")
+	fs.BoolVar(&cfg.Shared, "shared", false, "every callee registers one procedure with invoke roundrobin (shared registration)")
 	realms := fs.String("realms", "", "run one copy of the scenario per realm at once, comma-separated (realm1,realm2,...); figures are summed")
-	fs.IntVar(&cfg.Dialers, "dialers", 64, "conns: sessions being opened at once")
+	fs.IntVar(&cfg.Dialers, "dialers", 64, "sessions being opened at once")
 	srcAddrs := fs.String("source-addrs", "", "local IPs to bind connections to in turn, comma-separated, or N for 127.0.0.2 .. 127.0.0.N+1")
 	fs.IntVar(&cfg.EventLoops, "loops", 0, "client event loops (default GOMAXPROCS)")
+	sc, _ := findScenario(scenario)
+	fs.Usage = func() { printScenarioUsage(stderr, sc, fs) }
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			printScenarioUsage(stdout, sc, fs) // asked for: stdout, exit 0
+			return cfg, o, flag.ErrHelp
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, o, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, o, fmt.Errorf("unexpected arguments %q", fs.Args())
+		fmt.Fprintf(stderr, "unexpected arguments %q\n", fs.Args())
+		fs.Usage()
+		return cfg, o, errors.New("unexpected arguments")
 	}
 	cfg.Scenario = scenario
 	if *realms != "" {
@@ -164,7 +278,7 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 		return cfg, o, fmt.Errorf("unknown --target %q (router, raw or both)", o.target)
 	}
 	if !*quiet {
-		cfg.Progress = os.Stderr
+		cfg.Progress = stderr
 	}
 	if exe, err := os.Executable(); err == nil && !*inProcessRaw {
 		cfg.RawServerCmd = []string{exe, "raw-server", "--listen", "127.0.0.1:0"}
@@ -191,34 +305,34 @@ func report(args []string) int {
 		args = fs.Args()[1:]
 	}
 	if len(files) == 0 {
-		fmt.Fprintln(os.Stderr, "wampbench report: give at least one JSON file")
+		fmt.Fprintln(stderr, "wampbench report: give at least one JSON file")
 		return 2
 	}
 	var rs []*bench.Result
 	for _, f := range files {
 		r, err := bench.ReadJSON(f)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "wampbench report:", err)
+			fmt.Fprintln(stderr, "wampbench report:", err)
 			return 1
 		}
 		rs = append(rs, r)
 	}
 	w, err := os.Create(*out)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "wampbench report:", err)
+		fmt.Fprintln(stderr, "wampbench report:", err)
 		return 1
 	}
 	if err := bench.WriteReport(w, *title, rs); err != nil {
 		_ = w.Close()
-		fmt.Fprintln(os.Stderr, "wampbench report:", err)
+		fmt.Fprintln(stderr, "wampbench report:", err)
 		return 1
 	}
 	if err := w.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "wampbench report:", err)
+		fmt.Fprintln(stderr, "wampbench report:", err)
 		return 1
 	}
-	bench.PrintTable(os.Stdout, rs)
-	fmt.Fprintln(os.Stdout, "wrote", *out)
+	bench.PrintTable(stdout, rs)
+	fmt.Fprintln(stdout, "wrote", *out)
 	return 0
 }
 
@@ -235,13 +349,13 @@ func rawServer(args []string) int {
 	defer stop()
 	srv, err := bench.StartRawServer(*listen)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "wampbench raw-server:", err)
+		fmt.Fprintln(stderr, "wampbench raw-server:", err)
 		return 1
 	}
 	fmt.Println(bench.RawServerReady + srv.Addr())
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "wampbench raw-server:", err)
+		fmt.Fprintln(stderr, "wampbench raw-server:", err)
 		return 1
 	}
 	return 0
@@ -270,22 +384,22 @@ func full(args []string) int {
 	if exe, err := os.Executable(); err == nil {
 		cfg.RawServerCmd = []string{exe, "raw-server", "--listen", "127.0.0.1:0"}
 	}
-	cfg.Log = os.Stderr
+	cfg.Log = stderr
 	rep, err := bench.RunFull(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "wampbench full:", err)
+		fmt.Fprintln(stderr, "wampbench full:", err)
 		return 1
 	}
 	fmt.Print(rep.Markdown())
 	if cfg.Doc != "" {
 		if err := bench.WriteFullSection(cfg.Doc, rep); err != nil {
-			fmt.Fprintln(os.Stderr, "wampbench full:", err)
+			fmt.Fprintln(stderr, "wampbench full:", err)
 			return 1
 		}
-		fmt.Fprintln(os.Stderr, "wrote the table into", cfg.Doc)
+		fmt.Fprintln(stderr, "wrote the table into", cfg.Doc)
 	}
 	if err := bench.WriteFullJSON(cfg.OutDir, rep); err != nil {
-		fmt.Fprintln(os.Stderr, "wampbench full:", err)
+		fmt.Fprintln(stderr, "wampbench full:", err)
 		return 1
 	}
 	return 0

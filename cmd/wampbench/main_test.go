@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wampd/wampd/bench"
 )
 
 // TestMain lets the test binary stand in for wampbench as the raw server
@@ -75,5 +77,70 @@ func TestBadArguments(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
+	}
+}
+
+// runOut runs wampbench with args and returns its exit code and output.
+func runOut(t *testing.T, args ...string) (code int, out, errOut string) {
+	t.Helper()
+	var o, e strings.Builder
+	stdout, stderr = &o, &e
+	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
+	code = run(args)
+	return code, o.String(), e.String()
+}
+
+// TestHelp: --help lists every scenario with a line and exits 0; each
+// scenario's --help lists its own flags and the common ones, and says
+// which load model --rate gives by default instead of "-1".
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		code, out, errOut := runOut(t, args...)
+		if code != 0 || errOut != "" {
+			t.Fatalf("wampbench %v: exit %d, stderr %q", args, code, errOut)
+		}
+		for _, s := range bench.Scenarios {
+			sc, ok := findScenario(s)
+			if !ok || !strings.Contains(out, "  "+s+strings.Repeat(" ", 9-len(s))+sc.summary+"\n") {
+				t.Errorf("wampbench %v does not list scenario %s with its line:\n%s", args, s, out)
+			}
+		}
+	}
+	if code, _, errOut := runOut(t); code != 2 || !strings.Contains(errOut, "scenarios:") {
+		t.Errorf("wampbench without arguments: exit %d, stderr %q; want 2 and the usage", code, errOut)
+	}
+	for _, tc := range []struct {
+		scenario, rate string
+		has, lacks     []string
+	}{
+		{"rpc", "(default: closed loop)", []string{"-callers int", "-callees int", "-shared", "-url string"}, []string{"-slow-rate", "-subscribers"}},
+		{"fanout", "(default: open loop at 100 publications/s)", []string{"-subscribers int\n    \tsubscriber sessions (default 1000)"}, []string{"-callers"}},
+		{"slow", "(default: open loop at 1000 publications/s)", []string{"-slow-fraction", "-subscribers int\n    \tsubscriber sessions (default 100)"}, []string{"-callees"}},
+		{"conns", "(default: closed loop", []string{"-sessions int", "-dialers int"}, []string{"-topics"}},
+		{"pubsub", "(default: closed loop)", []string{"-publishers int", "-topics int"}, []string{"-sessions"}},
+	} {
+		code, out, errOut := runOut(t, tc.scenario, "--help")
+		if code != 0 || errOut != "" {
+			t.Errorf("wampbench %s --help: exit %d, stderr %q", tc.scenario, code, errOut)
+		}
+		if !strings.Contains(out, "-rate N\n") || !strings.Contains(out, tc.rate) || strings.Contains(out, "-1") {
+			t.Errorf("wampbench %s --help: --rate not described as %q:\n%s", tc.scenario, tc.rate, out)
+		}
+		for _, h := range tc.has {
+			if !strings.Contains(out, h) {
+				t.Errorf("wampbench %s --help lacks %q", tc.scenario, h)
+			}
+		}
+		for _, l := range tc.lacks {
+			if strings.Contains(out, l) {
+				t.Errorf("wampbench %s --help lists %q, a flag of another scenario", tc.scenario, l)
+			}
+		}
+	}
+	if code, _, errOut := runOut(t, "rpc", "--bogus"); code != 2 || strings.Count(errOut, "flag provided but not defined: -bogus") != 1 {
+		t.Errorf("bad flag: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runOut(t, "nosuch"); code != 2 || !strings.Contains(errOut, `unknown scenario or command "nosuch"`) {
+		t.Errorf("unknown scenario: exit %d, stderr %q", code, errOut)
 	}
 }
