@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/realm"
 )
 
 // DefaultYAML is the configuration wampd serves when started without
@@ -96,6 +99,40 @@ type Realm struct {
 	// Anonymous lets clients join without credentials (authmethod
 	// "anonymous", authrole "anonymous").
 	Anonymous bool `yaml:"anonymous"`
+	// MetaAPI turns the meta API on (nil: on): wamp.session.*,
+	// wamp.subscription.*, wamp.registration.* procedures and events,
+	// testaments.
+	MetaAPI *bool `yaml:"meta_api,omitempty"`
+	// RetainedBytes bounds the realm's retained events (0: 16MiB).
+	RetainedBytes Size `yaml:"retained_bytes,omitempty"`
+	// History names the topics whose last events the realm keeps for
+	// wamp.subscription.get_events.
+	History []History `yaml:"history,omitempty"`
+	// Limits bounds what one session, and the realm, may hold.
+	Limits RealmLimits `yaml:"limits,omitempty"`
+}
+
+// MetaAPIOn reports whether the realm serves the meta API.
+func (r Realm) MetaAPIOn() bool { return r.MetaAPI == nil || *r.MetaAPI }
+
+// History is one event history rule of a realm.
+type History struct {
+	Topic string `yaml:"topic"`
+	// Match is exact (default), prefix or wildcard.
+	Match string `yaml:"match,omitempty"`
+	// Limit is how many events are kept per topic.
+	Limit int `yaml:"limit"`
+	// MaxBytes bounds the bytes kept for all the rule's topics (0: 1MiB
+	// for a prefix or wildcard rule, Limit alone for an exact one).
+	MaxBytes Size `yaml:"max_bytes,omitempty"`
+}
+
+// RealmLimits are a realm's bounds on sessions' state; 0 is no bound.
+type RealmLimits struct {
+	PendingCallsPerSession  int `yaml:"max_pending_calls_per_session,omitempty"`
+	PendingCallsPerRealm    int `yaml:"max_pending_calls,omitempty"`
+	SubscriptionsPerSession int `yaml:"max_subscriptions_per_session,omitempty"`
+	RegistrationsPerSession int `yaml:"max_registrations_per_session,omitempty"`
 }
 
 // Limits bounds what one client may cost the router.
@@ -426,9 +463,91 @@ func (d *decoder) realms(n *yaml.Node) []Realm {
 				}
 			}},
 			{"anonymous", func(v *yaml.Node) { r.Anonymous = d.bool(v, where+".anonymous") }},
+			{"meta_api", func(v *yaml.Node) {
+				on := d.bool(v, where+".meta_api")
+				r.MetaAPI = &on
+			}},
+			{"retained_bytes", func(v *yaml.Node) { r.RetainedBytes = d.size(v, where+".retained_bytes") }},
+			{"history", func(v *yaml.Node) { r.History = d.history(v, where+".history") }},
+			{"limits", func(v *yaml.Node) { d.realmLimits(v, where+".limits", &r.Limits) }},
 		})
 	}
 	return out
+}
+
+// history decodes a realm's event history rules.
+func (d *decoder) history(n *yaml.Node, where string) []History {
+	items := d.seq(n, where)
+	out := make([]History, len(items))
+	for i, it := range items {
+		w := fmt.Sprintf("%s[%d]", where, i)
+		h := &out[i]
+		d.mapping(it, w, []field{
+			{"topic", func(v *yaml.Node) { h.Topic = d.str(v, w+".topic") }},
+			{"match", func(v *yaml.Node) {
+				h.Match = d.str(v, w+".match")
+				if h.Match != "exact" && h.Match != "prefix" && h.Match != "wildcard" {
+					d.errorf(v, "%s.match %q must be exact, prefix or wildcard", w, h.Match)
+				}
+			}},
+			{"limit", func(v *yaml.Node) {
+				h.Limit = d.int(v, w+".limit")
+				if h.Limit < 1 || h.Limit > maxHistoryLimit {
+					d.errorf(v, "%s.limit %d is out of range [1, %d]", w, h.Limit, maxHistoryLimit)
+				}
+			}},
+			{"max_bytes", func(v *yaml.Node) { h.MaxBytes = d.size(v, w+".max_bytes") }},
+		})
+		if h.Topic == "" {
+			d.errorf(it, "%s needs a topic", w)
+		} else if !validPattern(h.Topic, h.Match) {
+			d.errorf(it, "%s.topic %q is not a valid %s pattern", w, h.Topic, orDefault(h.Match, "exact"))
+		}
+		if h.Limit == 0 {
+			d.errorf(it, "%s needs a limit (events kept per topic)", w)
+		}
+	}
+	return out
+}
+
+// maxHistoryLimit bounds the events kept per topic.
+const maxHistoryLimit = 1_000_000
+
+// validPattern checks a history topic with the realm's own URI rules for
+// its match policy.
+func validPattern(topic, match string) bool {
+	m, _ := matchPolicy(match)
+	return realm.ValidURI(topic, m)
+}
+
+// matchPolicy maps a match option name to its policy ("" is exact).
+func matchPolicy(name string) (codec.Match, bool) {
+	switch name {
+	case "", "exact":
+		return codec.MatchExact, true
+	case "prefix":
+		return codec.MatchPrefix, true
+	case "wildcard":
+		return codec.MatchWildcard, true
+	}
+	return 0, false
+}
+
+func (d *decoder) realmLimits(n *yaml.Node, where string, l *RealmLimits) {
+	nonNeg := func(p *int, key string) func(v *yaml.Node) {
+		return func(v *yaml.Node) {
+			*p = d.int(v, where+"."+key)
+			if *p < 0 {
+				d.errorf(v, "%s.%s must not be negative", where, key)
+			}
+		}
+	}
+	d.mapping(n, where, []field{
+		{"max_pending_calls_per_session", nonNeg(&l.PendingCallsPerSession, "max_pending_calls_per_session")},
+		{"max_pending_calls", nonNeg(&l.PendingCallsPerRealm, "max_pending_calls")},
+		{"max_subscriptions_per_session", nonNeg(&l.SubscriptionsPerSession, "max_subscriptions_per_session")},
+		{"max_registrations_per_session", nonNeg(&l.RegistrationsPerSession, "max_registrations_per_session")},
+	})
 }
 
 func (d *decoder) limits(n *yaml.Node, l *Limits) {
@@ -698,7 +817,11 @@ func (c Config) Summary() string {
 		b.WriteByte('\n')
 	}
 	for _, r := range c.Realms {
-		fmt.Fprintf(&b, "realm %s: anonymous=%t\n", r.Name, r.Anonymous)
+		fmt.Fprintf(&b, "realm %s: anonymous=%t meta_api=%t", r.Name, r.Anonymous, r.MetaAPIOn())
+		for _, h := range r.History {
+			fmt.Fprintf(&b, " history=%s(%s, %d per topic)", h.Topic, orDefault(h.Match, "exact"), h.Limit)
+		}
+		b.WriteByte('\n')
 	}
 	maxSess := "unlimited"
 	if c.Limits.MaxSessions > 0 {

@@ -14,4 +14,8 @@ var (
 	ErrRejected = errors.New("engine: session rejected")
 	// ErrNotStarted is returned by Shutdown on a router that never started.
 	ErrNotStarted = errors.New("engine: router not started")
+	// ErrNoRealm is returned by JoinLocal for a realm the router does not serve.
+	ErrNoRealm = errors.New("engine: no such realm")
+	// ErrShuttingDown is returned by JoinLocal once Shutdown began.
+	ErrShuttingDown = errors.New("engine: router is shutting down")
 )

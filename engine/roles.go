@@ -8,7 +8,8 @@ import (
 
 // What a session keeps of its HELLO details. realm reads
 // Session.Hello["roles"][role]["features"][feature] (today only
-// callee.call_canceling, in realm.join); the rest of the dict (agent,
+// the call canceling, progressive call invocation, payload passthru and
+// revocation features, in realm.join); the rest of the dict (agent,
 // authmethods, features the router does not implement, vendor keys) is
 // garbage once the handshake is done. Cloning the whole dict cost ~4 KiB per
 // session for a full-featured client, the largest share of an idle
@@ -27,11 +28,13 @@ type keptRole struct {
 // keptRoles is read-only: the roles and features the router acts on (those
 // it announces itself, seen from the client's side).
 var keptRoles = [...]keptRole{
-	{"caller", []string{"progressive_call_results", "call_canceling", "call_timeout", "caller_identification"}},
+	{"caller", []string{"progressive_call_results", "call_canceling", "call_timeout", "caller_identification",
+		"progressive_call_invocations", "payload_passthru_mode"}},
 	{"callee", []string{"progressive_call_results", "call_canceling", "call_timeout", "caller_identification",
-		"shared_registration", "pattern_based_registration"}},
-	{"publisher", []string{"publisher_exclusion", "publisher_identification"}},
-	{"subscriber", []string{"pattern_based_subscription", "publisher_identification"}},
+		"shared_registration", "pattern_based_registration", "progressive_call_invocations",
+		"call_cancelling", "payload_passthru_mode", "registration_revocation"}},
+	{"publisher", []string{"publisher_exclusion", "publisher_identification", "payload_passthru_mode"}},
+	{"subscriber", []string{"pattern_based_subscription", "publisher_identification", "subscription_revocation"}},
 }
 
 // maxRolesCache bounds the shared dicts: real deployments see a handful of

@@ -73,7 +73,7 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 		stop:          make(chan struct{}),
 	}
 	for _, rc := range cfg.Realms {
-		r := realm.New(realm.Options{Name: rc.Name, Logger: log})
+		r := realm.New(realmOptions(rc, log))
 		h.realms[rc.Name] = &realmEntry{r: r, anonymous: rc.Anonymous}
 		rt.realms = append(rt.realms, r)
 	}
@@ -83,6 +83,26 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 	}
 	rt.srv = srv
 	return rt, nil
+}
+
+// realmOptions translates one realm's configuration for the realm actor.
+func realmOptions(rc Realm, log *slog.Logger) realm.Options {
+	opts := realm.Options{
+		Name: rc.Name, Logger: log, NoMetaAPI: !rc.MetaAPIOn(),
+		RetainedBytes: int64(rc.RetainedBytes),
+		Limits: realm.Limits{
+			PendingCallsPerSession:  rc.Limits.PendingCallsPerSession,
+			PendingCallsPerRealm:    rc.Limits.PendingCallsPerRealm,
+			SubscriptionsPerSession: rc.Limits.SubscriptionsPerSession,
+			RegistrationsPerSession: rc.Limits.RegistrationsPerSession,
+		},
+	}
+	for _, h := range rc.History {
+		m, _ := matchPolicy(h.Match)
+		opts.History = append(opts.History, realm.HistoryRule{
+			Topic: h.Topic, Match: m, Limit: h.Limit, MaxBytes: int64(h.MaxBytes)})
+	}
+	return opts
 }
 
 // netpollOptions translates the configuration for netpoll, one netpoll

@@ -413,3 +413,29 @@ func TestLocalSession(t *testing.T) {
 		t.Fatalf("Send after Close: %v", err)
 	}
 }
+
+// TestWelcomeMetaFeatures: the meta API features are announced exactly
+// when the realm serves the meta API.
+func TestWelcomeMetaFeatures(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		r := newRealmWith(t, Options{NoMetaAPI: off})
+		_, w := joinClient(t, r, codec.JSON, nil)
+		roles := w.Details["roles"].(map[string]any)
+		for role, keys := range map[string][]string{
+			"broker": {"session_meta_api", "subscription_meta_api", "event_history", "subscription_revocation"},
+			"dealer": {"session_meta_api", "registration_meta_api", "testament_meta_api", "registration_revocation"},
+		} {
+			fs := roles[role].(map[string]any)["features"].(map[string]any)
+			for _, k := range keys {
+				if _, on := fs[k]; on == off {
+					t.Errorf("meta off=%v: %s.%s announced=%v", off, role, k, on)
+				}
+			}
+			for _, k := range []string{"payload_passthru_mode"} {
+				if fs[k] != true {
+					t.Errorf("%s.%s not announced", role, k)
+				}
+			}
+		}
+	}
+}

@@ -22,7 +22,7 @@ func TestJoinWelcome(t *testing.T) {
 					t.Errorf("details.%s = %v, want %q", k, got, want)
 				}
 			}
-			for role, want := range map[string][]string{"broker": brokerFeatures(), "dealer": dealerFeatures()} {
+			for role, want := range map[string][]string{"broker": r.brokerFeatures(), "dealer": r.dealerFeatures()} {
 				roles, _ := w.Details["roles"].(map[string]any)
 				rd, _ := roles[role].(map[string]any)
 				fs, _ := rd["features"].(map[string]any)

@@ -14,6 +14,10 @@ import (
 // components anywhere (an empty component matches any one component), and a
 // prefix pattern may end with a dot ("com.app." matches "com.app.x").
 
+// ValidURI reports whether u is a valid URI, or pattern for match m, by
+// the rules the realm routes with (configuration checks use it too).
+func ValidURI(u string, m codec.Match) bool { return validURI(u, m) }
+
 // validURI reports whether u is a valid URI, or pattern for match m.
 // It allocates nothing.
 func validURI(u string, m codec.Match) bool {

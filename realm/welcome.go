@@ -7,24 +7,50 @@ import (
 )
 
 // Features the realm announces in WELCOME. Each one works end to end and is
-// covered by a test in this package; a feature is added here only then.
-func brokerFeatures() []string {
-	return []string{
-		"pattern_based_subscription", // broker_test: prefix and wildcard
-		"publisher_exclusion",        // broker_test: exclude_me=false
-		"publisher_identification",   // broker_test: disclose_me
+// covered by a test in this package (and in cmd/wampd's interop tests with
+// real clients, see docs/features.md); a feature is added here only then.
+// The meta API features (and event history, read through it) are left
+// out on a realm with the meta API off.
+func (r *Realm) brokerFeatures() []string {
+	f := []string{
+		"pattern_based_subscription",    // broker_test: prefix and wildcard
+		"publisher_exclusion",           // broker_test: exclude_me=false
+		"publisher_identification",      // broker_test, broker_advanced_test: disclose_me
+		"subscriber_blackwhite_listing", // broker_advanced_test: TestBlackWhiteListing
+		"event_retention",               // broker_advanced_test: TestRetention*
+		"payload_passthru_mode",         // broker_advanced_test: TestPPTPublish
 	}
+	if !r.opts.NoMetaAPI {
+		f = append(f,
+			"session_meta_api",        // meta_test: TestSessionMeta, TestSessionKill
+			"subscription_meta_api",   // meta_test: TestSubscriptionMeta
+			"subscription_revocation", // meta_test: TestRevocation
+			"event_history",           // history_test
+		)
+	}
+	return f
 }
 
-func dealerFeatures() []string {
-	return []string{
-		"pattern_based_registration", // dealer_test: prefix and wildcard
-		"shared_registration",        // dealer_test: roundrobin, first, last
-		"caller_identification",      // dealer_test: disclose_me
-		"progressive_call_results",   // dealer_test: progress
-		"call_canceling",             // dealer_test: skip, kill, killnowait
-		"call_timeout",               // dealer_test: dealer-side timeout
+func (r *Realm) dealerFeatures() []string {
+	f := []string{
+		"pattern_based_registration",   // dealer_test: prefix and wildcard
+		"shared_registration",          // dealer_test: roundrobin, first, last
+		"caller_identification",        // dealer_test, dealer_advanced_test: disclose_me
+		"progressive_call_results",     // dealer_test: progress
+		"progressive_call_invocations", // dealer_advanced_test: TestProgressiveInvocation*
+		"call_canceling",               // dealer_test: skip, kill, killnowait
+		"call_timeout",                 // dealer_test: dealer-side timeout
+		"payload_passthru_mode",        // dealer_advanced_test: TestPPTCall
 	}
+	if !r.opts.NoMetaAPI {
+		f = append(f,
+			"session_meta_api",        // meta_test: TestSessionMeta
+			"registration_meta_api",   // meta_test: TestRegistrationMeta
+			"registration_revocation", // meta_test: TestRevocation
+			"testament_meta_api",      // meta_test: TestTestaments
+		)
+	}
+	return f
 }
 
 // welcomeDetails builds the WELCOME details of s as a map: the source of
@@ -37,8 +63,8 @@ func (r *Realm) welcomeDetails(s *Session) map[string]any {
 		"authmethod":   s.AuthMethod,
 		"authprovider": s.AuthProvider,
 		"roles": map[string]any{
-			"broker": map[string]any{"features": featureMap(brokerFeatures())},
-			"dealer": map[string]any{"features": featureMap(dealerFeatures())},
+			"broker": map[string]any{"features": featureMap(r.brokerFeatures())},
+			"dealer": map[string]any{"features": featureMap(r.dealerFeatures())},
 		},
 	}
 }
