@@ -649,7 +649,7 @@ func TestNetpollOptionsOneListenerEach(t *testing.T) {
 // Established.
 type helloPeer struct{ nullPeer }
 
-func (p *helloPeer) Established()                {}
+func (p *helloPeer) Established()                 {}
 func (p *helloPeer) Transport() netpoll.Transport { return netpoll.WebSocket }
 func (p *helloPeer) RemoteAddr() string           { return "127.0.0.1:1" }
 
