@@ -811,8 +811,8 @@ func (c Config) Summary() string {
 		if l.Has(TransportWebSocket) {
 			fmt.Fprintf(&b, " (ws path %s)", l.WSPath)
 		}
-		if l.Mode != "" || l.Owner != "" || l.Group != "" {
-			fmt.Fprintf(&b, " (mode %s, owner %s, group %s)", orDefault(l.Mode, "as created"), orDefault(l.Owner, "wampd's"), orDefault(l.Group, "wampd's"))
+		if perm := l.permSummary(); perm != "" {
+			fmt.Fprintf(&b, " (%s)", perm)
 		}
 		b.WriteByte('\n')
 	}

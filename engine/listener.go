@@ -29,6 +29,18 @@ func (l Listener) unixPerm() netpoll.UnixPerm {
 	return netpoll.UnixPerm{Mode: mode, Owner: l.Owner, Group: l.Group}
 }
 
+// permSummary lists the unix socket options that are set ("mode 0660,
+// group wampd"), for Config.Summary.
+func (l Listener) permSummary() string {
+	var parts []string
+	for _, p := range [...][2]string{{"mode", l.Mode}, {"owner", l.Owner}, {"group", l.Group}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+" "+p[1])
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // orDefault is s, or def when s is empty.
 func orDefault(s, def string) string {
 	if s == "" {
