@@ -22,6 +22,9 @@ func TestHotPathAllocs(t *testing.T) {
 		{"yield_result", func(t *testing.T, ser codec.Serializer) func() { run, _ := setupYield(t, ser); return run }},
 		{"publish_event_1sub", func(t *testing.T, ser codec.Serializer) func() { return setupPublish(t, ser, 1) }},
 		{"publish_event_1000subs", func(t *testing.T, ser codec.Serializer) func() { return setupPublish(t, ser, 1000) }},
+		{"publish_event_1000subs_exclude100", func(t *testing.T, ser codec.Serializer) func() {
+			return setupPublishExclude(t, ser, 1000)
+		}},
 	}
 	for _, tc := range cases {
 		for _, ser := range serializers {

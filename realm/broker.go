@@ -224,6 +224,7 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 			}
 			return
 		}
+		b.filter.mark(r)
 		pub.filter = &b.filter
 	}
 	r.deliver(&pub, m.Options.Retain)

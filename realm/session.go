@@ -38,6 +38,9 @@ type Session struct {
 	calls      map[uint64]*call    // as caller: CALL request id -> call
 	ended      map[uint64]struct{} // as caller: progressive CALLs ended early (their chunks are dropped)
 	testaments *testaments         // nil until wamp.session.add_testament
+	// excludeMark and eligibleMark are the filter epoch of the last
+	// publication whose exclude or eligible list named this session.
+	excludeMark, eligibleMark uint64
 }
 
 // features are the client features a session announced that change what
