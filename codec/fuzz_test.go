@@ -24,6 +24,22 @@ func fuzzSeeds(f *testing.F, s Serializer) {
 	if n == 0 {
 		f.Fatalf("no %s test vectors to seed the corpus with", s)
 	}
+	for _, m := range advancedSeeds {
+		f.Add(reencode(f, s, m))
+	}
+}
+
+// advancedSeeds are Advanced Profile messages the vectors do not have:
+// black/white lists, retention, passthru keys, disclosure, revocation.
+var advancedSeeds = []string{
+	`[16,1,{"exclude":[1,2],"eligible":[3],"exclude_authid":["a"],"exclude_authrole":["r"],` +
+		`"eligible_authid":["b"],"eligible_authrole":["x","y"],"retain":true,"acknowledge":true},"t",["p"],{"k":1}]`,
+	`[32,2,{"get_retained":true,"match":"prefix"},"com."]`,
+	`[36,1,2,{"retained":true,"publisher":3,"publisher_authid":"a","publisher_authrole":"r","topic":"t"},[1]]`,
+	`[48,3,{"progress":true,"ppt_scheme":"wamp","ppt_serializer":"cbor","ppt_cipher":"xsalsa20poly1305","ppt_keyid":"k"},"p",["\u0000AQID"]]`,
+	`[68,4,5,{"progress":true,"caller":1,"caller_authid":"a","caller_authrole":"r"},[]]`,
+	`[35,0,{"subscription":9,"reason":"revoked"}]`,
+	`[67,0,{"registration":7}]`,
 }
 
 // fuzzDecode: Decode must not panic; what it accepts must re-encode and
