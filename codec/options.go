@@ -301,9 +301,12 @@ func checkList(c *cursor, want kind) error {
 		if k != want {
 			return ErrBadField
 		}
-		if want == kUint {
+		switch want {
+		case kUint:
 			_, err = c.readID()
-		} else {
+		case kString:
+			_, err = c.readStr() // checks UTF-8, which skip does not in binary serializers
+		default:
 			_, err = c.skip(1)
 		}
 		if err != nil {
