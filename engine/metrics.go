@@ -104,6 +104,10 @@ func writeMetrics(w *bufio.Writer, s Stats) {
 	perRealm("wampd_realm_events_delivered_total", "counter", "EVENTs queued to subscribers per realm.", func(n string) int64 { return s.Realms[n].Delivered })
 	perRealm("wampd_realm_events_dropped_total", "counter", "EVENTs refused by a slow subscriber's peer per realm.", func(n string) int64 { return s.Realms[n].Dropped })
 	perRealm("wampd_realm_calls_total", "counter", "Calls routed to a callee per realm.", func(n string) int64 { return s.Realms[n].Calls })
+	perRealm("wampd_realm_retained_bytes", "gauge", "Bytes of retained events kept per realm.", func(n string) int64 { return s.Realms[n].RetainedBytes })
+	perRealm("wampd_realm_retained_evicted_total", "counter", "Retained topics forgotten to stay under the realm's bound.", func(n string) int64 { return s.Realms[n].RetainedEvicted })
+	perRealm("wampd_realm_history_bytes", "gauge", "Bytes of event history kept per realm.", func(n string) int64 { return s.Realms[n].HistoryBytes })
+	perRealm("wampd_realm_history_evicted_total", "counter", "History events dropped by the bounds of their rule.", func(n string) int64 { return s.Realms[n].HistoryEvicted })
 }
 
 // writeRuntimeMetrics writes the GC figures of rs in the Prometheus text

@@ -163,6 +163,9 @@ func TestRetentionBound(t *testing.T) {
 		p.publishDict(fmt.Sprintf("com.b.%d", i), map[string]any{"retain": true}, []any{big})
 	}
 	p.barrier()
+	if st := r.Stats(); st.RetainedEvicted == 0 || st.RetainedBytes == 0 || st.RetainedBytes > 2000 {
+		t.Fatalf("stats %+v: evictions must be counted, bytes within the bound", st)
+	}
 	s := joinAs(t, r, codec.JSON, "s", "user", nil)
 	for i, want := range map[int]bool{0: false, 9: true} {
 		req := s.nextReq()

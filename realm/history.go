@@ -22,6 +22,8 @@ import (
 //
 // Only the realm's actor goroutine touches it.
 type history struct {
+	stats  *counters
+	bytes  int64 // all rules
 	rules  patternIndex[*historyRule]
 	topics map[string]*historyTopic
 	seq    uint64
@@ -55,7 +57,8 @@ type historyTopic struct {
 	events []*storedEvent // oldest first
 }
 
-func (h *history) init(rules []HistoryRule) {
+func (h *history) init(rules []HistoryRule, stats *counters) {
+	h.stats = stats
 	h.rules.init()
 	h.topics = make(map[string]*historyTopic)
 	for _, hr := range rules {
@@ -112,6 +115,7 @@ func (h *history) record(pub *publication) {
 	rule.fifo = append(rule.fifo, e)
 	rule.live++
 	rule.bytes += e.size()
+	h.bytes += e.size()
 	if len(t.events) > rule.Limit {
 		h.evict(t.events[0])
 	}
@@ -119,6 +123,7 @@ func (h *history) record(pub *publication) {
 		h.evict(rule.oldest())
 	}
 	rule.compact()
+	h.stats.historyBytes.Store(h.bytes)
 }
 
 // oldest returns the rule's oldest kept event.
@@ -159,6 +164,8 @@ func (h *history) evict(e *storedEvent) {
 	t.rule.live--
 	t.rule.bytes -= e.size()
 	t.rule.evicted++
+	h.bytes -= e.size()
+	h.stats.historyEvicted.Add(1)
 	if len(t.events) == 0 {
 		delete(h.topics, e.topic)
 	}

@@ -139,6 +139,9 @@ func TestHistoryBytes(t *testing.T) {
 	if len(evs) == 0 || len(evs) >= 40 || len(evs) > 3000/200 {
 		t.Fatalf("%d events kept under a 3000-byte bound", len(evs))
 	}
+	if st := r.Stats(); st.HistoryEvicted != int64(40-len(evs)) || st.HistoryBytes == 0 {
+		t.Fatalf("stats %+v: %d evictions expected", st, 40-len(evs))
+	}
 	if got := firstArg(t, evs[len(evs)-1]); got != "39" {
 		t.Fatalf("newest kept is %v, want 39", got)
 	}

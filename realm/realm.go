@@ -125,8 +125,8 @@ func New(opts Options) *Realm {
 	r.box.init()
 	r.broker.init()
 	r.dealer.init()
-	r.retained.init(opts.RetainedBytes)
-	r.history.init(opts.History)
+	r.retained.init(opts.RetainedBytes, &r.stats)
+	r.history.init(opts.History, &r.stats)
 	return r
 }
 
@@ -349,21 +349,32 @@ type Stats struct {
 	Published int64 // publications accepted
 	Delivered int64 // events queued to subscribers
 	Dropped   int64 // events a slow subscriber's peer refused (Send false)
-	Calls     int64 // calls routed to a callee
+	Calls     int64 // calls routed to a callee (or answered by the router)
+
+	RetainedBytes   int64 // bytes of retained events kept now
+	RetainedEvicted int64 // retained topics forgotten to stay under the bound
+	HistoryBytes    int64 // bytes of event history kept now
+	HistoryEvicted  int64 // history events dropped by a rule's bounds
 }
 
 // counters are written by the actor and read by anyone.
 type counters struct {
 	sessions, published, delivered, dropped, calls atomic.Int64
+	retainedBytes, retainedEvicted                 atomic.Int64
+	historyBytes, historyEvicted                   atomic.Int64
 }
 
 // Stats returns a snapshot of the counters; safe from any goroutine.
 func (r *Realm) Stats() Stats {
 	return Stats{
-		Sessions:  r.stats.sessions.Load(),
-		Published: r.stats.published.Load(),
-		Delivered: r.stats.delivered.Load(),
-		Dropped:   r.stats.dropped.Load(),
-		Calls:     r.stats.calls.Load(),
+		Sessions:        r.stats.sessions.Load(),
+		Published:       r.stats.published.Load(),
+		Delivered:       r.stats.delivered.Load(),
+		Dropped:         r.stats.dropped.Load(),
+		Calls:           r.stats.calls.Load(),
+		RetainedBytes:   r.stats.retainedBytes.Load(),
+		RetainedEvicted: r.stats.retainedEvicted.Load(),
+		HistoryBytes:    r.stats.historyBytes.Load(),
+		HistoryEvicted:  r.stats.historyEvicted.Load(),
 	}
 }

@@ -23,6 +23,7 @@ import (
 //
 // Only the realm's actor goroutine touches it.
 type retention struct {
+	stats    *counters
 	topics   map[string]*retainedTopic
 	lru      list.List // of *retainedTopic, oldest update first
 	bytes    int64
@@ -118,7 +119,8 @@ func (e *storedEvent) publication() publication {
 	return pub
 }
 
-func (rt *retention) init(bound int64) {
+func (rt *retention) init(bound int64, stats *counters) {
+	rt.stats = stats
 	rt.topics = make(map[string]*retainedTopic)
 	rt.bound = bound
 	if rt.bound == 0 {
@@ -164,7 +166,9 @@ func (rt *retention) keep(pub *publication) {
 		old := rt.lru.Front().Value.(*retainedTopic)
 		rt.forget(old)
 		rt.evicted++
+		rt.stats.retainedEvicted.Add(1)
 	}
+	rt.stats.retainedBytes.Store(rt.bytes)
 }
 
 func (rt *retention) forget(t *retainedTopic) {
