@@ -161,13 +161,14 @@ func TestAppend(t *testing.T) {
 			Invoke: InvokeLast, Timeout: 5, Publisher: 1, Caller: 2, Subscription: 3, Registration: 4,
 			Topic: "t", Procedure: "p", Mode: "kill", Reason: "r", Message: "m",
 			PublisherAuthID: "pa", PublisherAuthRole: "pr", CallerAuthID: "ca", CallerAuthRole: "cr",
-			PPTScheme: "x_s", PPTSerializer: "cbor", PPTCipher: "xsalsa20poly1305", PPTKeyID: "k"}},
+			PPTScheme: "x_s", PPTSerializer: "cbor", PPTCipher: "xsalsa20poly1305", PPTKeyID: "k",
+			DiscloseCaller: true}},
 			`[48,1,{"acknowledge":true,"exclude_me":false,"disclose_me":true,"receive_progress":true,` +
 				`"progress":true,"retain":true,"get_retained":true,"retained":true,"match":"prefix",` +
 				`"invoke":"last","timeout":5,"publisher":1,"caller":2,"subscription":3,"registration":4,` +
 				`"topic":"t","procedure":"p","mode":"kill","reason":"r","message":"m",` +
 				`"publisher_authid":"pa","publisher_authrole":"pr","caller_authid":"ca","caller_authrole":"cr",` +
-				`"ppt_scheme":"x_s","ppt_serializer":"cbor","ppt_cipher":"xsalsa20poly1305","ppt_keyid":"k"},"p"]`},
+				`"ppt_scheme":"x_s","ppt_serializer":"cbor","ppt_cipher":"xsalsa20poly1305","ppt_keyid":"k","disclose_caller":true},"p"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -250,6 +250,7 @@ type Options struct {
 	Acknowledge     bool   // PUBLISH "acknowledge"
 	ExcludeMe       bool   // PUBLISH "exclude_me" (default true when absent)
 	DiscloseMe      bool   // PUBLISH/CALL "disclose_me"
+	DiscloseCaller  bool   // REGISTER "disclose_caller": caller disclosure on every call
 	ReceiveProgress bool   // CALL option / INVOCATION detail "receive_progress"
 	Progress        bool   // RESULT/YIELD/CALL/INVOCATION "progress"
 	Retain          bool   // PUBLISH "retain"
@@ -324,6 +325,7 @@ const (
 	HasPPTSerializer
 	HasPPTCipher
 	HasPPTKeyID
+	HasDiscloseCaller
 )
 
 // HasPPT covers the Payload Passthru Mode keys.

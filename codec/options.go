@@ -36,6 +36,7 @@ const (
 	keyPPTSerializer   = "ppt_serializer"
 	keyPPTCipher       = "ppt_cipher"
 	keyPPTKeyID        = "ppt_keyid"
+	keyDiscloseCaller  = "disclose_caller"
 )
 
 var matchNames = [...]string{MatchExact: "exact", MatchPrefix: "prefix", MatchWildcard: "wildcard"}
@@ -133,6 +134,9 @@ func decodeOption(c *cursor, o *Options, k string) error {
 		o.Message, err = c.readString()
 		o.Has |= HasMessage
 
+	case keyDiscloseCaller:
+		o.DiscloseCaller, err = c.readBool()
+		o.Has |= HasDiscloseCaller
 	case keyRetain:
 		o.Retain, err = c.readBool()
 		o.Has |= HasRetain
@@ -393,9 +397,12 @@ func appendOptions(w *writer, o *Options) error {
 	str(HasPPTSerializer, keyPPTSerializer, o.PPTSerializer)
 	str(HasPPTCipher, keyPPTCipher, o.PPTCipher)
 	str(HasPPTKeyID, keyPPTKeyID, o.PPTKeyID)
+	if err == nil && next(HasDiscloseCaller, keyDiscloseCaller) {
+		w.bool(o.DiscloseCaller)
+	}
 	w.mapEnd()
 	return err
 }
 
 // hasAll masks the defined option bits.
-const hasAll = HasPPTKeyID<<1 - 1
+const hasAll = HasDiscloseCaller<<1 - 1

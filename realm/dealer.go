@@ -17,6 +17,7 @@ type registration struct {
 	match     codec.Match
 	invoke    codec.Invoke
 	created   time.Time
+	disclose  bool // REGISTER disclose_caller: every INVOCATION names its caller
 	callees   []*Session // in registration order (first/last need it)
 	next      int        // round-robin cursor
 }
@@ -93,7 +94,7 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 	created := false
 	if reg == nil {
 		reg = &registration{id: freshID(r, d.byID), procedure: strings.Clone(m.URI), match: match,
-			invoke: invoke, created: time.Now()}
+			invoke: invoke, created: time.Now(), disclose: m.Options.DiscloseCaller}
 		d.byID[reg.id] = reg
 		d.byURI.add(reg.procedure, match, reg)
 		created = true
@@ -290,7 +291,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		Type: codec.Invocation, Request: c.invID, ID: reg.id,
 		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
 	}
-	if m.Options.DiscloseMe {
+	if m.Options.DiscloseMe || reg.disclose {
 		inv.Options.Has |= codec.HasCaller | codec.HasCallerAuthID | codec.HasCallerAuthRole
 		inv.Options.Caller = s.ID
 		inv.Options.CallerAuthID, inv.Options.CallerAuthRole = s.AuthID, s.AuthRole

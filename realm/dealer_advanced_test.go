@@ -212,3 +212,35 @@ func TestLimits(t *testing.T) {
 	other.send(codec.Message{Type: codec.Call, Request: 3, URI: "com.p"})
 	c.expect(codec.Invocation)
 }
+
+// TestCallerDisclosure: disclose_me on the CALL, or disclose_caller on the
+// REGISTER, gives the callee the caller's id, authid and authrole.
+func TestCallerDisclosure(t *testing.T) {
+	r := newRealm(t, "realm1")
+	callee := joinAs(t, r, codec.JSON, "c", "user", nil)
+	callee.register("com.plain", codec.MatchExact, codec.InvokeSingle)
+	req := callee.nextReq()
+	callee.send(codec.Message{Type: codec.Register, Request: req, URI: "com.told",
+		Options: codec.Options{Has: codec.HasDiscloseCaller, DiscloseCaller: true}})
+	callee.expect(codec.Registered)
+	caller := joinAs(t, r, codec.CBOR, "callerid", "callerrole", nil)
+	for _, tc := range []struct {
+		proc     string
+		disclose bool
+		want     bool
+	}{{"com.plain", false, false}, {"com.plain", true, true}, {"com.told", false, true}} {
+		m := codec.Message{Type: codec.Call, Request: caller.nextReq(), URI: tc.proc}
+		if tc.disclose {
+			m.Options = codec.Options{Has: codec.HasDiscloseMe, DiscloseMe: true}
+		}
+		caller.send(m)
+		inv := callee.expect(codec.Invocation)
+		o := inv.Options
+		got := o.Caller == caller.s.ID && o.CallerAuthID == "callerid" && o.CallerAuthRole == "callerrole"
+		if got != tc.want || (!tc.want && o.Has&codec.HasCaller != 0) {
+			t.Fatalf("%s disclose_me=%v: details %+v", tc.proc, tc.disclose, o)
+		}
+		callee.send(codec.Message{Type: codec.Yield, Request: inv.Request})
+		caller.expect(codec.Result)
+	}
+}
