@@ -17,7 +17,7 @@ type registration struct {
 	match     codec.Match
 	invoke    codec.Invoke
 	created   time.Time
-	disclose  bool // REGISTER disclose_caller: every INVOCATION names its caller
+	disclose  bool       // REGISTER disclose_caller: every INVOCATION names its caller
 	callees   []*Session // in registration order (first/last need it)
 	next      int        // round-robin cursor
 }
