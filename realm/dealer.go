@@ -207,6 +207,12 @@ func (d *dealer) pick(r *Realm, reg *registration) *Session {
 func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	if c := s.calls[m.Request]; c != nil {
 		if c.stream != nil {
+			if c.killed { // canceled (mode kill): the callee is being interrupted
+				if !m.Options.Progress {
+					c.stream = nil
+				}
+				return
+			}
 			d.chunk(r, c, m)
 			return
 		}

@@ -90,6 +90,28 @@ func TestProgressiveInvocationCancel(t *testing.T) {
 	callee.expect(codec.Invocation)
 }
 
+// TestProgressiveInvocationKill: after a CANCEL in kill mode the callee
+// gets INTERRUPT and no more chunks; its answer ends the call.
+func TestProgressiveInvocationKill(t *testing.T) {
+	r := newRealm(t, "realm1")
+	callee := joinAs(t, r, codec.CBOR, "c", "user", pciCallee)
+	callee.register("com.up", codec.MatchExact, codec.InvokeSingle)
+	caller := joinAs(t, r, codec.CBOR, "caller", "user", pciCaller)
+	req := caller.nextReq()
+	caller.chunkCall(req, "com.up", 0, true)
+	inv := callee.expect(codec.Invocation)
+	caller.send(codec.Message{Type: codec.Cancel, Request: req,
+		Options: codec.Options{Has: codec.HasMode, Mode: modeKill}})
+	callee.expect(codec.Interrupt)
+	caller.chunkCall(req, "com.up", 1, true)
+	caller.chunkCall(req, "com.up", 2, false)
+	callee.quiet()
+	a, _ := payload(t, codec.CBOR, []any{"canceled"}, nil)
+	callee.send(codec.Message{Type: codec.Error, ReqType: codec.Invocation, Request: inv.Request,
+		URI: codec.ErrCanceled, Args: a})
+	caller.expectError(codec.Call, req, codec.ErrCanceled)
+}
+
 // TestProgressiveInvocationCalleeLeaves: the callee leaving mid-stream
 // cancels the call; the rest of the stream is discarded.
 func TestProgressiveInvocationCalleeLeaves(t *testing.T) {
