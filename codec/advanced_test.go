@@ -17,10 +17,10 @@ func TestBlackWhiteLists(t *testing.T) {
 			if err := Decode(s, data, &m); err != nil {
 				t.Fatal(err)
 			}
-			o := &m.Options
-			if !o.Filtered() || !o.Retain || o.Has&HasRetain == 0 {
-				t.Fatalf("options %+v", o)
+			if !m.Options.Filtered() || !m.Options.Retain || m.Options.Has&HasRetain == 0 {
+				t.Fatalf("options %+v", m.Options)
 			}
+			o := m.Options.Ext
 			ids, err := IDList(s, o.Exclude, nil)
 			if err != nil || !slices.Equal(ids, []uint64{1, 2}) {
 				t.Fatalf("exclude %v %v", ids, err)
@@ -115,7 +115,8 @@ func TestPPTForwarded(t *testing.T) {
 			t.Fatal(err)
 		}
 		inv := Message{Type: Invocation, Request: 2, ID: 3, Args: m.Args, PayloadSer: s}
-		m.Options.PPT(&inv.Options)
+		inv.Options.Has = m.Options.Has & HasPPT
+		inv.Options.Ext = m.Options.Ext
 		for _, to := range testSerializers {
 			out, err := Append(to, nil, &inv)
 			if err != nil {
@@ -125,9 +126,9 @@ func TestPPTForwarded(t *testing.T) {
 			if err := Decode(to, out, &got); err != nil {
 				t.Fatal(err)
 			}
-			o := got.Options
-			if o.PPTScheme != "x_custom" || o.PPTSerializer != "flatbuffers" || o.PPTCipher != "c" || o.PPTKeyID != "k" {
-				t.Fatalf("%s->%s: %+v", s, to, o)
+			o := got.Options.Ext
+			if !got.Options.PPTOn() || o.PPTScheme != "x_custom" || o.PPTSerializer != "flatbuffers" || o.PPTCipher != "c" || o.PPTKeyID != "k" {
+				t.Fatalf("%s->%s: %+v", s, to, got.Options)
 			}
 			v, err := DecodeValue(to, got.Args)
 			if err != nil {
@@ -138,5 +139,39 @@ func TestPPTForwarded(t *testing.T) {
 				t.Fatalf("%s->%s: payload %#v", s, to, v)
 			}
 		}
+	}
+}
+
+// TestOptionsExtReuse: an OptionsExt given to Decode is reused, what an
+// earlier message left in it never shows through, and a message without
+// its keys leaves it untouched (no zeroing per message).
+func TestOptionsExtReuse(t *testing.T) {
+	var ext OptionsExt
+	var m Message
+	m.Options.Ext = &ext
+	if err := Decode(JSON, []byte(`[16,1,{"exclude":[1],"ppt_scheme":"x_a"},"t"]`), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Options.Ext != &ext || !m.Options.Filtered() || !m.Options.PPTOn() || ext.PPTScheme != "x_a" {
+		t.Fatalf("first decode: %+v %+v", m.Options, ext)
+	}
+	if err := Decode(JSON, []byte(`[16,2,{"eligible":[2]},"t"]`), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Options.PPTOn() || ext.PPTScheme != "" || ext.Exclude != nil || ext.Eligible == nil {
+		t.Fatalf("second decode kept the first's keys: %+v", ext)
+	}
+	if err := Decode(JSON, []byte(`[16,3,{},"t"]`), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Options.Filtered() || m.Options.PPTOn() || m.Options.Ext != &ext {
+		t.Fatalf("third decode: %+v", m.Options)
+	}
+	var plain Message // no Ext given: allocated only for a message that needs it
+	if err := Decode(JSON, []byte(`[16,4,{},"t"]`), &plain); err != nil || plain.Options.Ext != nil {
+		t.Fatalf("plain decode: %v %+v", err, plain.Options)
+	}
+	if err := Decode(JSON, []byte(`[16,4,{"exclude_authid":["a"]},"t"]`), &plain); err != nil || plain.Options.Ext == nil {
+		t.Fatalf("plain decode with a list: %v %+v", err, plain.Options)
 	}
 }

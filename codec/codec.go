@@ -57,7 +57,9 @@ var layouts = [...]layout{
 
 // Decode parses one WAMP message encoded with s from data into m.
 // m's URI, Dict, Args and Kwargs alias data (see Message). m is reset
-// first; on error its content is unspecified.
+// first, but for m.Options.Ext: an OptionsExt it points to is reused for
+// the rarer keys (its fields are valid only where Options.Has says so);
+// on error m's content is unspecified.
 func Decode(s Serializer, data []byte, m *Message) error {
 	return decode(s, data, m, false)
 }
@@ -75,7 +77,9 @@ func decode(s Serializer, data []byte, m *Message, lean bool) error {
 	if !s.valid() {
 		return ErrSerializer
 	}
+	ext := m.Options.Ext // the caller's storage for the rarer keys, kept
 	*m = Message{PayloadSer: s}
+	m.Options.Ext = ext // what an earlier message left is zeroed on first write (Options.ext)
 	c := cursor{s: s, b: data, lean: lean}
 	if k, err := c.peek(); err != nil {
 		return fmt.Errorf("decode %s: %w", s, err)

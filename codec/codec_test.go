@@ -159,10 +159,9 @@ func TestAppend(t *testing.T) {
 			Has: hasAll, Acknowledge: true, ExcludeMe: false, DiscloseMe: true, ReceiveProgress: true,
 			Progress: true, Retain: true, GetRetained: true, Retained: true, Match: MatchPrefix,
 			Invoke: InvokeLast, Timeout: 5, Publisher: 1, Caller: 2, Subscription: 3, Registration: 4,
-			Topic: "t", Procedure: "p", Mode: "kill", Reason: "r", Message: "m",
-			PublisherAuthID: "pa", PublisherAuthRole: "pr", CallerAuthID: "ca", CallerAuthRole: "cr",
-			PPTScheme: "x_s", PPTSerializer: "cbor", PPTCipher: "xsalsa20poly1305", PPTKeyID: "k",
-			DiscloseCaller: true}},
+			Topic: "t", Procedure: "p", Mode: "kill", Reason: "r", Message: "m", DiscloseCaller: true,
+			Ext: &OptionsExt{PublisherAuthID: "pa", PublisherAuthRole: "pr", CallerAuthID: "ca", CallerAuthRole: "cr",
+				PPTScheme: "x_s", PPTSerializer: "cbor", PPTCipher: "xsalsa20poly1305", PPTKeyID: "k"}}},
 			`[48,1,{"acknowledge":true,"exclude_me":false,"disclose_me":true,"receive_progress":true,` +
 				`"progress":true,"retain":true,"get_retained":true,"retained":true,"match":"prefix",` +
 				`"invoke":"last","timeout":5,"publisher":1,"caller":2,"subscription":3,"registration":4,` +

@@ -240,10 +240,14 @@ const (
 // skipped. Encoding writes only the keys whose Has bit is set, in a fixed
 // order, so a router-built dict costs no map.
 //
-// The black/white lists of PUBLISH are kept as the raw encoded lists
-// (aliasing the input, in the message's serializer, nil when absent): the
-// router reads them only for a publication that has them, with IDList and
-// StringList, and never writes them.
+// The keys of the Advanced Profile that most messages lack (passthru mode,
+// the authid/authrole of disclosure, the black/white lists) live out of
+// line, in Ext: a Message stays small (it is zeroed for every decode and
+// built for every routed message), and a message without those keys never
+// touches Ext. Decode fills the OptionsExt that Ext points to when the
+// caller gave one (the realm's Inbound carries its own, so the hot path
+// allocates nothing), else it allocates one for a message that has such a
+// key.
 type Options struct {
 	Has OptionBits
 
@@ -269,6 +273,16 @@ type Options struct {
 	Reason          string // INTERRUPT/UNSUBSCRIBED/UNREGISTERED "reason"
 	Message         string // ABORT/GOODBYE/ERROR detail "message"
 
+	// Ext holds the rarer keys (see above); nil when there are none.
+	Ext *OptionsExt
+}
+
+// OptionsExt holds the Advanced Profile keys kept out of line (see
+// Options). The black/white lists of PUBLISH are the raw encoded lists
+// (aliasing the input, in the message's serializer, nil when absent): the
+// router reads them only for a publication that has them, with IDList and
+// StringList, and never writes them.
+type OptionsExt struct {
 	// Disclosure (EVENT and INVOCATION details).
 	PublisherAuthID   string // "publisher_authid"
 	PublisherAuthRole string // "publisher_authrole"
@@ -289,6 +303,23 @@ type Options struct {
 	Eligible         []byte // "eligible": session ids
 	EligibleAuthID   []byte // "eligible_authid": strings
 	EligibleAuthRole []byte // "eligible_authrole": strings
+
+	used bool // written by a Decode since the last Reset
+}
+
+// ext returns o.Ext for writing, allocating it when the caller gave none,
+// and zeroing what an earlier Decode left in it when this is the first of
+// the message's keys to go there (no Has bit of Ext's keys is set yet).
+// A message with none of those keys never touches Ext.
+func (o *Options) ext() *OptionsExt {
+	if o.Ext == nil {
+		o.Ext = new(OptionsExt)
+	}
+	if o.Has&(hasExt|HasLists) == 0 && o.Ext.used {
+		*o.Ext = OptionsExt{}
+	}
+	o.Ext.used = true
+	return o.Ext
 }
 
 // OptionBits records which Options fields are present.
@@ -326,20 +357,30 @@ const (
 	HasPPTCipher
 	HasPPTKeyID
 	HasDiscloseCaller
+	// HasLists records that at least one black/white list is in Ext (the
+	// lists themselves are never encoded).
+	HasLists
 )
 
 // HasPPT covers the Payload Passthru Mode keys.
 const HasPPT = HasPPTScheme | HasPPTSerializer | HasPPTCipher | HasPPTKeyID
 
-// PPT copies the Payload Passthru Mode keys of o into dst (forwarding).
-func (o *Options) PPT(dst *Options) {
-	dst.Has |= o.Has & HasPPT
-	dst.PPTScheme, dst.PPTSerializer = o.PPTScheme, o.PPTSerializer
-	dst.PPTCipher, dst.PPTKeyID = o.PPTCipher, o.PPTKeyID
+// hasExt covers the encodable keys that live in Ext.
+const hasExt = HasPPT | HasPublisherAuthID | HasPublisherAuthRole | HasCallerAuthID | HasCallerAuthRole
+
+// PPTOn reports whether o uses Payload Passthru Mode (ppt_scheme present
+// and not empty, as the spec says).
+func (o *Options) PPTOn() bool {
+	return o.Has&HasPPTScheme != 0 && o.Ext != nil && o.Ext.PPTScheme != ""
 }
 
 // Filtered reports whether o carries any subscriber black/white list.
-func (o *Options) Filtered() bool {
-	return o.Exclude != nil || o.ExcludeAuthID != nil || o.ExcludeAuthRole != nil ||
-		o.Eligible != nil || o.EligibleAuthID != nil || o.EligibleAuthRole != nil
+func (o *Options) Filtered() bool { return o.Has&HasLists != 0 }
+
+// Reset empties e for reuse as a Decode target (at no cost when no Decode
+// wrote to it), so nothing aliasing an old input stays.
+func (e *OptionsExt) Reset() {
+	if e.used {
+		*e = OptionsExt{}
+	}
 }

@@ -153,41 +153,47 @@ func decodeOption(c *cursor, o *Options, k string) error {
 		o.Registration, err = c.readID()
 		o.Has |= HasRegistration
 	case keyPublisherAuthID:
-		o.PublisherAuthID, err = c.readString()
+		o.ext().PublisherAuthID, err = c.readString()
 		o.Has |= HasPublisherAuthID
 	case keyPublisherRole:
-		o.PublisherAuthRole, err = c.readString()
+		o.ext().PublisherAuthRole, err = c.readString()
 		o.Has |= HasPublisherAuthRole
 	case keyCallerAuthID:
-		o.CallerAuthID, err = c.readString()
+		o.ext().CallerAuthID, err = c.readString()
 		o.Has |= HasCallerAuthID
 	case keyCallerAuthRole:
-		o.CallerAuthRole, err = c.readString()
+		o.ext().CallerAuthRole, err = c.readString()
 		o.Has |= HasCallerAuthRole
 	case keyPPTScheme:
-		o.PPTScheme, err = c.readString()
+		o.ext().PPTScheme, err = c.readString()
 		o.Has |= HasPPTScheme
 	case keyPPTSerializer:
-		o.PPTSerializer, err = c.readString()
+		o.ext().PPTSerializer, err = c.readString()
 		o.Has |= HasPPTSerializer
 	case keyPPTCipher:
-		o.PPTCipher, err = c.readString()
+		o.ext().PPTCipher, err = c.readString()
 		o.Has |= HasPPTCipher
 	case keyPPTKeyID:
-		o.PPTKeyID, err = c.readString()
+		o.ext().PPTKeyID, err = c.readString()
 		o.Has |= HasPPTKeyID
 	case "exclude":
-		o.Exclude, err = rawList(c, kUint)
+		o.ext().Exclude, err = rawList(c, kUint)
+		o.Has |= HasLists
 	case "eligible":
-		o.Eligible, err = rawList(c, kUint)
+		o.ext().Eligible, err = rawList(c, kUint)
+		o.Has |= HasLists
 	case "exclude_authid":
-		o.ExcludeAuthID, err = rawList(c, kString)
+		o.ext().ExcludeAuthID, err = rawList(c, kString)
+		o.Has |= HasLists
 	case "exclude_authrole":
-		o.ExcludeAuthRole, err = rawList(c, kString)
+		o.ext().ExcludeAuthRole, err = rawList(c, kString)
+		o.Has |= HasLists
 	case "eligible_authid":
-		o.EligibleAuthID, err = rawList(c, kString)
+		o.ext().EligibleAuthID, err = rawList(c, kString)
+		o.Has |= HasLists
 	case "eligible_authrole":
-		o.EligibleAuthRole, err = rawList(c, kString)
+		o.ext().EligibleAuthRole, err = rawList(c, kString)
+		o.Has |= HasLists
 
 	// Type-checked only.
 	case "x_acknowledged_delivery":
@@ -322,11 +328,19 @@ func checkList(c *cursor, want kind) error {
 // appendOptions writes the Options fields whose Has bit is set, in a fixed
 // order, as a dict: a router-built dict costs no map.
 func appendOptions(w *writer, o *Options) error {
-	w.mapStart(bits.OnesCount64(uint64(o.Has & hasAll)))
+	has := o.Has & hasAll
+	if o.Ext == nil {
+		has &^= hasExt
+	}
+	w.mapStart(bits.OnesCount64(uint64(has)))
+	if has == 0 {
+		w.mapEnd() // most router-built dicts: {}
+		return nil
+	}
 	i := 0
 	// next writes the key of the next present field.
 	next := func(bit OptionBits, k string) bool {
-		if o.Has&bit == 0 {
+		if has&bit == 0 {
 			return false
 		}
 		_ = w.key(i, k) // option keys are ASCII constants: cannot fail
@@ -389,14 +403,16 @@ func appendOptions(w *writer, o *Options) error {
 	str(HasMode, keyMode, o.Mode)
 	str(HasReason, keyReason, o.Reason)
 	str(HasMessage, keyMessage, o.Message)
-	str(HasPublisherAuthID, keyPublisherAuthID, o.PublisherAuthID)
-	str(HasPublisherAuthRole, keyPublisherRole, o.PublisherAuthRole)
-	str(HasCallerAuthID, keyCallerAuthID, o.CallerAuthID)
-	str(HasCallerAuthRole, keyCallerAuthRole, o.CallerAuthRole)
-	str(HasPPTScheme, keyPPTScheme, o.PPTScheme)
-	str(HasPPTSerializer, keyPPTSerializer, o.PPTSerializer)
-	str(HasPPTCipher, keyPPTCipher, o.PPTCipher)
-	str(HasPPTKeyID, keyPPTKeyID, o.PPTKeyID)
+	if e := o.Ext; has&hasExt != 0 {
+		str(HasPublisherAuthID, keyPublisherAuthID, e.PublisherAuthID)
+		str(HasPublisherAuthRole, keyPublisherRole, e.PublisherAuthRole)
+		str(HasCallerAuthID, keyCallerAuthID, e.CallerAuthID)
+		str(HasCallerAuthRole, keyCallerAuthRole, e.CallerAuthRole)
+		str(HasPPTScheme, keyPPTScheme, e.PPTScheme)
+		str(HasPPTSerializer, keyPPTSerializer, e.PPTSerializer)
+		str(HasPPTCipher, keyPPTCipher, e.PPTCipher)
+		str(HasPPTKeyID, keyPPTKeyID, e.PPTKeyID)
+	}
 	if err == nil && next(HasDiscloseCaller, keyDiscloseCaller) {
 		w.bool(o.DiscloseCaller)
 	}

@@ -10,8 +10,28 @@ import (
 // the raw black/white lists by their decoded elements (a list decoded from
 // JSON and one from CBOR hold the same ids in other bytes).
 func optionsEqual(sa Serializer, a Options, sb Serializer, b Options) bool {
-	la := [...][]byte{a.Exclude, a.Eligible, a.ExcludeAuthID, a.ExcludeAuthRole, a.EligibleAuthID, a.EligibleAuthRole}
-	lb := [...][]byte{b.Exclude, b.Eligible, b.ExcludeAuthID, b.ExcludeAuthRole, b.EligibleAuthID, b.EligibleAuthRole}
+	ea, eb := a.Ext, b.Ext
+	a.Ext, b.Ext = nil, nil
+	if !reflect.DeepEqual(a, b) {
+		return false
+	}
+	if a.Has&(hasExt|HasLists) == 0 {
+		return true
+	}
+	if ea == nil || eb == nil {
+		return false
+	}
+	if ea.PublisherAuthID != eb.PublisherAuthID || ea.PublisherAuthRole != eb.PublisherAuthRole ||
+		ea.CallerAuthID != eb.CallerAuthID || ea.CallerAuthRole != eb.CallerAuthRole ||
+		ea.PPTScheme != eb.PPTScheme || ea.PPTSerializer != eb.PPTSerializer ||
+		ea.PPTCipher != eb.PPTCipher || ea.PPTKeyID != eb.PPTKeyID {
+		return false
+	}
+	if a.Has&HasLists == 0 {
+		return true
+	}
+	la := [...][]byte{ea.Exclude, ea.Eligible, ea.ExcludeAuthID, ea.ExcludeAuthRole, ea.EligibleAuthID, ea.EligibleAuthRole}
+	lb := [...][]byte{eb.Exclude, eb.Eligible, eb.ExcludeAuthID, eb.ExcludeAuthRole, eb.EligibleAuthID, eb.EligibleAuthRole}
 	for i := range la {
 		if (la[i] == nil) != (lb[i] == nil) {
 			return false
@@ -33,9 +53,7 @@ func optionsEqual(sa Serializer, a Options, sb Serializer, b Options) bool {
 			return false
 		}
 	}
-	a.Exclude, a.Eligible, a.ExcludeAuthID, a.ExcludeAuthRole, a.EligibleAuthID, a.EligibleAuthRole = nil, nil, nil, nil, nil, nil
-	b.Exclude, b.Eligible, b.ExcludeAuthID, b.ExcludeAuthRole, b.EligibleAuthID, b.EligibleAuthRole = nil, nil, nil, nil, nil, nil
-	return reflect.DeepEqual(a, b)
+	return true
 }
 
 // reencode turns a JSON message into serializer s through the generic

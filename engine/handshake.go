@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/wampd/wampd/codec"
-	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -30,8 +29,6 @@ const maxID = 1 << 53
 type handshakeConn interface {
 	realm.Peer
 	Established()
-	Transport() netpoll.Transport
-	RemoteAddr() string
 }
 
 // hello handles a message of a connection that has not joined yet: it must
@@ -78,8 +75,6 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	s := &realm.Session{
 		ID:           id,
 		Peer:         c,
-		Transport:    c.Transport().String(),
-		RemoteAddr:   c.RemoteAddr(),
 		AuthID:       authID,
 		AuthRole:     authAnonymous,
 		AuthMethod:   authAnonymous,

@@ -120,6 +120,9 @@ func (c *Conn) Serializer() codec.Serializer { return c.ser }
 // Transport is the transport of the connection.
 func (c *Conn) Transport() Transport { return c.transport }
 
+// TransportName is Transport as text, for the session meta API.
+func (c *Conn) TransportName() string { return c.transport.String() }
+
 // RemoteAddr is the client's address, for logs and session details.
 func (c *Conn) RemoteAddr() string { return c.remote }
 

@@ -30,7 +30,7 @@ func joinAs(t *testing.T, r *Realm, ser codec.Serializer, authID, authRole strin
 	t.Helper()
 	p := newFakePeer(ser)
 	s := &Session{ID: idSeq.Add(1), Peer: p, AuthID: authID, AuthRole: authRole,
-		AuthMethod: "anonymous", AuthProvider: "static", Hello: hello, Transport: "websocket"}
+		AuthMethod: "anonymous", AuthProvider: "static", Hello: hello}
 	c := &client{t: t, r: r, s: s, p: p}
 	r.Join(s)
 	c.expect(codec.Welcome)
@@ -141,3 +141,16 @@ func num(t *testing.T, v any) uint64 {
 	}
 	return id
 }
+
+// extOf returns the out-of-line details of a received message (zero when
+// it has none).
+func extOf(m codec.Message) codec.OptionsExt {
+	if m.Options.Ext == nil {
+		return codec.OptionsExt{}
+	}
+	return *m.Options.Ext
+}
+
+// The fake peer shows as a WebSocket connection to the session meta API.
+func (p *fakePeer) TransportName() string { return "websocket" }
+func (p *fakePeer) RemoteAddr() string    { return "127.0.0.1:40000" }

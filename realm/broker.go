@@ -27,6 +27,7 @@ type broker struct {
 	byURI   patternIndex[*subscription]
 	matched []*subscription // scratch of publish, reused
 	filter  filter          // scratch: the black/white list of the publication at hand
+	evExt   codec.OptionsExt // scratch: an EVENT's out-of-line details
 	// metaSubs counts the subscriptions that may match a wamp.* topic:
 	// while it is 0, no meta event is even looked up.
 	metaSubs int
@@ -204,21 +205,25 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 		}
 		return
 	}
-	if m.Options.Has&codec.HasPPTScheme != 0 && m.Options.PPTScheme != "" && s.feat&featPublisherPPT == 0 {
+	ppt := m.Options.PPTOn()
+	if ppt && s.features()&featPublisherPPT == 0 {
 		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
 			"PUBLISH with ppt_scheme from a publisher that did not announce payload_passthru_mode")
 		return
 	}
 	pub := publication{
-		id: r.newID(), topic: m.URI, from: s, opts: &m.Options,
+		id: r.newID(), topic: m.URI, from: s,
 		args: m.Args, kwargs: m.Kwargs, ser: m.PayloadSer,
 		excludeMe: m.Options.Has&codec.HasExcludeMe == 0 || m.Options.ExcludeMe,
 	}
 	if m.Options.DiscloseMe {
 		pub.publisher, pub.authID, pub.authRole = s.ID, s.AuthID, s.AuthRole
 	}
+	if ppt {
+		pub.ppt, pub.pptHas = m.Options.Ext, m.Options.Has&codec.HasPPT
+	}
 	if m.Options.Filtered() {
-		if !b.filter.load(m.PayloadSer, &m.Options) {
+		if !b.filter.load(m.PayloadSer, m.Options.Ext) {
 			if ack {
 				r.sendError(s, codec.Publish, m.Request, codec.ErrInvalidArgument, "malformed black/white list")
 			}
@@ -246,7 +251,8 @@ type publication struct {
 	// disclosure, when publisher != 0
 	publisher        uint64
 	authID, authRole string
-	opts             *codec.Options // its PPT keys are forwarded; nil for none
+	ppt              *codec.OptionsExt // its PPT keys are forwarded (pptHas says which); nil for none
+	pptHas           codec.OptionBits
 	filter           *filter        // black/white list; nil for none
 	args, kwargs     []byte
 	ser              codec.Serializer
@@ -280,7 +286,7 @@ func (b *broker) dispatch(r *Realm, pub *publication) {
 	var delivered, dropped int64
 	for _, sub := range matched {
 		var ev codec.Message
-		pub.event(&ev, sub)
+		pub.event(&ev, sub, &b.evExt)
 		var frames [4]*codec.Frame // by serializer
 		for _, to := range sub.subscribers {
 			if to == pub.from && pub.excludeMe {
@@ -319,23 +325,30 @@ func (b *broker) dispatch(r *Realm, pub *publication) {
 	}
 }
 
-// event fills ev, the EVENT of pub for subscription sub.
-func (pub *publication) event(ev *codec.Message, sub *subscription) {
+// event fills ev, the EVENT of pub for subscription sub; the details that
+// live out of line (PPT keys, the publisher's authid and authrole) go in
+// ext, scratch valid until the next call.
+func (pub *publication) event(ev *codec.Message, sub *subscription, ext *codec.OptionsExt) {
 	*ev = codec.Message{
 		Type: codec.Event, ID: sub.id, ID2: pub.id,
 		Args: pub.args, Kwargs: pub.kwargs, PayloadSer: pub.ser,
 	}
+	if pub.publisher != 0 || pub.ppt != nil {
+		*ext = codec.OptionsExt{}
+		ev.Options.Ext = ext
+	}
 	if pub.publisher != 0 {
 		ev.Options.Has |= codec.HasPublisher | codec.HasPublisherAuthID | codec.HasPublisherAuthRole
 		ev.Options.Publisher = pub.publisher
-		ev.Options.PublisherAuthID, ev.Options.PublisherAuthRole = pub.authID, pub.authRole
+		ext.PublisherAuthID, ext.PublisherAuthRole = pub.authID, pub.authRole
 	}
 	if sub.match != codec.MatchExact {
 		ev.Options.Has |= codec.HasTopic
 		ev.Options.Topic = pub.topic
 	}
-	if pub.opts != nil {
-		pub.opts.PPT(&ev.Options)
+	if pub.ppt != nil {
+		ev.Options.Has |= pub.pptHas
+		copyPPT(ext, pub.ppt)
 	}
 	if pub.retained {
 		ev.Options.Has |= codec.HasRetained
@@ -366,4 +379,16 @@ func matchName(m codec.Match) string {
 		return "wildcard"
 	}
 	return "exact"
+}
+
+// copyPPT copies the Payload Passthru Mode keys of src into dst (aliasing).
+func copyPPT(dst, src *codec.OptionsExt) {
+	dst.PPTScheme, dst.PPTSerializer = src.PPTScheme, src.PPTSerializer
+	dst.PPTCipher, dst.PPTKeyID = src.PPTCipher, src.PPTKeyID
+}
+
+// clonePPT copies them for keeping (the source aliases a recycled buffer).
+func clonePPT(dst, src *codec.OptionsExt) {
+	dst.PPTScheme, dst.PPTSerializer = strings.Clone(src.PPTScheme), strings.Clone(src.PPTSerializer)
+	dst.PPTCipher, dst.PPTKeyID = strings.Clone(src.PPTCipher), strings.Clone(src.PPTKeyID)
 }

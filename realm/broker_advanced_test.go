@@ -73,7 +73,7 @@ func TestPublisherDisclosure(t *testing.T) {
 	p.send(codec.Message{Type: codec.Publish, Request: 1, URI: "com.d",
 		Options: codec.Options{Has: codec.HasDiscloseMe, DiscloseMe: true}})
 	ev := s.expect(codec.Event)
-	if ev.Options.Publisher != p.s.ID || ev.Options.PublisherAuthID != "pubid" || ev.Options.PublisherAuthRole != "pubrole" {
+	if ev.Options.Publisher != p.s.ID || extOf(ev).PublisherAuthID != "pubid" || extOf(ev).PublisherAuthRole != "pubrole" {
 		t.Fatalf("EVENT details %+v", ev.Options)
 	}
 }
@@ -191,7 +191,7 @@ func TestPPTPublish(t *testing.T) {
 	p.publishDict("com.ppt", map[string]any{"ppt_scheme": "x_test", "ppt_serializer": "flatbuffers",
 		"ppt_cipher": "xsalsa20poly1305", "ppt_keyid": "k1"}, []any{[]byte{0, 1, 2, 255}})
 	ev := s.expect(codec.Event)
-	o := ev.Options
+	o := extOf(ev)
 	if o.PPTScheme != "x_test" || o.PPTSerializer != "flatbuffers" || o.PPTCipher != "xsalsa20poly1305" || o.PPTKeyID != "k1" {
 		t.Fatalf("EVENT details %+v", o)
 	}

@@ -42,7 +42,8 @@ type call struct {
 // CALL's buffer is recycled.
 type stream struct {
 	regID uint64
-	inv   codec.Options // INVOCATION details but progress
+	inv   codec.Options    // INVOCATION details but progress
+	ext   codec.OptionsExt // their out-of-line part (inv.Ext points here when used)
 }
 
 // dealer holds the realm's registrations and pending calls. Only the realm's
@@ -52,7 +53,8 @@ type dealer struct {
 	byURI   patternIndex[*registration]
 	matched []*registration // scratch of call, reused
 	free    []*call
-	pending int // calls waiting for their callee, realm-wide
+	pending int              // calls waiting for their callee, realm-wide
+	invExt  codec.OptionsExt // scratch: an INVOCATION's out-of-line details
 }
 
 func (d *dealer) init() {
@@ -219,13 +221,13 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation, "CALL request id already in use")
 		return
 	}
-	if s.ended != nil {
-		if _, ok := s.ended[m.Request]; ok {
+	if s.more != nil && s.more.ended != nil {
+		if _, ok := s.more.ended[m.Request]; ok {
 			// A chunk of a progressive call that already ended (answered,
 			// canceled, its callee gone): discarded silently, as the spec
 			// says; the last chunk forgets the id.
 			if !m.Options.Progress {
-				delete(s.ended, m.Request)
+				delete(s.more.ended, m.Request)
 			}
 			return
 		}
@@ -252,13 +254,13 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 			"no callee registered for procedure '"+m.URI+"'")
 		return
 	}
-	ppt := m.Options.Has&codec.HasPPTScheme != 0 && m.Options.PPTScheme != ""
-	if ppt && s.feat&featCallerPPT == 0 {
+	ppt := m.Options.PPTOn()
+	if ppt && s.features()&featCallerPPT == 0 {
 		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
 			"CALL with ppt_scheme from a caller that did not announce payload_passthru_mode")
 		return
 	}
-	if m.Options.Progress && s.feat&featCallerPCI == 0 {
+	if m.Options.Progress && s.features()&featCallerPCI == 0 {
 		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
 			"CALL with progress from a caller that did not announce progressive_call_invocations")
 		return
@@ -274,12 +276,12 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		return
 	}
 	callee := d.pick(r, reg)
-	if m.Options.Progress && (callee.feat&featCalleePCI == 0 || !callee.canceling) {
+	if m.Options.Progress && (callee.features()&featCalleePCI == 0 || !callee.canceling()) {
 		r.sendError(s, codec.Call, m.Request, codec.ErrFeatureNotSupported,
 			"the callee does not support progressive call invocations")
 		return
 	}
-	if ppt && callee.feat&featCalleePPT == 0 {
+	if ppt && callee.features()&featCalleePPT == 0 {
 		r.sendError(s, codec.Call, m.Request, codec.ErrFeatureNotSupported,
 			"the callee does not support payload passthru mode")
 		return
@@ -297,10 +299,15 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		Type: codec.Invocation, Request: c.invID, ID: reg.id,
 		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
 	}
-	if m.Options.DiscloseMe || reg.disclose {
+	disclose := m.Options.DiscloseMe || reg.disclose
+	if disclose || ppt {
+		d.invExt = codec.OptionsExt{}
+		inv.Options.Ext = &d.invExt
+	}
+	if disclose {
 		inv.Options.Has |= codec.HasCaller | codec.HasCallerAuthID | codec.HasCallerAuthRole
 		inv.Options.Caller = s.ID
-		inv.Options.CallerAuthID, inv.Options.CallerAuthRole = s.AuthID, s.AuthRole
+		d.invExt.CallerAuthID, d.invExt.CallerAuthRole = s.AuthID, s.AuthRole
 	}
 	if reg.match != codec.MatchExact {
 		inv.Options.Has |= codec.HasProcedure
@@ -311,18 +318,21 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		inv.Options.ReceiveProgress = true
 	}
 	if ppt {
-		m.Options.PPT(&inv.Options)
+		inv.Options.Has |= m.Options.Has & codec.HasPPT
+		copyPPT(&d.invExt, m.Options.Ext)
 	}
 	if m.Options.Timeout > 0 {
 		d.startTimer(r, c, time.Duration(m.Options.Timeout)*time.Millisecond)
 	}
 	if m.Options.Progress {
-		c.stream = &stream{regID: reg.id, inv: inv.Options}
-		c.stream.inv.Procedure = strings.Clone(inv.Options.Procedure)
-		c.stream.inv.PPTScheme = strings.Clone(inv.Options.PPTScheme)
-		c.stream.inv.PPTSerializer = strings.Clone(inv.Options.PPTSerializer)
-		c.stream.inv.PPTCipher = strings.Clone(inv.Options.PPTCipher)
-		c.stream.inv.PPTKeyID = strings.Clone(inv.Options.PPTKeyID)
+		st := &stream{regID: reg.id, inv: inv.Options}
+		st.inv.Procedure = strings.Clone(inv.Options.Procedure)
+		if inv.Options.Ext != nil {
+			st.ext.CallerAuthID, st.ext.CallerAuthRole = d.invExt.CallerAuthID, d.invExt.CallerAuthRole
+			clonePPT(&st.ext, &d.invExt)
+			st.inv.Ext = &st.ext
+		}
+		c.stream = st
 		inv.Options.Has |= codec.HasProgress
 		inv.Options.Progress = true
 	}
@@ -369,8 +379,8 @@ func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
 		Type: codec.Result, Request: c.callerReq,
 		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
 	}
-	if m.Options.Has&codec.HasPPTScheme != 0 && m.Options.PPTScheme != "" {
-		if c.caller.feat&featCallerPPT == 0 {
+	if m.Options.PPTOn() {
+		if c.caller.features()&featCallerPPT == 0 {
 			// The caller cannot read a passthru payload: it gets an error
 			// in place of the result, and the call ends.
 			caller, req := c.caller, c.callerReq
@@ -379,7 +389,9 @@ func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
 				"the callee answered in payload passthru mode, which the caller did not announce")
 			return
 		}
-		m.Options.PPT(&res.Options)
+		// Forwarded as they are: they alias the YIELD, encoded right away.
+		res.Options.Has |= m.Options.Has & codec.HasPPT
+		res.Options.Ext = m.Options.Ext
 	}
 	if m.Options.Progress {
 		if !c.progress || c.killed {
@@ -428,7 +440,7 @@ func (d *dealer) cancel(r *Realm, s *Session, m *codec.Message) {
 		r.sendError(s, codec.Cancel, m.Request, codec.ErrInvalidArgument, "unknown cancel mode '"+mode+"'")
 		return
 	}
-	if !c.callee.canceling {
+	if !c.callee.canceling() {
 		mode = modeSkip
 	}
 	if mode != modeSkip {
@@ -460,7 +472,7 @@ func (d *dealer) timeout(r *Realm, callee *Session, invID uint64) {
 		return // answered before the timer's item was handled
 	}
 	c.timer = nil
-	if callee.canceling && !c.killed {
+	if callee.canceling() && !c.killed {
 		d.interrupt(r, c, modeKillNoWait, codec.ErrTimeout)
 	}
 	caller, req := c.caller, c.callerReq
@@ -480,10 +492,11 @@ func (d *dealer) finish(c *call) {
 	delete(c.callee.invs, c.invID)
 	delete(c.caller.calls, c.callerReq)
 	if c.stream != nil && c.caller.state == stateJoined {
-		if len(c.caller.ended) >= maxEnded {
-			clear(c.caller.ended)
+		more := c.caller.extra()
+		if len(more.ended) >= maxEnded {
+			clear(more.ended)
 		}
-		lazyMap(&c.caller.ended)[c.callerReq] = struct{}{}
+		lazyMap(&more.ended)[c.callerReq] = struct{}{}
 	}
 	d.pending--
 	d.recycle(c)
@@ -527,7 +540,7 @@ func (d *dealer) removeSession(r *Realm, s *Session) {
 	}
 	for _, c := range s.calls {
 		callee := c.callee
-		if callee.state == stateJoined && callee.canceling && !c.killed {
+		if callee.state == stateJoined && callee.canceling() && !c.killed {
 			d.interrupt(r, c, modeKillNoWait, codec.ErrCanceled)
 		}
 		d.finish(c)

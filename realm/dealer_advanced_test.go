@@ -40,7 +40,7 @@ func TestProgressiveInvocations(t *testing.T) {
 			first.Args, _ = payload(t, ser, []any{"chunk0"}, nil)
 			caller.send(first)
 			inv := c1.expect(codec.Invocation)
-			if !inv.Options.Progress || inv.Options.Caller != caller.s.ID || inv.Options.CallerAuthID != "caller" {
+			if !inv.Options.Progress || inv.Options.Caller != caller.s.ID || extOf(inv).CallerAuthID != "caller" {
 				t.Fatalf("first INVOCATION %+v", inv.Options)
 			}
 			for i := 1; i < 4; i++ {
@@ -178,7 +178,7 @@ func TestPPTCall(t *testing.T) {
 	a, _ := payload(t, codec.JSON, []any{[]byte("sealed")}, nil)
 	caller.send(codec.Message{Type: codec.Call, Request: req, URI: "com.e2e", Dict: opts, Args: a})
 	inv := callee.expect(codec.Invocation)
-	if o := inv.Options; o.PPTScheme != "wamp" || o.PPTSerializer != "cbor" || o.PPTCipher != "xsalsa20poly1305" || o.PPTKeyID != "0xab" {
+	if o := extOf(inv); o.PPTScheme != "wamp" || o.PPTSerializer != "cbor" || o.PPTCipher != "xsalsa20poly1305" || o.PPTKeyID != "0xab" {
 		t.Fatalf("INVOCATION %+v", o)
 	}
 	if got := eventArgs(t, inv); string(got[0].([]byte)) != "sealed" {
@@ -188,7 +188,7 @@ func TestPPTCall(t *testing.T) {
 	callee.send(codec.Message{Type: codec.Yield, Request: inv.Request, Args: ya,
 		Dict: callee.dict(map[string]any{"ppt_scheme": "wamp", "ppt_serializer": "cbor"})})
 	res := caller.expect(codec.Result)
-	if res.Options.PPTScheme != "wamp" || res.Options.PPTSerializer != "cbor" {
+	if o := extOf(res); o.PPTScheme != "wamp" || o.PPTSerializer != "cbor" {
 		t.Fatalf("RESULT %+v", res.Options)
 	}
 	plain := joinAs(t, r, codec.JSON, "p", "user", nil)
@@ -258,7 +258,7 @@ func TestCallerDisclosure(t *testing.T) {
 		caller.send(m)
 		inv := callee.expect(codec.Invocation)
 		o := inv.Options
-		got := o.Caller == caller.s.ID && o.CallerAuthID == "callerid" && o.CallerAuthRole == "callerrole"
+		got := o.Caller == caller.s.ID && extOf(inv).CallerAuthID == "callerid" && extOf(inv).CallerAuthRole == "callerrole"
 		if got != tc.want || (!tc.want && o.Has&codec.HasCaller != 0) {
 			t.Fatalf("%s disclose_me=%v: details %+v", tc.proc, tc.disclose, o)
 		}

@@ -17,7 +17,7 @@ type filter struct {
 	// marked: the id lists are also marks on the sessions (see mark), so
 	// a subscriber is checked with two comparisons instead of searches.
 	marked bool
-	epoch  uint64
+	epoch  uint32
 
 	exclude, eligible                []uint64
 	excludeAuthID, excludeAuthRole   []string
@@ -28,7 +28,7 @@ type filter struct {
 
 // load reads the lists of o (encoded with ser); false when one is
 // malformed (Decode has checked them, so only for an invariant's sake).
-func (f *filter) load(ser codec.Serializer, o *codec.Options) bool {
+func (f *filter) load(ser codec.Serializer, o *codec.OptionsExt) bool {
 	var err error
 	ids := func(raw []byte, dst []uint64) []uint64 {
 		dst = dst[:0]
@@ -65,6 +65,12 @@ func (f *filter) load(ser codec.Serializer, o *codec.Options) bool {
 // cost of a fan-out to 1,000 with 100 ids excluded).
 func (f *filter) mark(r *Realm) {
 	r.filterEpoch++
+	if r.filterEpoch == 0 { // wrapped (after 2^32 filtered publications): no stale mark may match
+		for _, s := range r.sessions {
+			s.excludeMark, s.eligibleMark = 0, 0
+		}
+		r.filterEpoch = 1
+	}
 	f.epoch, f.marked = r.filterEpoch, true
 	for _, id := range f.exclude {
 		if s := r.sessions[id]; s != nil {

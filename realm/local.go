@@ -88,7 +88,7 @@ func (r *Realm) JoinLocal(opts LocalOptions) (*Local, error) {
 	s := &Session{
 		ID: opts.ID, Peer: p, AuthID: opts.AuthID, AuthRole: opts.AuthRole,
 		AuthMethod: opts.AuthMethod, AuthProvider: opts.AuthProvider,
-		Hello: map[string]any{"roles": roles}, Transport: "local",
+		Hello: map[string]any{"roles": roles},
 	}
 	l := &Local{r: r, s: s, peer: p}
 	p.overflow = func() { r.Leave(s) }
@@ -135,6 +135,10 @@ func (l *Local) Close() {
 func (l *Local) Done() <-chan struct{} { return l.peer.done }
 
 func (p *localPeer) Serializer() codec.Serializer { return codec.MsgPack }
+
+// TransportName and RemoteAddr are what the session meta API shows.
+func (p *localPeer) TransportName() string { return "local" }
+func (p *localPeer) RemoteAddr() string    { return "" }
 
 func (p *localPeer) Send(f *codec.Frame, droppable bool) bool {
 	p.mu.Lock()

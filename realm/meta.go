@@ -139,9 +139,12 @@ func (r *Realm) metaEvent(topic string, args []any) {
 
 // sessionDetails is the session meta API's view of s (on_join, get).
 func (r *Realm) sessionDetails(s *Session) map[string]any {
-	tr := map[string]any{"type": s.Transport, "serializer": s.ser.String()}
-	if s.RemoteAddr != "" {
-		tr["peer"] = s.RemoteAddr
+	tr := map[string]any{"serializer": s.ser.String()}
+	if pi, ok := s.Peer.(PeerInfo); ok {
+		tr["type"] = pi.TransportName()
+		if a := pi.RemoteAddr(); a != "" {
+			tr["peer"] = a
+		}
 	}
 	return map[string]any{
 		"session": s.ID, "authid": s.AuthID, "authrole": s.AuthRole,

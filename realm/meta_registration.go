@@ -112,7 +112,7 @@ func metaRegRemoveCallee(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, s
 	regID := reg.id
 	r.dealer.drop(r, reg, target)
 	delete(target.regs, regID)
-	if target.feat&featRegRevocation != 0 {
+	if target.features()&featRegRevocation != 0 {
 		m := codec.Message{Type: codec.Unregistered}
 		m.Options.Has = codec.HasRegistration
 		m.Options.Registration = regID

@@ -165,7 +165,7 @@ func metaSubRemoveSubscriber(r *Realm, _ *Session, c *metaCall) ([]any, codec.UR
 	subID := sub.id
 	r.broker.drop(r, sub, target)
 	delete(target.subs, subID)
-	if target.feat&featSubRevocation != 0 {
+	if target.features()&featSubRevocation != 0 {
 		m := codec.Message{Type: codec.Unsubscribed}
 		m.Options.Has = codec.HasSubscription
 		m.Options.Subscription = subID

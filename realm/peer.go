@@ -24,3 +24,11 @@ type Peer interface {
 	// goroutine, idempotent.
 	Close(reason string)
 }
+
+// PeerInfo is what a Peer may tell the session meta API of its transport
+// (netpoll's *Conn and in-process sessions implement it); the realm keeps
+// nothing of it per session.
+type PeerInfo interface {
+	TransportName() string // "websocket", "rawsocket", "local"
+	RemoteAddr() string    // the client's address, "" when there is none
+}

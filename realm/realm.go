@@ -97,7 +97,7 @@ type Realm struct {
 	metaBuf    []byte // scratch of metaEvent
 	quiet      bool   // kill_all at work: no meta events, no testaments
 	// filterEpoch stamps the sessions a black/white list names (filter.mark).
-	filterEpoch uint64
+	filterEpoch uint32
 	// testHook, set only by tests before Start, sees every message item.
 	testHook func(*Inbound)
 }

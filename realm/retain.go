@@ -58,7 +58,8 @@ type storedEvent struct {
 	authRole     string
 	pubSession   uint64 // the publishing session (publisher exclusion), 0 for the router
 	excludeMe    bool
-	ppt          codec.Options // only the PPT keys
+	ppt          codec.OptionsExt // only the PPT keys, pptHas says which
+	pptHas       codec.OptionBits
 	filter       storedFilter
 	args, kwargs []byte
 	ser          codec.Serializer
@@ -87,10 +88,9 @@ func storeEvent(pub *publication, seq uint64) *storedEvent {
 	if pub.kwargs != nil {
 		e.kwargs = append([]byte(nil), pub.kwargs...)
 	}
-	if pub.opts != nil && pub.opts.Has&codec.HasPPT != 0 {
-		pub.opts.PPT(&e.ppt)
-		e.ppt.PPTScheme, e.ppt.PPTSerializer = strings.Clone(e.ppt.PPTScheme), strings.Clone(e.ppt.PPTSerializer)
-		e.ppt.PPTCipher, e.ppt.PPTKeyID = strings.Clone(e.ppt.PPTCipher), strings.Clone(e.ppt.PPTKeyID)
+	if pub.ppt != nil {
+		e.pptHas = pub.pptHas
+		clonePPT(&e.ppt, pub.ppt)
 	}
 	if pub.filter != nil {
 		e.filter.keep(pub.filter, true)
@@ -113,8 +113,8 @@ func (e *storedEvent) publication() publication {
 		id: e.id, topic: e.topic, publisher: e.publisher, authID: e.authID, authRole: e.authRole,
 		args: e.args, kwargs: e.kwargs, ser: e.ser,
 	}
-	if e.ppt.Has != 0 {
-		pub.opts = &e.ppt
+	if e.pptHas != 0 {
+		pub.ppt, pub.pptHas = &e.ppt, e.pptHas
 	}
 	return pub
 }
@@ -199,7 +199,7 @@ func (r *Realm) sendRetained(s *Session, sub *subscription) {
 		pub := e.publication()
 		pub.retained = true
 		var ev codec.Message
-		pub.event(&ev, sub)
+		pub.event(&ev, sub, &r.broker.evExt)
 		if r.send(s, &ev, true) {
 			r.stats.delivered.Add(1)
 		} else {

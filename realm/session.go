@@ -20,27 +20,37 @@ type Session struct {
 	AuthProvider string
 	// Hello is the HELLO details dict (client roles and features).
 	Hello map[string]any
-	// Transport ("websocket", "rawsocket", "local") and RemoteAddr are
-	// what the session meta API reports of the connection.
-	Transport  string
-	RemoteAddr string
 
 	// Only the realm's actor goroutine touches the fields below.
 	state      sessionState
 	touched    bool
 	ser        codec.Serializer
-	feat       features            // client features the realm acts on, from Hello
-	canceling  bool                // callee announced call_canceling
+	feat       features            // client features the realm acts on, from Hello (see features)
 	subs       map[uint64]struct{} // subscription ids
 	regs       map[uint64]struct{} // registration ids
 	invSeq     uint64              // last INVOCATION request id sent to this callee
 	invs       map[uint64]*call    // as callee: invocation request id -> call
 	calls      map[uint64]*call    // as caller: CALL request id -> call
-	ended      map[uint64]struct{} // as caller: progressive CALLs ended early (their chunks are dropped)
-	testaments *testaments         // nil until wamp.session.add_testament
+	more       *sessionMore        // what few sessions need; nil until one of them does
 	// excludeMark and eligibleMark are the filter epoch of the last
 	// publication whose exclude or eligible list named this session.
-	excludeMark, eligibleMark uint64
+	excludeMark, eligibleMark uint32
+}
+
+// sessionMore is the state of a session that most sessions never have:
+// kept out of line so an idle session stays small (an idle session's size
+// is wampd's memory per session).
+type sessionMore struct {
+	ended      map[uint64]struct{} // as caller: progressive CALLs ended early (their chunks are dropped)
+	testaments testaments          // wamp.session.add_testament
+}
+
+// extra returns s.more, made on first use.
+func (s *Session) extra() *sessionMore {
+	if s.more == nil {
+		s.more = new(sessionMore)
+	}
+	return s.more
 }
 
 // features are the client features a session announced that change what
@@ -48,7 +58,9 @@ type Session struct {
 type features uint16
 
 const (
-	featCallerPCI     features = 1 << iota // caller progressive_call_invocations
+	featKnown         features = 1 << iota // feat has been read from Hello
+	featCanceling                          // callee call_canceling (or call_cancelling)
+	featCallerPCI                          // caller progressive_call_invocations
 	featCalleePCI                          // callee progressive_call_invocations
 	featCallerPPT                          // caller payload_passthru_mode
 	featCalleePPT                          // callee payload_passthru_mode
@@ -57,9 +69,26 @@ const (
 	featRegRevocation                      // callee registration_revocation
 )
 
+// features returns the client features of s, read from its HELLO on first
+// use: a join does not pay for the lookups (about a fifth of what
+// BenchmarkJoin_Welcome measured), and most sessions never ask.
+func (s *Session) features() features {
+	if s.feat&featKnown == 0 {
+		s.feat = helloFeatures(s.Hello) | featKnown
+	}
+	return s.feat
+}
+
+// canceling reports whether s, as a callee, takes INTERRUPTs.
+func (s *Session) canceling() bool { return s.features()&featCanceling != 0 }
+
 // helloFeatures reads the features of hello.
 func helloFeatures(hello map[string]any) features {
 	var f features
+	// The progressive call invocations section spells it call_cancelling.
+	if helloFeature(hello, "callee", "call_canceling") || helloFeature(hello, "callee", "call_cancelling") {
+		f |= featCanceling
+	}
 	for _, x := range [...]struct {
 		role, name string
 		bit        features
@@ -117,6 +146,9 @@ type Inbound struct {
 	Msg  codec.Message
 	Buf  *bytebufferpool.ByteBuffer
 
+	// ext is Msg.Options.Ext: Decode keeps the rarer option keys here, so
+	// a message with them allocates nothing either.
+	ext  codec.OptionsExt
 	next atomic.Pointer[Inbound]
 	kind itemKind
 }
@@ -135,6 +167,7 @@ func NewInbound() *Inbound {
 	if in.Buf == nil {
 		in.Buf = bytebufferpool.Get()
 	}
+	in.Msg.Options.Ext = &in.ext
 	return in
 }
 
@@ -144,6 +177,7 @@ func NewInbound() *Inbound {
 func (in *Inbound) Release() {
 	in.Sess = nil
 	in.Msg.Reset()
+	in.ext.Reset() // nothing aliasing the old buffer stays
 	in.kind = itemMessage
 	if in.Buf != nil && cap(in.Buf.B) > maxPooledInbound {
 		bytebufferpool.Put(in.Buf)
@@ -164,10 +198,6 @@ func (r *Realm) join(s *Session) {
 	// subs, regs, invs and calls stay nil until first written (reading,
 	// ranging over and deleting from a nil map is fine): an idle session
 	// costs 4 map headers less (~190 B of the 4 KiB budget per session).
-	// The progressive call invocations section spells it call_cancelling.
-	s.canceling = helloFeature(s.Hello, "callee", "call_canceling") ||
-		helloFeature(s.Hello, "callee", "call_cancelling")
-	s.feat = helloFeatures(s.Hello)
 	r.sessions[s.ID] = s
 	r.stats.sessions.Add(1)
 	m := codec.Message{Type: codec.Welcome, ID: s.ID}
@@ -194,7 +224,7 @@ func (r *Realm) remove(s *Session) {
 	r.stats.sessions.Add(-1)
 	r.broker.removeSession(r, s)
 	r.dealer.removeSession(r, s)
-	if s.testaments != nil {
+	if s.more != nil {
 		r.fireTestaments(s)
 	}
 	if r.watched(metaOnLeave) {

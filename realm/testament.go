@@ -88,10 +88,7 @@ func metaAddTestament(r *Realm, s *Session, c *metaCall) ([]any, codec.URI, stri
 			return errArg(msg)
 		}
 	}
-	if s.testaments == nil {
-		s.testaments = new(testaments)
-	}
-	bucket := s.testaments.scope(scope)
+	bucket := s.extra().testaments.scope(scope)
 	if len(*bucket) >= maxTestaments {
 		return nil, codec.ErrLimitExceeded, "testament limit reached for this scope"
 	}
@@ -173,8 +170,8 @@ func metaFlushTestaments(_ *Realm, s *Session, c *metaCall) ([]any, codec.URI, s
 	if !ok {
 		return errArg("scope must be \"destroyed\" or \"detached\"")
 	}
-	if s.testaments != nil {
-		b := s.testaments.scope(scope)
+	if s.more != nil {
+		b := s.more.testaments.scope(scope)
 		clear(*b)
 		*b = (*b)[:0]
 	}
@@ -183,8 +180,8 @@ func metaFlushTestaments(_ *Realm, s *Session, c *metaCall) ([]any, codec.URI, s
 
 // fireTestaments publishes the testaments of s, which just left.
 func (r *Realm) fireTestaments(s *Session) {
-	t := s.testaments
-	s.testaments = nil
+	t := s.more.testaments
+	s.more.testaments = testaments{}
 	if r.quiet || r.opts.NoMetaAPI {
 		return
 	}
