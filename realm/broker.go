@@ -25,8 +25,8 @@ type subscription struct {
 type broker struct {
 	byID    map[uint64]*subscription
 	byURI   patternIndex[*subscription]
-	matched []*subscription // scratch of publish, reused
-	filter  filter          // scratch: the black/white list of the publication at hand
+	matched []*subscription  // scratch of publish, reused
+	filter  filter           // scratch: the black/white list of the publication at hand
 	evExt   codec.OptionsExt // scratch: an EVENT's out-of-line details
 	// metaSubs counts the subscriptions that may match a wamp.* topic:
 	// while it is 0, no meta event is even looked up.
@@ -253,7 +253,7 @@ type publication struct {
 	authID, authRole string
 	ppt              *codec.OptionsExt // its PPT keys are forwarded (pptHas says which); nil for none
 	pptHas           codec.OptionBits
-	filter           *filter        // black/white list; nil for none
+	filter           *filter // black/white list; nil for none
 	args, kwargs     []byte
 	ser              codec.Serializer
 	retained         bool // EVENT.Details.retained (a retained event sent on SUBSCRIBE)

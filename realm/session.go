@@ -22,16 +22,16 @@ type Session struct {
 	Hello map[string]any
 
 	// Only the realm's actor goroutine touches the fields below.
-	state      sessionState
-	touched    bool
-	ser        codec.Serializer
-	feat       features            // client features the realm acts on, from Hello (see features)
-	subs       map[uint64]struct{} // subscription ids
-	regs       map[uint64]struct{} // registration ids
-	invSeq     uint64              // last INVOCATION request id sent to this callee
-	invs       map[uint64]*call    // as callee: invocation request id -> call
-	calls      map[uint64]*call    // as caller: CALL request id -> call
-	more       *sessionMore        // what few sessions need; nil until one of them does
+	state   sessionState
+	touched bool
+	ser     codec.Serializer
+	feat    features            // client features the realm acts on, from Hello (see features)
+	subs    map[uint64]struct{} // subscription ids
+	regs    map[uint64]struct{} // registration ids
+	invSeq  uint64              // last INVOCATION request id sent to this callee
+	invs    map[uint64]*call    // as callee: invocation request id -> call
+	calls   map[uint64]*call    // as caller: CALL request id -> call
+	more    *sessionMore        // what few sessions need; nil until one of them does
 	// excludeMark and eligibleMark are the filter epoch of the last
 	// publication whose exclude or eligible list named this session.
 	excludeMark, eligibleMark uint32
