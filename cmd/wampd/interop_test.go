@@ -50,12 +50,7 @@ func TestInterop(t *testing.T) {
 		t.Skip("interop tests start real clients; skipped with -short")
 	}
 	env := newInteropEnv(t)
-	bin := filepath.Join(t.TempDir(), "wampd")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build wampd: %v\n%s", err, out)
-	}
-	env.bin = bin
+	env.bin = buildWampd(t)
 
 	t.Run("shared", func(t *testing.T) {
 		r := startRouter(t, env, true)
@@ -66,6 +61,46 @@ func TestInterop(t *testing.T) {
 		t.Run("garbage", func(t *testing.T) { testGarbage(t, env, r) })
 	})
 	t.Run("shutdown", func(t *testing.T) { testShutdown(t, env) })
+}
+
+// wampdBuild is the wampd binary the interop tests share: built once per
+// test binary run, removed by TestMain.
+var wampdBuild struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildWampd builds wampd on its first call and returns its path.
+func buildWampd(t *testing.T) string {
+	t.Helper()
+	wampdBuild.once.Do(func() {
+		dir, err := os.MkdirTemp("", "wampd-interop")
+		if err != nil {
+			wampdBuild.err = err
+			return
+		}
+		wampdBuild.dir = dir
+		bin := filepath.Join(dir, "wampd")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			wampdBuild.err = fmt.Errorf("go build wampd: %v\n%s", err, out)
+			return
+		}
+		wampdBuild.bin = bin
+	})
+	if wampdBuild.err != nil {
+		t.Fatal(wampdBuild.err)
+	}
+	return wampdBuild.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if wampdBuild.dir != "" {
+		os.RemoveAll(wampdBuild.dir)
+	}
+	os.Exit(code)
 }
 
 // interopEnv says which clients are available and where their scripts are.
@@ -157,13 +192,20 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// startRouter starts wampd on ephemeral loopback ports and waits (bounded)
-// for its "listening" log lines. The process is killed at cleanup if still
-// running.
+// startRouter starts wampd with the anonymous realms realm1 and realm2 on
+// ephemeral loopback ports and waits (bounded) for its "listening" log
+// lines. The process is killed at cleanup if still running.
 func startRouter(t *testing.T, env *interopEnv, withUnix bool) *router {
 	t.Helper()
-	args := []string{"--ws", "127.0.0.1:0", "--rawsocket", "127.0.0.1:0",
-		"--realm", "realm1", "--realm", "realm2", "--log-format", "text"}
+	return startRouterWith(t, env, withUnix, "--realm", "realm1", "--realm", "realm2")
+}
+
+// startRouterWith is startRouter with extra wampd flags in place of the
+// realm flags (such as --config FILE); the listeners are always the
+// ephemeral ones.
+func startRouterWith(t *testing.T, env *interopEnv, withUnix bool, extra ...string) *router {
+	t.Helper()
+	args := append([]string{"--ws", "127.0.0.1:0", "--rawsocket", "127.0.0.1:0", "--log-format", "text"}, extra...)
 	r := &router{log: &lockedBuffer{}, done: make(chan struct{})}
 	if withUnix {
 		// Unix socket paths are limited to ~100 bytes; t.TempDir can be longer.
@@ -389,17 +431,29 @@ func lastLine(s string) string {
 // py starts interop.py for scenario over transport ("ws" or "rs").
 func (e *interopEnv) py(t *testing.T, r *router, scenario, transport, ser string, extra ...string) *proc {
 	t.Helper()
-	args := []string{"interop.py", scenario, "--transport", transport, "--serializer", ser, "--ws", r.ws, "--rs", r.rs}
+	return e.pyScript(t, r, "interop.py", scenario, transport, ser, extra...)
+}
+
+// pyScript starts the Python script (in testdata/interop/py) for scenario.
+func (e *interopEnv) pyScript(t *testing.T, r *router, script, scenario, transport, ser string, extra ...string) *proc {
+	t.Helper()
+	args := []string{script, scenario, "--transport", transport, "--serializer", ser, "--ws", r.ws, "--rs", r.rs}
 	args = append(args, extra...)
-	return startScript(t, fmt.Sprintf("python %s %s/%s", scenario, transport, ser), e.pyDir, pythonBin, args...)
+	return startScript(t, fmt.Sprintf("python %s %s %s/%s", script, scenario, transport, ser), e.pyDir, pythonBin, args...)
 }
 
 // js starts interop.js for scenario over WebSocket.
 func (e *interopEnv) js(t *testing.T, r *router, scenario, ser string, extra ...string) *proc {
 	t.Helper()
-	args := []string{"--experimental-websocket", "--no-warnings", "interop.js", scenario, "--url", r.ws, "--serializer", ser}
+	return e.jsScript(t, r, "interop.js", scenario, ser, extra...)
+}
+
+// jsScript starts the node script (in testdata/interop/js) for scenario.
+func (e *interopEnv) jsScript(t *testing.T, r *router, script, scenario, ser string, extra ...string) *proc {
+	t.Helper()
+	args := []string{"--experimental-websocket", "--no-warnings", script, scenario, "--url", r.ws, "--serializer", ser}
 	args = append(args, extra...)
-	return startScript(t, fmt.Sprintf("js %s ws/%s", scenario, ser), e.jsDir, e.node, args...)
+	return startScript(t, fmt.Sprintf("js %s %s ws/%s", script, scenario, ser), e.jsDir, e.node, args...)
 }
 
 func testPythonMatrix(t *testing.T, env *interopEnv, r *router) {

@@ -102,8 +102,9 @@ function withTimeout(p, ms) {
   ]);
 }
 
-// connect opens a connection and resolves with {conn, session, closed}, where
-// closed resolves with {reason, details} when the connection ends.
+// connect opens a connection and resolves with {conn, session, closed,
+// welcome}, where closed resolves with {reason, details} when the connection
+// ends and welcome is the WELCOME details.
 function connect(opts, realm, serializer) {
   return withTimeout(new Promise((resolve, reject) => {
     const conn = new autobahn.Connection({
@@ -116,7 +117,7 @@ function connect(opts, realm, serializer) {
     let closedResolve;
     const closed = new Promise((r) => { closedResolve = r; });
     let opened = false;
-    conn.onopen = (session) => { opened = true; resolve({ conn, session, closed }); };
+    conn.onopen = (session, welcome) => { opened = true; resolve({ conn, session, closed, welcome }); };
     conn.onclose = (reason, details) => {
       closedResolve({ reason, details });
       if (!opened) reject(new Error('join failed: ' + reason + ' ' + short(details)));
@@ -321,4 +322,7 @@ async function main() {
   c.exit();
 }
 
-main();
+if (require.main === module) main();
+
+// advanced.js builds on these.
+module.exports = { Checks, connect, leave, normalize, short, withTimeout, TIMEOUT_MS };

@@ -152,12 +152,15 @@ def short(v):
     return s if len(s) < 200 else s[:200] + "...(%d chars)" % len(s)
 
 
-async def connect(opts, realm="realm1", serializer=None, transport=None):
-    """Opens a transport to the router and joins realm; returns the Session."""
+async def connect(opts, realm="realm1", serializer=None, transport=None, roles=None):
+    """Opens a transport to the router and joins realm; returns the Session.
+    roles, when given, replaces the role features the client announces."""
     serializer = serializer or opts.serializer
     transport = transport or opts.transport
     loop = asyncio.get_running_loop()
     sess = Session(ComponentConfig(realm=realm))
+    if roles is not None:
+        sess._session_roles = roles
     ser = SERIALIZERS[serializer]()
     if transport == "ws":
         factory = WampWebSocketClientFactory(lambda: sess, url=opts.ws, serializers=[ser])
