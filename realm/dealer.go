@@ -163,8 +163,9 @@ func (d *dealer) drop(r *Realm, reg *registration, s *Session) {
 	}
 }
 
-// route finds the registration for a called procedure: an exact one first,
-// then the longest matching prefix, then the first wildcard pattern added.
+// route finds the registration for a called procedure as the spec says:
+// an exact one first, then the longest matching prefix, then the wildcard
+// pattern with the longest literal portions (wildcardIndex.best).
 func (d *dealer) route(procedure string) *registration {
 	if reg := d.byURI.exact[procedure]; reg != nil {
 		return reg
@@ -172,14 +173,10 @@ func (d *dealer) route(procedure string) *registration {
 	if reg, ok := d.byURI.prefix.longest(procedure); ok {
 		return reg
 	}
-	matched := d.byURI.wild.appendMatches(d.matched[:0], procedure)
-	var reg *registration
-	if len(matched) > 0 {
-		reg = matched[0]
+	if reg, ok := d.byURI.wild.best(procedure); ok {
+		return reg
 	}
-	clear(matched)
-	d.matched = matched[:0]
-	return reg
+	return nil
 }
 
 // pick chooses the callee of reg for one call per its invoke policy.

@@ -77,7 +77,7 @@ func (h *history) init(rules []HistoryRule, stats *counters) {
 func (h *history) enabled() bool { return h.n > 0 }
 
 // rule returns the rule for topic: exact, then longest prefix, then the
-// first wildcard pattern; nil when the topic has no history.
+// best-ranked wildcard pattern; nil when the topic has no history.
 func (h *history) rule(topic string) *historyRule {
 	if t := h.topics[topic]; t != nil {
 		return t.rule
@@ -88,9 +88,8 @@ func (h *history) rule(topic string) *historyRule {
 	if rule, ok := h.rules.prefix.longest(topic); ok {
 		return rule
 	}
-	var buf [4]*historyRule
-	if m := h.rules.wild.appendMatches(buf[:0], topic); len(m) > 0 {
-		return m[0]
+	if rule, ok := h.rules.wild.best(topic); ok {
+		return rule
 	}
 	return nil
 }

@@ -221,6 +221,63 @@ func (w *wildcardIndex[T]) appendMatches(dst []T, uri string) []T {
 	return dst
 }
 
+// best returns the wildcard pattern matching uri that the spec ranks
+// first (pattern-based registration: "the longest portion of URI
+// components matched before each wildcard", portion by portion), and
+// whether one matches. Ties keep the pattern added first.
+func (w *wildcardIndex[T]) best(uri string) (v T, ok bool) {
+	if len(w.byCount) == 0 {
+		return v, false
+	}
+	var bestPattern string
+	for _, e := range w.byCount[componentCount(uri)] {
+		if !wildcardMatch(e.pattern, uri) {
+			continue
+		}
+		if !ok || wildcardBefore(e.pattern, bestPattern) {
+			v, bestPattern, ok = e.v, e.pattern, true
+		}
+	}
+	return v, ok
+}
+
+// wildcardBefore reports whether wildcard pattern a ranks before b (both
+// of the same component count and matching the same URI): compare the
+// runs of literal components between wildcards, first run first, a longer
+// run winning. "a1.b2.c33..e5" (3, 1) ranks before "a1.b2..d4.e5" (2, 2).
+func wildcardBefore(a, b string) bool {
+	for {
+		na, restA := literalRun(a)
+		nb, restB := literalRun(b)
+		if na != nb {
+			return na > nb
+		}
+		if restA == "" || restB == "" {
+			return false
+		}
+		a, b = restA, restB
+	}
+}
+
+// literalRun counts the literal components at the start of pattern (up to
+// its first wildcard) and returns what follows that wildcard ("" at the end).
+func literalRun(pattern string) (n int, rest string) {
+	for {
+		comp, after, more := strings.Cut(pattern, ".")
+		if comp == "" {
+			if !more {
+				return n, ""
+			}
+			return n, after
+		}
+		n++
+		if !more {
+			return n, ""
+		}
+		pattern = after
+	}
+}
+
 // patternIndex holds what is subscribed or registered under a URI and a
 // match policy: exact URIs in a map, prefixes by length, wildcard patterns
 // by component count. Broker and dealer each keep one.

@@ -121,3 +121,49 @@ func TestPrefixIndex(t *testing.T) {
 		t.Errorf("lens = %v, want 3 distinct lengths", p.lens)
 	}
 }
+
+// TestWildcardPrecedence is the spec's example of calls matching several
+// registrations (rpc_pattern_based_registration.md).
+func TestWildcardPrecedence(t *testing.T) {
+	var x patternIndex[int]
+	x.init()
+	for i, p := range []struct {
+		uri string
+		m   codec.Match
+	}{
+		{"a1.b2.c3.d4.e55", codec.MatchExact}, {"a1.b2.c3", codec.MatchPrefix}, {"a1.b2.c3.d4", codec.MatchPrefix},
+		{"a1.b2..d4.e5", codec.MatchWildcard}, {"a1.b2.c33..e5", codec.MatchWildcard},
+		{"a1.b2..d4.e5..g7", codec.MatchWildcard}, {"a1.b2..d4..f6.g7", codec.MatchWildcard},
+	} {
+		x.add(p.uri, p.m, i+1)
+	}
+	route := func(uri string) int {
+		if v, ok := x.exact[uri]; ok {
+			return v
+		}
+		if v, ok := x.prefix.longest(uri); ok {
+			return v
+		}
+		if v, ok := x.wild.best(uri); ok {
+			return v
+		}
+		return 0
+	}
+	for uri, want := range map[string]int{
+		"a1.b2.c3.d4.e55": 1, "a1.b2.c3.d98.e74": 2, "a1.b2.c3.d4.e325": 3, "a1.b2.c55.d4.e5": 4,
+		"a1.b2.c88.d4.e5.f6.g7": 6, "a2.b2.c2.d2.e2": 0,
+	} {
+		if got := route(uri); got != want {
+			t.Errorf("%s routes to %d, want %d", uri, got, want)
+		}
+	}
+	// The spec's example says "a1.b2.c33.d4.e5" has no prefix match, so
+	// its RPC example reads prefixes by whole components, while its PubSub
+	// section has "com.myapp.topic.emergency" match
+	// "com.myapp.topic.emergency-low": wampd matches prefixes as strings
+	// for both, so here "a1.b2.c3" wins. Among the wildcards alone, 5 ranks
+	// before 4, as the example says.
+	if v, _ := x.wild.best("a1.b2.c33.d4.e5"); v != 5 {
+		t.Errorf("wildcard best of a1.b2.c33.d4.e5 = %d, want 5", v)
+	}
+}
