@@ -149,17 +149,20 @@ func newInteropEnv(t *testing.T) *interopEnv {
 	return e
 }
 
+// needPython and needNode fail the test when a client is missing: `make
+// test` installs both (make deps), so a missing one is a broken setup, and
+// a skip would hide that the interop tests did not run.
 func (e *interopEnv) needPython(t *testing.T) {
 	t.Helper()
 	if !e.python {
-		t.Skip(e.pyWhy)
+		t.Fatal(e.pyWhy)
 	}
 }
 
 func (e *interopEnv) needNode(t *testing.T) {
 	t.Helper()
 	if e.node == "" {
-		t.Skip(e.nodeWhy)
+		t.Fatal(e.nodeWhy)
 	}
 }
 
@@ -774,11 +777,8 @@ func testShutdown(t *testing.T, env *interopEnv) {
 		env.py(t, r, "waiter", "rs", "msgpack"),
 		env.py(t, r, "waiter", "ws", "cbor"),
 	}
-	if env.node != "" {
-		waiters = append(waiters, env.js(t, r, "waiter", "msgpack"))
-	} else {
-		t.Log(env.nodeWhy)
-	}
+	env.needNode(t)
+	waiters = append(waiters, env.js(t, r, "waiter", "msgpack"))
 	for _, w := range waiters {
 		w.waitLine(t, "READY", startTimeout)
 	}
