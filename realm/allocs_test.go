@@ -19,6 +19,10 @@ func TestHotPathAllocs(t *testing.T) {
 		setup func(t *testing.T, ser codec.Serializer) func()
 	}{
 		{"call_invocation", func(t *testing.T, ser codec.Serializer) func() { run, _ := setupCall(t, ser); return run }},
+		{"call_invocation_authorized", func(t *testing.T, ser codec.Serializer) func() {
+			run, _ := setupCallAuthorized(t, ser)
+			return run
+		}},
 		{"yield_result", func(t *testing.T, ser codec.Serializer) func() { run, _ := setupYield(t, ser); return run }},
 		{"publish_event_1sub", func(t *testing.T, ser codec.Serializer) func() { return setupPublish(t, ser, 1) }},
 		{"publish_event_1000subs", func(t *testing.T, ser codec.Serializer) func() { return setupPublish(t, ser, 1000) }},

@@ -139,3 +139,40 @@ func BenchmarkHistoryAppend(b *testing.B) {
 		})
 	}
 }
+
+// setupCallAuthorized is setupCall on a realm with authorization on: the
+// caller's role may call the procedure by a prefix rule, the decision
+// comes from the cache after the first call.
+func setupCallAuthorized(tb testing.TB, ser codec.Serializer) (run func(), size int) {
+	r := New(Options{Name: "bench", Roles: []Role{{Name: "user", Permissions: []Permission{
+		{URI: "com.bench.", Match: codec.MatchPrefix, Call: true, Register: true, Publish: true, Subscribe: true},
+	}}}})
+	join := func(id uint64) *Session {
+		s := &Session{ID: id, Peer: discardPeer{ser}, AuthRole: "user"}
+		r.join(s)
+		r.flush()
+		return s
+	}
+	callee, caller := join(1), join(2)
+	in := &Inbound{Sess: callee}
+	in.Msg = codec.Message{Type: codec.Register, Request: 1, URI: "com.bench.proc"}
+	r.handle(in)
+	r.flush()
+	if len(callee.regs) != 1 {
+		tb.Fatal("REGISTER refused")
+	}
+	raw := encodeMsg(tb, ser, codec.Message{Type: codec.Call, Request: 7,
+		URI: "com.bench.proc", Args: payload64(tb, ser)})
+	return func() {
+		deliver(tb, r, caller, ser, raw)
+		c := caller.calls[7]
+		if c == nil {
+			tb.Fatal("call not pending after CALL")
+		}
+		r.dealer.finish(c)
+	}, len(raw)
+}
+
+// BenchmarkCall_64B_Authorized: CALL -> INVOCATION with a cached
+// authorization decision (compare BenchmarkCall_64B).
+func BenchmarkCall_64B_Authorized(b *testing.B) { benchOne(b, setupCallAuthorized) }

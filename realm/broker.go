@@ -51,6 +51,9 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 			"invalid topic URI '"+m.URI+"' for match policy "+matchName(match))
 		return
 	}
+	if _, no := r.denied(s, ActSubscribe, m.URI, codec.Subscribe, m.Request, true); no {
+		return
+	}
 	sub := b.byURI.get(m.URI, match)
 	if sub != nil {
 		if _, ok := sub.index[s]; ok {
@@ -205,6 +208,10 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 		}
 		return
 	}
+	authz, no := r.denied(s, ActPublish, m.URI, codec.Publish, m.Request, ack)
+	if no {
+		return
+	}
 	ppt := m.Options.PPTOn()
 	if ppt && s.features()&featPublisherPPT == 0 {
 		r.closeSession(s, codec.Abort, codec.ErrProtocolViolation,
@@ -216,7 +223,7 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 		args: m.Args, kwargs: m.Kwargs, ser: m.PayloadSer,
 		excludeMe: m.Options.Has&codec.HasExcludeMe == 0 || m.Options.ExcludeMe,
 	}
-	if m.Options.DiscloseMe {
+	if m.Options.DiscloseMe || authz.disclose {
 		pub.publisher, pub.authID, pub.authRole = s.ID, s.AuthID, s.AuthRole
 	}
 	if ppt {

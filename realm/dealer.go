@@ -87,6 +87,9 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 			"register of reserved procedure URI '"+m.URI+"'")
 		return
 	}
+	if _, no := r.denied(s, ActRegister, m.URI, codec.Register, m.Request, true); no {
+		return
+	}
 	if max := r.opts.Limits.RegistrationsPerSession; max > 0 && len(s.regs) >= max {
 		r.sendError(s, codec.Register, m.Request, codec.ErrLimitExceeded,
 			"registration limit reached (max "+strconv.Itoa(max)+" per session)")
@@ -233,11 +236,15 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	// check when it was registered, so a hit needs no second look (the
 	// check was 2% of the router's CPU in 8x16 RPC).
 	reg := d.byURI.exact[m.URI]
+	if reg == nil && !validURI(m.URI, codec.MatchExact) {
+		r.sendError(s, codec.Call, m.Request, codec.ErrInvalidURI, "invalid procedure URI '"+m.URI+"'")
+		return
+	}
+	authz, no := r.denied(s, ActCall, m.URI, codec.Call, m.Request, true)
+	if no {
+		return
+	}
 	if reg == nil {
-		if !validURI(m.URI, codec.MatchExact) {
-			r.sendError(s, codec.Call, m.Request, codec.ErrInvalidURI, "invalid procedure URI '"+m.URI+"'")
-			return
-		}
 		if reservedURI(m.URI) && !r.opts.NoMetaAPI {
 			if p := metaProcs[m.URI]; p != nil {
 				r.callMeta(s, m, p)
@@ -296,7 +303,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		Type: codec.Invocation, Request: c.invID, ID: reg.id,
 		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
 	}
-	disclose := m.Options.DiscloseMe || reg.disclose
+	disclose := m.Options.DiscloseMe || reg.disclose || authz.disclose
 	if disclose || ppt {
 		d.invExt = codec.OptionsExt{}
 		inv.Options.Ext = &d.invExt

@@ -49,6 +49,9 @@ type Options struct {
 	RetainedBytes int64
 	// Limits bounds what one session, and the realm, may hold.
 	Limits Limits
+	// Roles turns authorization on (see authorize.go): nil lets every
+	// session do anything; non-nil denies whatever no rule allows.
+	Roles []Role
 }
 
 // Limits are the realm's bounds on sessions' state; 0 means no bound.
@@ -94,6 +97,7 @@ type Realm struct {
 	welcomeBuf []byte
 	retained   retention
 	history    history
+	authz      authorizer
 	metaBuf    []byte // scratch of metaEvent
 	quiet      bool   // kill_all at work: no meta events, no testaments
 	// filterEpoch stamps the sessions a black/white list names (filter.mark).
@@ -127,6 +131,7 @@ func New(opts Options) *Realm {
 	r.dealer.init()
 	r.retained.init(opts.RetainedBytes, &r.stats)
 	r.history.init(opts.History, &r.stats)
+	r.authz.init(opts.Roles)
 	return r
 }
 
@@ -355,6 +360,7 @@ type Stats struct {
 	RetainedEvicted int64 // retained topics forgotten to stay under the bound
 	HistoryBytes    int64 // bytes of event history kept now
 	HistoryEvicted  int64 // history events dropped by a rule's bounds
+	Denied          int64 // requests refused by the realm's authorization
 }
 
 // counters are written by the actor and read by anyone.
@@ -362,6 +368,7 @@ type counters struct {
 	sessions, published, delivered, dropped, calls atomic.Int64
 	retainedBytes, retainedEvicted                 atomic.Int64
 	historyBytes, historyEvicted                   atomic.Int64
+	denied                                         atomic.Int64
 }
 
 // Stats returns a snapshot of the counters; safe from any goroutine.
@@ -376,5 +383,6 @@ func (r *Realm) Stats() Stats {
 		RetainedEvicted: r.stats.retainedEvicted.Load(),
 		HistoryBytes:    r.stats.historyBytes.Load(),
 		HistoryEvicted:  r.stats.historyEvicted.Load(),
+		Denied:          r.stats.denied.Load(),
 	}
 }
