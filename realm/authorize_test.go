@@ -3,6 +3,7 @@ package realm
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/wampd/wampd/codec"
 )
@@ -148,5 +149,118 @@ func TestAuthorizationDisclose(t *testing.T) {
 	caller.send(codec.Message{Type: codec.Publish, Request: caller.nextReq(), URI: "com.t"})
 	if ev := callee.expect(codec.Event); ev.Options.Publisher != caller.s.ID {
 		t.Fatalf("EVENT %+v", ev.Options)
+	}
+}
+
+// authorizerCallee registers proc on r and answers each INVOCATION with
+// answer(uri, action); it counts the calls.
+type authorizerCallee struct {
+	c     *client
+	calls int
+}
+
+func (a *authorizerCallee) serve(t *testing.T, answer func(uri, action string) any) {
+	t.Helper()
+	inv := a.c.expect(codec.Invocation)
+	a.calls++
+	args := eventArgs(t, inv)
+	if len(args) != 4 {
+		t.Fatalf("authorizer called with %#v, want [session, uri, action, options]", args)
+	}
+	details := args[0].(map[string]any)
+	if details["authrole"] != "dyn" {
+		t.Fatalf("authorizer details %#v", details)
+	}
+	res, _ := payload(t, a.c.p.ser, []any{answer(args[1].(string), args[2].(string))}, nil)
+	a.c.send(codec.Message{Type: codec.Yield, Request: inv.Request, Args: res})
+}
+
+// TestDynamicAuthorizer: a role decided by a procedure: the router calls
+// it, waits without blocking anything else, caches the answer (a second
+// request is spared the call), keeps each session's messages in order, and
+// denies when the authorizer fails or is missing.
+func TestDynamicAuthorizer(t *testing.T) {
+	r := newRealmWith(t, Options{Roles: []Role{
+		{Name: "trusted", Permissions: []Permission{allowAll("", codec.MatchPrefix)}},
+		{Name: "dyn", Authorizer: "com.authz", CacheTTL: time.Hour},
+	}})
+	authz := &authorizerCallee{c: joinAs(t, r, codec.JSON, "authz", "trusted", nil)}
+	authz.c.register("com.authz", codec.MatchExact, codec.InvokeSingle)
+	other := joinAs(t, r, codec.JSON, "o", "trusted", nil)
+	other.register("com.p", codec.MatchExact, codec.InvokeSingle)
+
+	d := joinAs(t, r, codec.MsgPack, "d", "dyn", nil)
+	req := d.nextReq()
+	d.send(codec.Message{Type: codec.Call, Request: req, URI: "com.p"})
+	// While the decision is out, d's next message waits behind it, and
+	// other sessions are served.
+	d.send(codec.Message{Type: codec.Publish, Request: d.nextReq(), URI: "com.denied",
+		Options: codec.Options{Has: codec.HasAcknowledge, Acknowledge: true}})
+	other.quiet()
+	authz.serve(t, func(uri, action string) any {
+		if uri != "com.p" || action != "call" {
+			t.Fatalf("asked about %s %s", action, uri)
+		}
+		return true
+	})
+	inv := other.expect(codec.Invocation)
+	authz.serve(t, func(uri, action string) any { return map[string]any{"allow": false} })
+	d.expectError(codec.Publish, req+1, codec.ErrNotAuthorized)
+	other.send(codec.Message{Type: codec.Yield, Request: inv.Request})
+	if res := d.expect(codec.Result); res.Request != req {
+		t.Fatalf("RESULT %+v", res)
+	}
+	// Cached: the same call again costs no authorizer call.
+	d.send(codec.Message{Type: codec.Call, Request: d.nextReq(), URI: "com.p"})
+	inv = other.expect(codec.Invocation)
+	other.send(codec.Message{Type: codec.Yield, Request: inv.Request})
+	d.expect(codec.Result)
+	if authz.calls != 2 {
+		t.Fatalf("authorizer called %d times, want 2 (the second call was cached)", authz.calls)
+	}
+	authz.c.quiet()
+
+	// The authorizer answering with an ERROR, then gone: denied.
+	req = d.nextReq()
+	d.send(codec.Message{Type: codec.Subscribe, Request: req, URI: "com.t"})
+	inv = authz.c.expect(codec.Invocation)
+	authz.c.send(codec.Message{Type: codec.Error, ReqType: codec.Invocation, Request: inv.Request, URI: "com.failed"})
+	d.expectError(codec.Subscribe, req, codec.ErrNotAuthorized)
+	r.Leave(authz.c.s)
+	req = d.nextReq()
+	d.send(codec.Message{Type: codec.Subscribe, Request: req, URI: "com.t2"})
+	d.expectError(codec.Subscribe, req, codec.ErrNotAuthorized)
+}
+
+// TestDynamicAuthorizerCalleeLeaves: the authorizer's session leaving
+// with a question out denies the waiting request; the session waiting for
+// it leaving first leaves nothing behind.
+func TestDynamicAuthorizerCalleeLeaves(t *testing.T) {
+	r := newRealmWith(t, Options{Roles: []Role{
+		{Name: "trusted", Permissions: []Permission{allowAll("", codec.MatchPrefix)}},
+		{Name: "dyn", Authorizer: "com.authz"},
+	}})
+	authz := joinAs(t, r, codec.JSON, "authz", "trusted", nil)
+	authz.register("com.authz", codec.MatchExact, codec.InvokeSingle)
+	d := joinAs(t, r, codec.JSON, "d", "dyn", nil)
+	req := d.nextReq()
+	d.send(codec.Message{Type: codec.Register, Request: req, URI: "com.x"})
+	authz.expect(codec.Invocation)
+	r.Leave(authz.s)
+	d.expectError(codec.Register, req, codec.ErrNotAuthorized)
+
+	authz2 := joinAs(t, r, codec.JSON, "authz2", "trusted", nil)
+	authz2.register("com.authz", codec.MatchExact, codec.InvokeSingle)
+	d2 := joinAs(t, r, codec.JSON, "d2", "dyn", nil)
+	d2.send(codec.Message{Type: codec.Register, Request: 1, URI: "com.y"})
+	d2.send(codec.Message{Type: codec.Register, Request: 2, URI: "com.z"})
+	inv := authz2.expect(codec.Invocation)
+	r.Leave(d2.s)
+	res, _ := payload(t, codec.JSON, []any{true}, nil)
+	authz2.send(codec.Message{Type: codec.Yield, Request: inv.Request, Args: res})
+	authz2.quiet()
+	// d2's parked REGISTERs went with it: only the authorizer is registered.
+	if l := authz2.result("wamp.registration.list", nil, nil).(map[string]any)["exact"].([]any); len(l) != 1 {
+		t.Fatalf("registrations %v, want only com.authz", l)
 	}
 }

@@ -34,6 +34,9 @@ type call struct {
 	killed    bool        // CANCEL mode=kill sent INTERRUPT; waiting for the callee
 	timer     *time.Timer // dealer-side call timeout, nil without one
 	stream    *stream     // a progressive call invocation still sending chunks, else nil
+	// router is set for a call the router itself makes (a dynamic
+	// authorizer): caller is nil and the answer goes to router.
+	router *authzWait
 }
 
 // stream is what the chunks of a progressive call invocation repeat of
@@ -246,7 +249,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	}
 	if reg == nil {
 		if reservedURI(m.URI) && !r.opts.NoMetaAPI {
-			if p := metaProcs[m.URI]; p != nil {
+			if p := lookupMeta(m.URI); p != nil {
 				r.callMeta(s, m, p)
 				return
 			}
@@ -379,6 +382,14 @@ func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
 	if c == nil {
 		return // answer to a call canceled, timed out or whose caller left
 	}
+	if c.router != nil {
+		if !m.Options.Progress {
+			w := c.router
+			d.finish(c)
+			r.authorized(w, m.PayloadSer, m.Args, "")
+		}
+		return
+	}
 	res := codec.Message{
 		Type: codec.Result, Request: c.callerReq,
 		Args: m.Args, Kwargs: m.Kwargs, PayloadSer: m.PayloadSer,
@@ -416,6 +427,12 @@ func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
 func (d *dealer) calleeError(r *Realm, s *Session, m *codec.Message) {
 	c := s.invs[m.Request]
 	if c == nil {
+		return
+	}
+	if c.router != nil {
+		w := c.router
+		d.finish(c)
+		r.authorized(w, 0, nil, m.URI)
 		return
 	}
 	e := codec.Message{
@@ -479,8 +496,12 @@ func (d *dealer) timeout(r *Realm, callee *Session, invID uint64) {
 	if callee.canceling() && !c.killed {
 		d.interrupt(r, c, modeKillNoWait, codec.ErrTimeout)
 	}
-	caller, req := c.caller, c.callerReq
+	caller, req, w := c.caller, c.callerReq, c.router
 	d.finish(c)
+	if w != nil {
+		r.authorized(w, 0, nil, codec.ErrTimeout)
+		return
+	}
 	r.sendError(caller, codec.Call, req, codec.ErrTimeout, "call timed out")
 }
 
@@ -494,6 +515,11 @@ const maxEnded = 64
 // remaining chunks are dropped instead of starting new calls.
 func (d *dealer) finish(c *call) {
 	delete(c.callee.invs, c.invID)
+	if c.caller == nil { // the router's own call
+		d.pending--
+		d.recycle(c)
+		return
+	}
 	delete(c.caller.calls, c.callerReq)
 	if c.stream != nil && c.caller.state == stateJoined {
 		more := c.caller.extra()
@@ -535,8 +561,12 @@ func (d *dealer) removeSession(r *Realm, s *Session) {
 	}
 	clear(s.regs)
 	for _, c := range s.invs {
-		caller, req := c.caller, c.callerReq
+		caller, req, w := c.caller, c.callerReq, c.router
 		d.finish(c)
+		if w != nil {
+			r.authorized(w, 0, nil, codec.ErrCanceled)
+			continue
+		}
 		if caller.state == stateJoined {
 			r.sendError(caller, codec.Call, req, codec.ErrCanceled,
 				"callee left before answering the call")
@@ -549,4 +579,35 @@ func (d *dealer) removeSession(r *Realm, s *Session) {
 		}
 		d.finish(c)
 	}
+}
+
+// callRouter makes a call of the router's own (a dynamic authorizer): an
+// INVOCATION of proc's callee with args, whose answer goes to w instead of
+// a caller; the call's timeout is after. It reports false when nobody has
+// registered proc.
+func (d *dealer) callRouter(r *Realm, proc string, args []any, w *authzWait, after time.Duration) bool {
+	reg := d.route(proc)
+	if reg == nil {
+		return false
+	}
+	callee := d.pick(r, reg)
+	a, err := codec.AppendValue(callee.ser, nil, args)
+	if err != nil {
+		r.log.Error("encode authorizer call", "procedure", proc, "err", err)
+		return false
+	}
+	c := d.newCall()
+	c.callee, c.router = callee, w
+	callee.invSeq++
+	c.invID = callee.invSeq
+	lazyMap(&callee.invs)[c.invID] = c
+	d.pending++
+	inv := codec.Message{Type: codec.Invocation, Request: c.invID, ID: reg.id, Args: a, PayloadSer: callee.ser}
+	if reg.match != codec.MatchExact {
+		inv.Options.Has |= codec.HasProcedure
+		inv.Options.Procedure = proc
+	}
+	d.startTimer(r, c, after)
+	r.send(callee, &inv, false)
+	return true
 }

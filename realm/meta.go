@@ -43,35 +43,61 @@ type metaCall struct {
 // arguments, or an error URI and message.
 type metaProc func(r *Realm, s *Session, c *metaCall) (args []any, errURI codec.URI, errMsg string)
 
-// metaProcs is the table of the router's own procedures. It is read-only
-// (built once, never written), so sharing it is not shared mutable state.
-var metaProcs = map[string]metaProc{
-	"wamp.session.count":            metaSessionCount,
-	"wamp.session.list":             metaSessionList,
-	"wamp.session.get":              metaSessionGet,
-	"wamp.session.kill":             metaSessionKill,
-	"wamp.session.kill_by_authid":   metaSessionKillByAuthID,
-	"wamp.session.kill_by_authrole": metaSessionKillByAuthRole,
-	"wamp.session.kill_all":         metaSessionKillAll,
-	"wamp.session.add_testament":    metaAddTestament,
-	"wamp.session.flush_testaments": metaFlushTestaments,
-
-	"wamp.subscription.list":              metaSubList,
-	"wamp.subscription.lookup":            metaSubLookup,
-	"wamp.subscription.match":             metaSubMatch,
-	"wamp.subscription.get":               metaSubGet,
-	"wamp.subscription.list_subscribers":  metaSubListSubscribers,
-	"wamp.subscription.count_subscribers": metaSubCountSubscribers,
-	"wamp.subscription.remove_subscriber": metaSubRemoveSubscriber,
-	"wamp.subscription.get_events":        metaSubGetEvents,
-
-	"wamp.registration.list":          metaRegList,
-	"wamp.registration.lookup":        metaRegLookup,
-	"wamp.registration.match":         metaRegMatch,
-	"wamp.registration.get":           metaRegGet,
-	"wamp.registration.list_callees":  metaRegListCallees,
-	"wamp.registration.count_callees": metaRegCountCallees,
-	"wamp.registration.remove_callee": metaRegRemoveCallee,
+// lookupMeta returns the router's own procedure for uri, or nil. A
+// switch rather than a map: no package state, and the table refers to
+// procedures that route calls themselves.
+func lookupMeta(uri string) metaProc {
+	switch uri {
+	case "wamp.session.count":
+		return metaSessionCount
+	case "wamp.session.list":
+		return metaSessionList
+	case "wamp.session.get":
+		return metaSessionGet
+	case "wamp.session.kill":
+		return metaSessionKill
+	case "wamp.session.kill_by_authid":
+		return metaSessionKillByAuthID
+	case "wamp.session.kill_by_authrole":
+		return metaSessionKillByAuthRole
+	case "wamp.session.kill_all":
+		return metaSessionKillAll
+	case "wamp.session.add_testament":
+		return metaAddTestament
+	case "wamp.session.flush_testaments":
+		return metaFlushTestaments
+	case "wamp.subscription.list":
+		return metaSubList
+	case "wamp.subscription.lookup":
+		return metaSubLookup
+	case "wamp.subscription.match":
+		return metaSubMatch
+	case "wamp.subscription.get":
+		return metaSubGet
+	case "wamp.subscription.list_subscribers":
+		return metaSubListSubscribers
+	case "wamp.subscription.count_subscribers":
+		return metaSubCountSubscribers
+	case "wamp.subscription.remove_subscriber":
+		return metaSubRemoveSubscriber
+	case "wamp.subscription.get_events":
+		return metaSubGetEvents
+	case "wamp.registration.list":
+		return metaRegList
+	case "wamp.registration.lookup":
+		return metaRegLookup
+	case "wamp.registration.match":
+		return metaRegMatch
+	case "wamp.registration.get":
+		return metaRegGet
+	case "wamp.registration.list_callees":
+		return metaRegListCallees
+	case "wamp.registration.count_callees":
+		return metaRegCountCallees
+	case "wamp.registration.remove_callee":
+		return metaRegRemoveCallee
+	}
+	return nil
 }
 
 // callMeta answers CALL m of s to the meta procedure p inline.

@@ -102,6 +102,10 @@ type Realm struct {
 	quiet      bool   // kill_all at work: no meta events, no testaments
 	// filterEpoch stamps the sessions a black/white list names (filter.mark).
 	filterEpoch uint32
+	// current is the message being handled, held whether the realm kept
+	// it (it waits for a dynamic authorizer).
+	current *Inbound
+	held    bool
 	// testHook, set only by tests before Start, sees every message item.
 	testHook func(*Inbound)
 }
@@ -286,8 +290,13 @@ func (r *Realm) handleItem(in *Inbound) {
 		if r.testHook != nil {
 			r.testHook(in)
 		}
+		r.current, r.held = in, false
 		r.handle(in)
-		in.Release()
+		r.current = nil
+		if !r.held { // else it waits for a dynamic authorizer (Realm.park)
+			in.Release()
+		}
+		r.held = false
 	case itemJoin:
 		r.join(in.Sess)
 	case itemLeave:

@@ -43,6 +43,7 @@ type Session struct {
 type sessionMore struct {
 	ended      map[uint64]struct{} // as caller: progressive CALLs ended early (their chunks are dropped)
 	testaments testaments          // wamp.session.add_testament
+	waiting    []*Inbound          // messages waiting for a dynamic authorizer, in order (see Realm.park)
 }
 
 // extra returns s.more, made on first use.
@@ -222,6 +223,7 @@ func (r *Realm) remove(s *Session) {
 	s.state = stateClosed
 	delete(r.sessions, s.ID)
 	r.stats.sessions.Add(-1)
+	s.dropWaiting()
 	r.broker.removeSession(r, s)
 	r.dealer.removeSession(r, s)
 	if s.more != nil {
@@ -296,6 +298,9 @@ func (r *Realm) handle(in *Inbound) {
 	s := in.Sess
 	if s == nil || s.state != stateJoined {
 		return // the session left before its last messages were handled
+	}
+	if s.more != nil && r.queued(in) {
+		return // behind a message waiting for a dynamic authorizer
 	}
 	m := &in.Msg
 	switch m.Type {
