@@ -176,24 +176,8 @@ func decodeOption(c *cursor, o *Options, k string) error {
 	case keyPPTKeyID:
 		o.ext().PPTKeyID, err = c.readString()
 		o.Has |= HasPPTKeyID
-	case "exclude":
-		o.ext().Exclude, err = rawList(c, kUint)
-		o.Has |= HasLists
-	case "eligible":
-		o.ext().Eligible, err = rawList(c, kUint)
-		o.Has |= HasLists
-	case "exclude_authid":
-		o.ext().ExcludeAuthID, err = rawList(c, kString)
-		o.Has |= HasLists
-	case "exclude_authrole":
-		o.ext().ExcludeAuthRole, err = rawList(c, kString)
-		o.Has |= HasLists
-	case "eligible_authid":
-		o.ext().EligibleAuthID, err = rawList(c, kString)
-		o.Has |= HasLists
-	case "eligible_authrole":
-		o.ext().EligibleAuthRole, err = rawList(c, kString)
-		o.Has |= HasLists
+	case "exclude", "eligible", "exclude_authid", "exclude_authrole", "eligible_authid", "eligible_authrole":
+		err = o.readList(c, k)
 
 	// Type-checked only.
 	case "x_acknowledged_delivery":
@@ -231,6 +215,28 @@ func lookupName[T ~uint8](names []string, v string, _ T) (T, error) {
 		}
 	}
 	return 0, ErrBadValue
+}
+
+// readList reads the black/white list k into Ext.
+func (o *Options) readList(c *cursor, k string) error {
+	e := o.ext()
+	dst, want := &e.ExcludeAuthID, kString
+	switch k {
+	case "exclude":
+		dst, want = &e.Exclude, kUint
+	case "eligible":
+		dst, want = &e.Eligible, kUint
+	case "exclude_authrole":
+		dst = &e.ExcludeAuthRole
+	case "eligible_authid":
+		dst = &e.EligibleAuthID
+	case "eligible_authrole":
+		dst = &e.EligibleAuthRole
+	}
+	var err error
+	*dst, err = rawList(c, want)
+	o.Has |= HasLists
+	return err
 }
 
 // rawList consumes a list whose elements must all be of kind want and

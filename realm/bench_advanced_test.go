@@ -102,21 +102,7 @@ func BenchmarkPublish_64B_1Sub_MetaWatched(b *testing.B) {
 // details dict, its encoding and one EVENT). Unwatched, the check is one
 // counter (BenchmarkJoin_Welcome).
 func BenchmarkJoin_Welcome_OnJoinWatched(b *testing.B) {
-	for _, ser := range serializers {
-		b.Run(ser.String(), func(b *testing.B) {
-			r := metaWatchedRealm(b, ser, 0)
-			b.ReportAllocs()
-			id := uint64(0)
-			for b.Loop() {
-				id++
-				s := &Session{ID: id, Peer: discardPeer{ser}, AuthID: "anon-" + ser.String(),
-					AuthRole: "anonymous", AuthMethod: "anonymous", AuthProvider: "static"}
-				r.join(s)
-				r.flush()
-				r.remove(s)
-			}
-		})
-	}
+	benchJoins(b, func(ser codec.Serializer) *Realm { return metaWatchedRealm(b, ser, 0) })
 }
 
 // BenchmarkHistoryAppend: a PUBLISH to a topic whose last 100 events are

@@ -239,9 +239,15 @@ func BenchmarkPublish_64B_Actor(b *testing.B) {
 // opening: add it, build and encode WELCOME, send it; and the Leave that
 // keeps the session table at a steady size.
 func BenchmarkJoin_Welcome(b *testing.B) {
+	benchJoins(b, func(codec.Serializer) *Realm { return benchRealm() })
+}
+
+// benchJoins measures a session joining (WELCOME sent) and leaving a realm
+// made by newRealm, per serializer.
+func benchJoins(b *testing.B, newRealm func(codec.Serializer) *Realm) {
 	for _, ser := range serializers {
 		b.Run(ser.String(), func(b *testing.B) {
-			r := benchRealm()
+			r := newRealm(ser)
 			b.ReportAllocs()
 			id := uint64(0)
 			for b.Loop() {
