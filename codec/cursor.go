@@ -9,9 +9,10 @@ import (
 // transcodes or decodes), so a hostile message cannot exhaust the stack.
 const maxDepth = 64
 
-// maxID is the largest WAMP id (2^53, the largest integer a JSON peer
-// represents exactly).
-const maxID = 1 << 53
+// MaxID is the largest WAMP id (2^53, the largest integer a JSON peer
+// represents exactly): session, publication, subscription, registration
+// and request ids are all in [1, MaxID]. The one copy for the router.
+const MaxID = 1 << 53
 
 // kind is the type of the next encoded value, the same vocabulary for all
 // three serializers.
@@ -185,7 +186,7 @@ func (c *cursor) readID() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if v > maxID {
+	if v > MaxID {
 		return 0, ErrBadValue
 	}
 	return v, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -17,12 +18,12 @@ func TestAdvancedFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Parse(data)
+	cfg, err := config.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.Listeners) != 2 || cfg.Listeners[0].Listen != "127.0.0.1:8080" || cfg.Listeners[0].WSPath != "/ws" ||
-		cfg.Listeners[1].Listen != "127.0.0.1:8081" || !cfg.Listeners[1].Has(TransportRawSocket) {
+		cfg.Listeners[1].Listen != "127.0.0.1:8081" || !cfg.Listeners[1].Has(config.TransportRawSocket) {
 		t.Fatalf("listeners %+v", cfg.Listeners)
 	}
 	if len(cfg.Realms) != 2 || cfg.Realms[0].Name != "realm1" || cfg.Realms[1].Name != "realm2" {
@@ -56,12 +57,12 @@ func TestRealmConfigErrors(t *testing.T) {
 		{"realms:\n  - name: r\n    limits:\n      max_pending_calls: -1\n", "must not be negative"},
 		{"realms:\n  - name: r\n    limits:\n      max_pending: 1\n", `unknown key "max_pending"`},
 	} {
-		_, err := Parse([]byte(tc.yaml))
+		_, err := config.Parse([]byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want an error with %q", tc.yaml, err, tc.want)
 		}
 	}
-	cfg, err := Parse([]byte("realms:\n  - name: r\n    meta_api: false\n    history:\n      - topic: a.\n        match: prefix\n        limit: 5\n        max_bytes: 1KiB\n    limits:\n      max_pending_calls_per_session: 3\n"))
+	cfg, err := config.Parse([]byte("realms:\n  - name: r\n    meta_api: false\n    history:\n      - topic: a.\n        match: prefix\n        limit: 5\n        max_bytes: 1KiB\n    limits:\n      max_pending_calls_per_session: 3\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

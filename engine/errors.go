@@ -1,11 +1,16 @@
 package engine
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/wampd/wampd/engine/config"
+)
 
 // Sentinel errors of the engine, matched with errors.Is.
 var (
-	// ErrInvalidConfig wraps every configuration problem (see ConfigError).
-	ErrInvalidConfig = errors.New("engine: invalid configuration")
+	// ErrInvalidConfig is what New returns, wrapped, for an invalid
+	// configuration: config's own sentinel (see config.Error).
+	ErrInvalidConfig = config.ErrInvalid
 	// ErrProtocol is returned to netpoll when a client breaks the session
 	// handshake; the connection is closed after the ABORT it was sent.
 	ErrProtocol = errors.New("engine: protocol violation")

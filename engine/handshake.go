@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/internal/wampuri"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -19,9 +20,6 @@ const (
 	authAnonymous = "anonymous"
 	authProvider  = "static"
 )
-
-// maxID is the largest WAMP id (2^53), so ids survive a JSON double.
-const maxID = 1 << 53
 
 // handshakeConn is what the handshake needs of a connection: the realm's
 // Peer (the session keeps it) and the end of the handshake timeout.
@@ -47,7 +45,7 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	if m.Type != codec.Hello {
 		return h.abort(c, codec.ErrProtocolViolation, "message before HELLO: got "+m.Type.String(), ErrProtocol)
 	}
-	if !ValidURI(m.URI) {
+	if !wampuri.Valid(m.URI, codec.MatchExact) {
 		return h.abort(c, codec.ErrInvalidURI, fmt.Sprintf("realm %q is not a valid URI", m.URI), ErrProtocol)
 	}
 	if h.closing.Load() {
@@ -177,7 +175,7 @@ func (g *idGen) session() (uint64, string) {
 	for i, b := range raw {
 		raw[i] = authIDAlphabet[int(b)%len(authIDAlphabet)]
 	}
-	return id%maxID + 1, string(raw[:])
+	return id%codec.MaxID + 1, string(raw[:])
 }
 
 // authIDAlphabet is what anonymous authids are spelled with.

@@ -21,6 +21,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
 )
@@ -30,13 +31,13 @@ const testTimeout = 5 * time.Second
 
 // testConfig serves realm1 (anonymous) and realm.closed (not anonymous) on
 // WebSocket and RawSocket, on ports the kernel picks.
-func testConfig() Config {
-	c := Default()
-	c.Listeners = []Listener{
-		{Listen: "127.0.0.1:0", Transports: []string{TransportWebSocket}, WSPath: "/ws"},
-		{Listen: "127.0.0.1:0", Transports: []string{TransportRawSocket}},
+func testConfig() config.Config {
+	c := config.Default()
+	c.Listeners = []config.Listener{
+		{Listen: "127.0.0.1:0", Transports: []string{config.TransportWebSocket}, WSPath: "/ws"},
+		{Listen: "127.0.0.1:0", Transports: []string{config.TransportRawSocket}},
 	}
-	c.Realms = []Realm{{Name: "realm1", Anonymous: true}, {Name: "realm.closed"}}
+	c.Realms = []config.Realm{{Name: "realm1", Anonymous: true}, {Name: "realm.closed"}}
 	return c
 }
 
@@ -59,7 +60,7 @@ func (s *syncBuffer) String() string {
 }
 
 // startRouter starts a router for cfg and stops it when the test ends.
-func startRouter(t *testing.T, cfg Config) (*Router, *syncBuffer) {
+func startRouter(t *testing.T, cfg config.Config) (*Router, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	rt, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -101,7 +102,7 @@ func dialWS(t *testing.T, rt *Router) *client {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	d := ws.Dialer{Protocols: []string{codec.JSON.Subprotocol()}}
-	conn, br, hs, err := d.Dial(ctx, endpoint(t, rt, TransportWebSocket).URL)
+	conn, br, hs, err := d.Dial(ctx, endpoint(t, rt, config.TransportWebSocket).URL)
 	if err != nil {
 		t.Fatalf("ws dial: %v", err)
 	}
@@ -117,7 +118,7 @@ func dialWS(t *testing.T, rt *Router) *client {
 
 func dialRS(t *testing.T, rt *Router) *client {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", endpoint(t, rt, TransportRawSocket).Addr.String(), testTimeout)
+	conn, err := net.DialTimeout("tcp", endpoint(t, rt, config.TransportRawSocket).Addr.String(), testTimeout)
 	if err != nil {
 		t.Fatalf("rawsocket dial: %v", err)
 	}
@@ -246,11 +247,11 @@ func TestHandshake(t *testing.T) {
 		{"no anonymous offered", `[1,"realm1",{"roles":{"caller":{}},"authmethods":["ticket"]}]`, codec.ErrNoAuthMethod},
 		{"realm without anonymous", `[1,"realm.closed",{"roles":{"caller":{}}}]`, codec.ErrNoAuthMethod},
 	}
-	for _, transport := range []string{TransportWebSocket, TransportRawSocket} {
+	for _, transport := range []string{config.TransportWebSocket, config.TransportRawSocket} {
 		for _, tt := range tests {
 			t.Run(transport+"/"+tt.name, func(t *testing.T) {
 				var c *client
-				if transport == TransportWebSocket {
+				if transport == config.TransportWebSocket {
 					c = dialWS(t, rt)
 				} else {
 					c = dialRS(t, rt)
@@ -266,7 +267,7 @@ func TestHandshake(t *testing.T) {
 					t.Fatalf("got %v, want WELCOME", m)
 				}
 				id, _ := m[1].(float64)
-				if id < 1 || id > maxID || id != float64(uint64(id)) {
+				if id < 1 || id > codec.MaxID || id != float64(uint64(id)) {
 					t.Errorf("session id %v outside [1, 2^53]", m[1])
 				}
 				d, _ := m[2].(map[string]any)
@@ -457,7 +458,7 @@ func TestIDGen(t *testing.T) {
 	authIDs := map[string]bool{}
 	for range 10000 {
 		id, authID := g.session()
-		if id < 1 || id > maxID {
+		if id < 1 || id > codec.MaxID {
 			t.Fatalf("id %d outside [1, 2^53]", id)
 		}
 		if seen[id] {
@@ -627,12 +628,12 @@ func BenchmarkPost_Publish_JSON(b *testing.B) {
 
 func TestNetpollOptionsOneListenerEach(t *testing.T) {
 	cfg := testConfig()
-	cfg.Listeners = []Listener{
-		{Listen: "127.0.0.1:0", Transports: []string{TransportWebSocket}, WSPath: "/wamp"},
-		{Listen: "127.0.0.1:0", Transports: []string{TransportRawSocket}},
-		{Unix: "/tmp/x.sock", Transports: []string{TransportRawSocket}},
+	cfg.Listeners = []config.Listener{
+		{Listen: "127.0.0.1:0", Transports: []string{config.TransportWebSocket}, WSPath: "/wamp"},
+		{Listen: "127.0.0.1:0", Transports: []string{config.TransportRawSocket}},
+		{Unix: "/tmp/x.sock", Transports: []string{config.TransportRawSocket}},
 	}
-	cfg.Limits.OutboundPolicy = PolicyDrop
+	cfg.Limits.OutboundPolicy = config.PolicyDrop
 	opts := netpollOptions(cfg, nil)
 	if len(opts.Listeners) != 3 || !opts.Listeners[0].WebSocket || opts.Listeners[0].RawSocket ||
 		opts.Listeners[1].WebSocket || !opts.Listeners[1].RawSocket ||

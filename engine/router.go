@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
 )
@@ -29,7 +30,7 @@ const defaultStatsInterval = 10 * time.Second
 // Goroutines it owns: the realms' actors, the stats logger and the metrics
 // and debug HTTP servers; Shutdown stops all of them.
 type Router struct {
-	cfg    Config
+	cfg    config.Config
 	log    *slog.Logger
 	h      *handler
 	realms []*realm.Realm // in configuration order
@@ -52,7 +53,7 @@ type Endpoint struct {
 
 // New builds a router for cfg (which it validates again, so a Config built
 // in code gets the same checks as a file). Nothing listens until Start.
-func New(cfg Config, log *slog.Logger) (*Router, error) {
+func New(cfg config.Config, log *slog.Logger) (*Router, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -74,7 +75,8 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 	}
 	for _, rc := range cfg.Realms {
 		r := realm.New(realmOptions(rc, log))
-		h.realms[rc.Name] = &realmEntry{r: r, anonymous: rc.Anonymous}
+		_, anonymous := rc.AnonymousRole()
+		h.realms[rc.Name] = &realmEntry{r: r, anonymous: anonymous}
 		rt.realms = append(rt.realms, r)
 	}
 	srv, err := netpoll.NewServer(netpollOptions(cfg, log), h)
@@ -86,7 +88,7 @@ func New(cfg Config, log *slog.Logger) (*Router, error) {
 }
 
 // realmOptions translates one realm's configuration for the realm actor.
-func realmOptions(rc Realm, log *slog.Logger) realm.Options {
+func realmOptions(rc config.Realm, log *slog.Logger) realm.Options {
 	opts := realm.Options{
 		Name: rc.Name, Logger: log, NoMetaAPI: !rc.MetaAPIOn(),
 		RetainedBytes: int64(rc.RetainedBytes),
@@ -98,7 +100,7 @@ func realmOptions(rc Realm, log *slog.Logger) realm.Options {
 		},
 	}
 	for _, h := range rc.History {
-		m, _ := matchPolicy(h.Match)
+		m, _ := config.MatchPolicy(h.Match)
 		opts.History = append(opts.History, realm.HistoryRule{
 			Topic: h.Topic, Match: m, Limit: h.Limit, MaxBytes: int64(h.MaxBytes)})
 	}
@@ -107,7 +109,7 @@ func realmOptions(rc Realm, log *slog.Logger) realm.Options {
 
 // netpollOptions translates the configuration for netpoll, one netpoll
 // listener per configured listener, in order.
-func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
+func netpollOptions(cfg config.Config, log *slog.Logger) netpoll.Options {
 	opts := netpoll.Options{
 		WSPath:           cfg.WSPath(),
 		MaxMessageSize:   int(cfg.Limits.MaxMessageSize),
@@ -117,19 +119,26 @@ func netpollOptions(cfg Config, log *slog.Logger) netpoll.Options {
 		Logger:           log,
 		EventLoops:       cfg.Tuning.EventLoops,
 	}
-	if cfg.Limits.OutboundPolicy == PolicyDrop {
+	if cfg.Limits.OutboundPolicy == config.PolicyDrop {
 		opts.Policy = netpoll.PolicyDrop
 	}
 	for _, l := range cfg.Listeners {
 		nl := netpoll.Listener{Network: "tcp", Addr: l.Listen,
-			WebSocket: l.Has(TransportWebSocket), RawSocket: l.Has(TransportRawSocket)}
+			WebSocket: l.Has(config.TransportWebSocket), RawSocket: l.Has(config.TransportRawSocket)}
 		if l.Unix != "" {
 			nl.Network, nl.Addr = "unix", l.Unix
-			nl.Perm = l.unixPerm()
+			nl.Perm = unixPerm(l)
 		}
 		opts.Listeners = append(opts.Listeners, nl)
 	}
 	return opts
+}
+
+// unixPerm is what netpoll applies to a unix listener's socket file;
+// validation already checked Mode.
+func unixPerm(l config.Listener) netpoll.UnixPerm {
+	mode, _ := config.ParseMode(l.Mode)
+	return netpoll.UnixPerm{Mode: mode, Owner: l.Owner, Group: l.Group}
 }
 
 // Start starts the realms, binds the listeners, logs one "listening" line
@@ -171,15 +180,15 @@ func (rt *Router) Endpoints() []Endpoint {
 			break
 		}
 		a := addrs[i]
-		if l.Has(TransportWebSocket) {
-			out = append(out, Endpoint{TransportWebSocket, a, "ws://" + a.String() + l.WSPath})
+		if l.Has(config.TransportWebSocket) {
+			out = append(out, Endpoint{config.TransportWebSocket, a, "ws://" + a.String() + l.Path()})
 		}
-		if l.Has(TransportRawSocket) {
+		if l.Has(config.TransportRawSocket) {
 			u := "rs://" + a.String()
 			if l.Unix != "" {
 				u = "unix://" + a.String()
 			}
-			out = append(out, Endpoint{TransportRawSocket, a, u})
+			out = append(out, Endpoint{config.TransportRawSocket, a, u})
 		}
 	}
 	return out

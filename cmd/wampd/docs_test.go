@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wampd/wampd/engine"
+	"github.com/wampd/wampd/engine/config"
 )
 
 // fencedBlocks returns the contents of the ``` blocks of md (whose opening
@@ -58,10 +58,10 @@ func TestReadmeShowsTheWholeDefault(t *testing.T) {
 	if len(blocks) != 1 {
 		t.Fatalf("%d yaml blocks under ## Configuration, want 1", len(blocks))
 	}
-	def := string(engine.DefaultYAML)
+	def := string(config.DefaultYAML)
 	def = def[strings.Index(def, "listeners:"):] // after the file's header comment
 	if blocks[0] != def {
-		t.Errorf("README's default configuration differs from engine/default.yaml:\n%s\nwant\n%s", blocks[0], def)
+		t.Errorf("README's default configuration differs from engine/config/default.yaml:\n%s\nwant\n%s", blocks[0], def)
 	}
 }
 

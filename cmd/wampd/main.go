@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/wampd/wampd/engine"
+	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/netpoll"
 )
 
@@ -177,51 +178,51 @@ flags:
 // embedded default), then the flags on top. --realm replaces the realm
 // list; any of --ws, --rawsocket, --unix replaces the listener list. A bad
 // flag or argument is printed once, with the usage, on stderr (errUsage).
-func configure(args []string, stderr io.Writer) (engine.Config, error) {
+func configure(args []string, stderr io.Writer) (config.Config, error) {
 	fs := newFlagSet(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return engine.Config{}, err
+			return config.Config{}, err
 		}
-		return engine.Config{}, errUsage // flag printed it and the usage
+		return config.Config{}, errUsage // flag printed it and the usage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
 		fs.usage(stderr)
-		return engine.Config{}, errUsage
+		return config.Config{}, errUsage
 	}
 	realms, cfgFile, ws, rawsocket, unix := fs.realms, fs.cfgFile, fs.ws, fs.rawsocket, fs.unix
 	logFormat, logLevel, metrics, debugAddr := fs.logFormat, fs.logLevel, fs.metrics, fs.debugAddr
-	cfg := engine.Default()
+	cfg := config.Default()
 	if *cfgFile != "" {
 		data, err := os.ReadFile(*cfgFile)
 		if err != nil {
-			return engine.Config{}, err
+			return config.Config{}, err
 		}
-		if cfg, err = engine.Parse(data); err != nil {
-			return engine.Config{}, &configFileError{path: *cfgFile, err: err}
+		if cfg, err = config.ParseFile(*cfgFile, data); err != nil {
+			return config.Config{}, &configFileError{path: *cfgFile, err: err}
 		}
 	}
 	if len(realms) > 0 {
 		cfg.Realms = cfg.Realms[:0:0]
 		for _, name := range realms {
-			cfg.Realms = append(cfg.Realms, engine.Realm{Name: name, Anonymous: true})
+			cfg.Realms = append(cfg.Realms, config.Realm{Name: name, Anonymous: true})
 		}
 	}
 	if *ws != "" || *rawsocket != "" || *unix != "" {
 		wsPath := cfg.WSPath()
 		cfg.Listeners = nil
 		if *ws != "" {
-			cfg.Listeners = append(cfg.Listeners, engine.Listener{Listen: *ws,
-				Transports: []string{engine.TransportWebSocket}, WSPath: wsPath})
+			cfg.Listeners = append(cfg.Listeners, config.Listener{Listen: *ws,
+				Transports: []string{config.TransportWebSocket}, WSPath: wsPath})
 		}
 		if *rawsocket != "" {
-			cfg.Listeners = append(cfg.Listeners, engine.Listener{Listen: *rawsocket,
-				Transports: []string{engine.TransportRawSocket}})
+			cfg.Listeners = append(cfg.Listeners, config.Listener{Listen: *rawsocket,
+				Transports: []string{config.TransportRawSocket}})
 		}
 		if *unix != "" {
-			cfg.Listeners = append(cfg.Listeners, engine.Listener{Unix: *unix,
-				Transports: []string{engine.TransportRawSocket}})
+			cfg.Listeners = append(cfg.Listeners, config.Listener{Unix: *unix,
+				Transports: []string{config.TransportRawSocket}})
 		}
 	}
 	if *logFormat != "" {
@@ -237,7 +238,7 @@ func configure(args []string, stderr io.Writer) (engine.Config, error) {
 		cfg.Debug.Listen = *debugAddr
 	}
 	if err := cfg.Validate(); err != nil {
-		return engine.Config{}, fmt.Errorf("flags: %w", err)
+		return config.Config{}, fmt.Errorf("flags: %w", err)
 	}
 	return cfg, nil
 }
@@ -245,7 +246,7 @@ func configure(args []string, stderr io.Writer) (engine.Config, error) {
 // tuneProcess applies the process-wide settings a router holding many
 // sessions needs: the descriptor limit (one per connection) and the Go
 // soft memory limit, and logs both.
-func tuneProcess(cfg engine.Config, log *slog.Logger) {
+func tuneProcess(cfg config.Config, log *slog.Logger) {
 	soft, hard, err := engine.RaiseFileLimit()
 	switch {
 	case err != nil:
@@ -264,13 +265,13 @@ func tuneProcess(cfg engine.Config, log *slog.Logger) {
 }
 
 // newLogger builds the process logger on w.
-func newLogger(c engine.Log, w io.Writer) *slog.Logger {
-	level, err := engine.ParseLevel(c.Level)
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	level, err := config.ParseLevel(c.Level)
 	if err != nil {
 		level = slog.LevelInfo // Validate already rejected it; belt and braces
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == engine.LogJSON {
+	if c.Format == config.LogJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -282,7 +283,7 @@ func newLogger(c engine.Log, w io.Writer) *slog.Logger {
 func checkConfig(args []string, stdout, stderr io.Writer) int {
 	switch len(args) {
 	case 0:
-		fmt.Fprintf(stdout, "# no FILE given: the embedded default configuration follows\n%s", engine.DefaultYAML)
+		fmt.Fprintf(stdout, "# no FILE given: the embedded default configuration follows\n%s", config.DefaultYAML)
 		return 0
 	case 1:
 	default:
@@ -294,7 +295,7 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wampd:", err)
 		return exitFailed
 	}
-	cfg, err := engine.Parse(data)
+	cfg, err := config.ParseFile(args[0], data)
 	if err != nil {
 		printConfigError(stderr, args[0], err)
 		return exitFailed

@@ -111,7 +111,7 @@ func TestConfigErrorsAsCheckConfig(t *testing.T) {
 		{"bad indent", "listeners:\n  - listen: 127.0.0.1:0\n   transports: [websocket]\n",
 			[]string{"  line 3: YAML syntax: did not find expected '-' indicator"}},
 		{"two problems", "listeners:\n  - listen: 127.0.0.1:0\n    transports: [websocket]\n    bogus: 1\nlimits:\n  max_sessions: -1\n",
-			[]string{`  line 4: unknown key "bogus" in listeners[0]`, "  line 6: limits.max_sessions must be >= 0"}},
+			[]string{`  line 4, column 5: unknown key "bogus" in listeners[0]`, "  line 6, column 17: limits.max_sessions must be >= 0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeFile(t, "bad.yaml", tc.yaml)

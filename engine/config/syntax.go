@@ -1,4 +1,4 @@
-package engine
+package config
 
 import (
 	"bytes"
@@ -17,8 +17,10 @@ var yamlMsg = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // a prefix again); past it yaml.v3's own line is reported.
 const maxSyntaxSearch = 5000
 
-// syntaxError turns a YAML syntax error of data into a *ConfigError at the
-// line where the problem is, with yaml.v3's package prefix dropped.
+// syntaxError turns a YAML syntax error of data into an *Error at the line
+// where the problem is, with yaml.v3's package prefix dropped. It has no
+// column: yaml.v3 keeps the problem's mark to itself and formats only a
+// line, and guessing one would point at the wrong character as often as not.
 //
 // yaml.v3 reports the line where the enclosing construct began, not the
 // problem's, and one too low for parser errors (its decode.go fail() adds
@@ -26,19 +28,18 @@ const maxSyntaxSearch = 5000
 // under a list begun on line 2 reads "line 1". The problem's line is the
 // first line whose prefix of the document fails with the same problem, so
 // syntaxError parses growing prefixes until one does (configurations are
-// short; this runs only on a broken file). Known debt: the configuration
-// package of the security issue (#10) replaces this decoder.
+// short; this runs only on a broken file).
 func syntaxError(data []byte, err error) error {
 	m := yamlMsg.FindStringSubmatch(err.Error())
 	if m == nil {
-		return &ConfigError{Msg: "YAML: " + err.Error()}
+		return &Error{Msg: "YAML: " + err.Error()}
 	}
 	problem := m[2]
 	line, _ := strconv.Atoi(m[1])
 	if found := problemLine(data, problem); found > 0 {
 		line = found
 	}
-	return &ConfigError{Line: line, Msg: "YAML syntax: " + problem}
+	return &Error{Pos: Pos{Line: line}, Msg: "YAML syntax: " + problem}
 }
 
 // problemLine returns the 1-based line of data at which a prefix of data
