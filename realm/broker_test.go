@@ -31,7 +31,7 @@ func TestPublishSubscribe(t *testing.T) {
 				Options: codec.Options{Has: codec.HasAcknowledge, Acknowledge: true},
 				Args:    a, Kwargs: k})
 			ack := pub.expect(codec.Published)
-			if ack.Request != req || ack.ID == 0 || ack.ID > maxID {
+			if ack.Request != req || ack.ID == 0 || ack.ID > codec.MaxID {
 				t.Fatalf("PUBLISHED %+v", ack)
 			}
 			for _, c := range []*client{s1, s2} {

@@ -95,7 +95,7 @@ func newRealm(t *testing.T, name string) *Realm {
 func joinClient(t *testing.T, r *Realm, ser codec.Serializer, hello map[string]any) (*client, codec.Message) {
 	t.Helper()
 	p := newFakePeer(ser)
-	s := &Session{ID: uint64(time.Now().UnixNano()) & (maxID - 1), Peer: p,
+	s := &Session{ID: uint64(time.Now().UnixNano()) & (codec.MaxID - 1), Peer: p,
 		AuthID: "anon", AuthRole: "anonymous", AuthMethod: "anonymous", AuthProvider: "static", Hello: hello}
 	c := &client{t: t, r: r, s: s, p: p}
 	r.Join(s)

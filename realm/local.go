@@ -72,7 +72,7 @@ type localPeer struct {
 // first. The Local's goroutine is owned by the Local and ends with Close
 // (or when the realm closes the session: a kill, a shutdown).
 func (r *Realm) JoinLocal(opts LocalOptions) (*Local, error) {
-	if opts.ID == 0 || opts.ID > maxID || opts.OnMessage == nil {
+	if opts.ID == 0 || opts.ID > codec.MaxID || opts.OnMessage == nil {
 		return nil, errors.New("realm: JoinLocal needs an id in [1, 2^53] and OnMessage")
 	}
 	if opts.QueueBytes <= 0 {

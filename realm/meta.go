@@ -210,15 +210,15 @@ func (c *metaCall) kw(k string) any { return c.kwargs[k] }
 func asID(v any) (uint64, bool) {
 	switch x := v.(type) {
 	case int64:
-		if x >= 0 && x <= maxID {
+		if x >= 0 && x <= codec.MaxID {
 			return uint64(x), true
 		}
 	case uint64:
-		if x <= maxID {
+		if x <= codec.MaxID {
 			return x, true
 		}
 	case float64:
-		if x >= 0 && x <= maxID && x == math.Trunc(x) {
+		if x >= 0 && x <= codec.MaxID && x == math.Trunc(x) {
 			return uint64(x), true
 		}
 	}

@@ -66,9 +66,6 @@ type Limits struct {
 // defaultBatch bounds the latency one busy batch adds to every flush.
 const defaultBatch = 256
 
-// maxID is the largest WAMP id (2^53), so ids survive a JSON double.
-const maxID = 1 << 53
-
 // Realm is one WAMP realm. Its exported methods are safe from any goroutine;
 // they enqueue work for the actor and return at once.
 type Realm struct {
@@ -343,8 +340,11 @@ func (r *Realm) shutdown() {
 	}
 }
 
-// newID returns a random id in [1, 2^53].
-func (r *Realm) newID() uint64 { return r.rng.Uint64N(maxID) + 1 }
+// newID returns a random id in [1, 2^53]. It draws from the actor's own
+// generator, not the engine's session id generator (engine/handshake.go's
+// idGen, shared by the event loops under a mutex): only the actor calls
+// it, so it needs no lock on the publish path.
+func (r *Realm) newID() uint64 { return r.rng.Uint64N(codec.MaxID) + 1 }
 
 // freshID returns a random id that is not a key of inUse (subscription and
 // registration ids must be unique within the realm).

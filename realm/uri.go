@@ -2,55 +2,15 @@ package realm
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/internal/wampuri"
 )
 
-// URI rules (loose URIs, basic/building_blocks.md): components are the parts
-// between dots; they must not contain whitespace or '#' and must not be
-// empty. Patterns relax the last rule: a wildcard pattern may have empty
-// components anywhere (an empty component matches any one component), and a
-// prefix pattern may end with a dot ("com.app." matches "com.app.x").
-
-// ValidURI reports whether u is a valid URI, or pattern for match m, by
-// the rules the realm routes with (configuration checks use it too).
-func ValidURI(u string, m codec.Match) bool { return validURI(u, m) }
-
-// validURI reports whether u is a valid URI, or pattern for match m.
-// It allocates nothing.
-func validURI(u string, m codec.Match) bool {
-	if u == "" {
-		return false
-	}
-	start := 0 // start of the current component
-	for i := 0; i < len(u); {
-		c := u[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '.':
-				if i == start && m != codec.MatchWildcard {
-					return false // empty component
-				}
-				start = i + 1
-			case c == '#', c == ' ', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(u[i:])
-		if r == utf8.RuneError && n == 1 || unicode.IsSpace(r) {
-			return false
-		}
-		i += n
-	}
-	if start == len(u) { // empty last component (u ends with '.')
-		return m != codec.MatchExact
-	}
-	return true
-}
+// validURI reports whether u is a valid URI, or pattern for match m: the
+// router's one rule, internal/wampuri (the handshake and the configuration
+// check with it too). It allocates nothing.
+func validURI(u string, m codec.Match) bool { return wampuri.Valid(u, m) }
 
 // reservedURI reports whether u is under the "wamp" first component, which
 // the spec reserves for the protocol itself: clients may subscribe there
