@@ -32,21 +32,25 @@ type handler struct {
 
 	ids   idGen
 	roles rolesCache // what sessions keep of their HELLO, shared
+	adm   *admission
 }
 
 // realmEntry is one configured realm and what the handshake needs of it.
 type realmEntry struct {
-	r         *realm.Realm
-	anonymous bool
+	r    *realm.Realm
+	auth realmAuth
 }
 
 // connState is the per-connection state the handler stores in the Conn's
 // context. Only the connection's event loop touches it.
 type connState struct {
-	sess   *realm.Session // nil until HELLO was accepted
-	realm  *realm.Realm
-	kicked bool   // a protocol violation was reported; ignore the rest
-	msgs   uint64 // messages not yet added to handler.messages
+	sess    *realm.Session // nil until HELLO was accepted
+	realm   *realm.Realm
+	auth    *pending // an admission in progress (admission.go), nil otherwise
+	gen     uint64   // bumped at each reuse: a late auth step finds its state gone
+	kicked  bool     // a protocol violation was reported; ignore the rest
+	limited bool     // the session holds a slot of the session limits (admission.take)
+	msgs    uint64   // messages not yet added to handler.messages
 }
 
 // statePool recycles connState: connections come and go by the thousand
@@ -71,6 +75,12 @@ func (h *handler) OnMessage(c *netpoll.Conn, payload []byte) error {
 		st.msgs = 0
 	}
 	if st.sess == nil {
+		if p := st.auth; p != nil {
+			if p.busy || p.state == nil {
+				return h.abort(c, codec.ErrProtocolViolation, "message while the router is authenticating the session", ErrProtocol)
+			}
+			return h.authenticateMsg(c, st, payload)
+		}
 		return h.hello(c, st, payload)
 	}
 	if h.post(st, c.Serializer(), payload) {
@@ -109,11 +119,26 @@ func (h *handler) OnClose(c *netpoll.Conn, err error) {
 	}
 	c.SetContext(nil)
 	h.messages.Add(st.msgs)
+	orphan := st.auth != nil
+	if orphan {
+		// A step may still be running on the auth pool; its outcome will
+		// find st.auth nil (on this same loop). st is not recycled: another
+		// connection, maybe on another loop, must not get it meanwhile.
+		st.auth.cancel() // a dynamic authenticator's wait ends
+		st.auth = nil
+	}
 	if st.sess != nil {
 		st.realm.Leave(st.sess)
 		h.logLeave(c, st.sess, st.realm, err)
 		h.sessions.Add(-1)
+		if st.limited {
+			h.adm.release(st.realm.Name(), st.sess.AuthID, c.RemoteAddr())
+		}
 	}
-	*st = connState{}
+	if orphan {
+		return
+	}
+	gen := st.gen
+	*st = connState{gen: gen + 1}
 	statePool.Put(st)
 }

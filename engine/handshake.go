@@ -2,6 +2,7 @@ package engine
 
 import (
 	crand "crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -22,11 +23,15 @@ const (
 )
 
 // handshakeConn is what the handshake needs of a connection: the realm's
-// Peer (the session keeps it) and the end of the handshake timeout.
+// Peer (the session keeps it), the end of the handshake timeout, running
+// on the connection's loop and the facts of its transport (admission.go).
 // *netpoll.Conn implements it; benchmarks drive the hello path with a fake.
 type handshakeConn interface {
 	realm.Peer
 	Established()
+	Run(fn func()) bool
+	TLS() *tls.ConnectionState
+	RemoteAddr() string
 }
 
 // hello handles a message of a connection that has not joined yet: it must
@@ -59,6 +64,10 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 	if err != nil {
 		return h.abort(c, codec.ErrProtocolViolation, "HELLO.Details: "+err.Error(), ErrProtocol)
 	}
+	if !re.auth.anonymousOnly {
+		return h.authenticate(c, st, re, hs, ser) // admission.go
+	}
+	// The fast path of an anonymous-only realm: no pipeline, no pool.
 	if msg := anonymousAllowed(re, ser, hs.authMethods); msg != "" {
 		return h.abort(c, codec.ErrNoAuthMethod, msg, ErrRejected)
 	}
@@ -70,11 +79,15 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 			"router session limit reached (max_sessions = "+strconv.FormatInt(h.maxSessions, 10)+")", ErrRejected)
 	}
 	id, authID := h.ids.session()
+	if full := h.adm.take(re.r.Name(), authID, c.RemoteAddr()); full != "" {
+		h.sessions.Add(-1)
+		return h.abort(c, codec.ErrNotAuthorized, "session limit reached ("+full+")", ErrRejected)
+	}
 	s := &realm.Session{
 		ID:           id,
 		Peer:         c,
 		AuthID:       authID,
-		AuthRole:     authAnonymous,
+		AuthRole:     re.auth.anonymousRole,
 		AuthMethod:   authAnonymous,
 		AuthProvider: authProvider,
 		// Only the roles and features realm acts on, in a dict shared by
@@ -82,7 +95,7 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 		// was never decoded.
 		Hello: h.roles.details(hs.roles),
 	}
-	st.sess, st.realm = s, re.r
+	st.sess, st.realm, st.limited = s, re.r, true
 	c.Established()
 	re.r.Join(s) // from here on only the actor sends to c
 	h.logJoin(c, s, re.r)
@@ -94,9 +107,6 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 // anonymously when it lists no methods or lists "anonymous", and the realm
 // allows anonymous sessions. It returns why not, or "".
 func anonymousAllowed(re *realmEntry, s codec.Serializer, methods []byte) string {
-	if !re.anonymous {
-		return fmt.Sprintf("realm %q accepts no anonymous sessions and no other auth method is configured", re.r.Name())
-	}
 	if methods == nil || codec.IsNil(s, methods) {
 		return ""
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/engine/auth"
 	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
@@ -419,8 +421,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 }
 
 func TestAnonymousAllowed(t *testing.T) {
-	open := &realmEntry{r: realm.New(realm.Options{Name: "open"}), anonymous: true}
-	closed := &realmEntry{r: realm.New(realm.Options{Name: "closed"})}
+	open := anonymousEntry(realm.New(realm.Options{Name: "open"}))
 	tests := []struct {
 		name    string
 		re      *realmEntry
@@ -433,7 +434,6 @@ func TestAnonymousAllowed(t *testing.T) {
 		{"anonymous listed", open, map[string]any{"authmethods": []any{"wampcra", "anonymous"}}, true},
 		{"only ticket", open, map[string]any{"authmethods": []any{"ticket"}}, false},
 		{"not a list", open, map[string]any{"authmethods": "anonymous"}, false},
-		{"realm closed", closed, map[string]any{"authmethods": []any{"anonymous"}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -650,9 +650,16 @@ func TestNetpollOptionsOneListenerEach(t *testing.T) {
 // Established.
 type helloPeer struct{ nullPeer }
 
-func (p *helloPeer) Established()                 {}
-func (p *helloPeer) Transport() netpoll.Transport { return netpoll.WebSocket }
-func (p *helloPeer) RemoteAddr() string           { return "127.0.0.1:1" }
+func (p *helloPeer) Established()              {}
+func (p *helloPeer) RemoteAddr() string        { return "127.0.0.1:1" }
+func (p *helloPeer) TLS() *tls.ConnectionState { return nil }
+func (p *helloPeer) Run(fn func()) bool        { fn(); return true }
+
+// anonymousEntry is the handshake's view of an anonymous-only realm r.
+func anonymousEntry(r *realm.Realm) *realmEntry {
+	return &realmEntry{r: r, auth: realmAuth{anonymousOnly: true, anonymousRole: config.DefaultAnonymousRole,
+		methods: []auth.Authenticator{auth.NewAnonymous(config.DefaultAnonymousRole)}}}
+}
 
 // BenchmarkHello_Welcome measures the session open path on the event loop
 // (decode HELLO, checks, session, Join) plus what the actor does with it
@@ -673,7 +680,8 @@ func BenchmarkHello_Welcome(b *testing.B) {
 			r := realm.New(realm.Options{Name: "realm1"})
 			r.Start()
 			defer r.Stop()
-			h := &handler{realms: map[string]*realmEntry{"realm1": {r: r, anonymous: true}}, ids: newIDGen()}
+			h := &handler{realms: map[string]*realmEntry{"realm1": anonymousEntry(r)}, ids: newIDGen(),
+				adm: newAdmission(config.Limits{})}
 			peer := &helloPeer{}
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -705,7 +713,8 @@ func BenchmarkIdleSession_Heap(b *testing.B) {
 	for range b.N {
 		r := realm.New(realm.Options{Name: "realm1"})
 		r.Start()
-		h := &handler{realms: map[string]*realmEntry{"realm1": {r: r, anonymous: true}}, ids: newIDGen()}
+		h := &handler{realms: map[string]*realmEntry{"realm1": anonymousEntry(r)}, ids: newIDGen(),
+			adm: newAdmission(config.Limits{})}
 		peer := &helloPeer{}
 		states := make([]*connState, n)
 		var before, after runtime.MemStats

@@ -77,6 +77,8 @@ func keptBit(role, feature string) (bit uint32, ok bool) {
 // helloScan is what the handshake reads of HELLO.Details.
 type helloScan struct {
 	authMethods []byte // details.authmethods, encoded; nil when absent
+	authID      []byte // details.authid, encoded; nil when absent
+	authExtra   []byte // details.authextra, encoded; nil when absent
 	roles       uint32 // keptBit of each kept role present and feature true
 }
 
@@ -92,6 +94,10 @@ func scanHello(s codec.Serializer, dict []byte) (helloScan, error) {
 			switch path[0] {
 			case "authmethods":
 				hs.authMethods = raw
+			case "authid":
+				hs.authID = raw
+			case "authextra":
+				hs.authExtra = raw
 			case "roles":
 				return true
 			}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wampd/wampd/engine/auth"
 	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
@@ -41,7 +42,8 @@ type Router struct {
 	stopOnce      sync.Once
 	stop          chan struct{} // closed by Shutdown: stops the stats logger
 	wg            sync.WaitGroup
-	https         []*httpServer // metrics and debug listeners (one when they share an address)
+	https         []*httpServer   // metrics and debug listeners (one when they share an address)
+	upstreams     []*procUpstream // dynamic authenticators' sessions, ended by Shutdown
 }
 
 // Endpoint is one bound listener and transport, as logged at start.
@@ -65,6 +67,7 @@ func New(cfg config.Config, log *slog.Logger) (*Router, error) {
 		realms:      make(map[string]*realmEntry, len(cfg.Realms)),
 		maxSessions: int64(cfg.Limits.MaxSessions),
 		ids:         newIDGen(),
+		adm:         newAdmission(cfg.Limits),
 	}
 	rt := &Router{
 		cfg:           cfg,
@@ -75,9 +78,26 @@ func New(cfg config.Config, log *slog.Logger) (*Router, error) {
 	}
 	for _, rc := range cfg.Realms {
 		r := realm.New(realmOptions(rc, log))
-		_, anonymous := rc.AnonymousRole()
-		h.realms[rc.Name] = &realmEntry{r: r, anonymous: anonymous}
+		h.realms[rc.Name] = &realmEntry{r: r}
 		rt.realms = append(rt.realms, r)
+	}
+	for _, rc := range cfg.Realms {
+		var up auth.Upstream
+		if d := rc.Auth.Dynamic; d != nil {
+			target := d.Realm
+			if target == "" {
+				target = rc.Name
+			}
+			pu := &procUpstream{rt: rt, realm: target, procedure: d.Procedure}
+			rt.upstreams = append(rt.upstreams, pu)
+			up = pu
+		}
+		ra, err := buildRealmAuth(rc, up)
+		if err != nil {
+			h.adm.close()
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		h.realms[rc.Name].auth = ra
 	}
 	srv, err := netpoll.NewServer(netpollOptions(cfg, log), h)
 	if err != nil {
@@ -103,6 +123,21 @@ func realmOptions(rc config.Realm, log *slog.Logger) realm.Options {
 		m, _ := config.MatchPolicy(h.Match)
 		opts.History = append(opts.History, realm.HistoryRule{
 			Topic: h.Topic, Match: m, Limit: h.Limit, MaxBytes: int64(h.MaxBytes)})
+	}
+	if rc.Authorizing() {
+		opts.Roles = make([]realm.Role, 0, len(rc.Roles))
+		for _, cr := range rc.Roles {
+			role := realm.Role{Name: cr.Name, Authorizer: cr.Authorizer, CacheTTL: time.Duration(cr.CacheTTL)}
+			for _, p := range cr.Permissions {
+				m, _ := config.MatchPolicy(p.Match)
+				role.Permissions = append(role.Permissions, realm.Permission{
+					URI: p.URI, Match: m,
+					Call: p.Allow.Call, Register: p.Allow.Register, Publish: p.Allow.Publish, Subscribe: p.Allow.Subscribe,
+					DiscloseCaller: p.Disclose.Caller, DisclosePublisher: p.Disclose.Publisher,
+				})
+			}
+			opts.Roles = append(opts.Roles, role)
+		}
 	}
 	return opts
 }
@@ -206,6 +241,9 @@ func (rt *Router) Shutdown(ctx context.Context) error {
 	rt.stopOnce.Do(func() {
 		rt.h.closing.Store(true)
 		close(rt.stop)
+		for _, u := range rt.upstreams {
+			u.close()
+		}
 		done := make(chan struct{})
 		go func() { // owned here: ends when the realms have stopped
 			rt.stopRealms()
@@ -225,6 +263,7 @@ func (rt *Router) Shutdown(ctx context.Context) error {
 			}
 		}
 		rt.wg.Wait()
+		rt.h.adm.close()
 	})
 	return err
 }

@@ -30,8 +30,8 @@ type Role struct {
 	// role instead of Permissions (a dynamic authorizer, as in
 	// Crossbar.io): it is called with [session details, uri, action,
 	// options] and answers true, false or {"allow": bool, "disclose":
-	// bool}. Its answers are cached for CacheTTL (default 60 s) within
-	// the cache's bound; a refusal, an error, a timeout (AuthorizerTimeout)
+	// bool}. Its answers are cached for CacheTTL (0: not cached) within
+	// the cache's bound; a refusal, an error, a timeout (authorizerTimeout)
 	// or no callee for it is a denial.
 	Authorizer string
 	CacheTTL   time.Duration
@@ -39,7 +39,6 @@ type Role struct {
 
 // Defaults of the dynamic authorizer.
 const (
-	defaultAuthzTTL      = 60 * time.Second
 	authorizerTimeout    = 5 * time.Second
 	maxAuthzWaits        = 1024 // decisions awaited from authorizers at once, realm-wide
 	maxWaitingPerSession = 256  // messages of one session queued behind a decision
@@ -121,9 +120,6 @@ func (a *authorizer) init(roles []Role) {
 	a.cache = make(map[authzKey]decision)
 	for _, role := range roles {
 		if role.Authorizer != "" {
-			if role.CacheTTL <= 0 {
-				role.CacheTTL = defaultAuthzTTL
-			}
 			if a.dynamic == nil {
 				a.dynamic = make(map[string]Role)
 				a.waits = make(map[authzKey]*authzWait)
@@ -310,8 +306,7 @@ func (r *Realm) authorized(w *authzWait, ser codec.Serializer, args []byte, errU
 	}
 	if errURI != "" {
 		r.log.Warn("dynamic authorizer failed", "role", w.key.role, "uri", w.key.uri, "error", errURI)
-		d.expires = 0 // not cached: asked again next time
-	} else {
+	} else if w.ttl > 0 {
 		a.remember(w.key, d)
 	}
 	for _, s := range w.sessions {
