@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -41,14 +40,9 @@ const (
 	authQueue   = 1024
 )
 
-// authConn is what admission needs of a connection beyond handshakeConn:
-// running on its loop, and the facts of its transport.
-type authConn interface {
-	handshakeConn
-	Run(fn func()) bool
-	TLS() *tls.ConnectionState
-	RemoteAddr() string
-}
+// authConn is what admission needs of a connection (handshakeConn has it
+// all; tlsConn is asked for where the connection offers it).
+type authConn = handshakeConn
 
 // realmAuth is a realm's ways in, built once from its configuration.
 type realmAuth struct {
@@ -318,9 +312,11 @@ func (h *handler) authenticate(c authConn, st *connState, re *realmEntry, hs hel
 		Realm: re.r.Name(), AuthID: authID, AuthMethods: decodeStrings(ser, hs.authMethods),
 		AuthExtra: decodeDict(ser, hs.authExtra), Session: id, AnonymousAuthID: anonID, RemoteAddr: addr,
 	}
-	if cs := c.TLS(); cs != nil {
-		hello.TLS = cs
-		hello.TLSUnique, hello.TLSExporter = auth.ChannelBindings(cs)
+	if tc, ok := c.(tlsConn); ok {
+		if cs := tc.TLS(); cs != nil {
+			hello.TLS = cs
+			hello.TLSUnique, hello.TLSExporter = auth.ChannelBindings(cs)
+		}
 	}
 	method, err := auth.Select(hello, re.auth.methods)
 	if err != nil {

@@ -30,8 +30,13 @@ type handshakeConn interface {
 	realm.Peer
 	Established()
 	Run(fn func()) bool
-	TLS() *tls.ConnectionState
 	RemoteAddr() string
+}
+
+// tlsConn is what a connection on a TLS listener also offers: its state,
+// for the tls method and channel binding.
+type tlsConn interface {
+	TLS() *tls.ConnectionState
 }
 
 // hello handles a message of a connection that has not joined yet: it must

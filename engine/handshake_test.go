@@ -3,7 +3,6 @@ package engine
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -650,10 +649,9 @@ func TestNetpollOptionsOneListenerEach(t *testing.T) {
 // Established.
 type helloPeer struct{ nullPeer }
 
-func (p *helloPeer) Established()              {}
-func (p *helloPeer) RemoteAddr() string        { return "127.0.0.1:1" }
-func (p *helloPeer) TLS() *tls.ConnectionState { return nil }
-func (p *helloPeer) Run(fn func()) bool        { fn(); return true }
+func (p *helloPeer) Established()       {}
+func (p *helloPeer) RemoteAddr() string { return "127.0.0.1:1" }
+func (p *helloPeer) Run(fn func()) bool { fn(); return true }
 
 // anonymousEntry is the handshake's view of an anonymous-only realm r.
 func anonymousEntry(r *realm.Realm) *realmEntry {
