@@ -6,6 +6,7 @@
 //	      [--unix PATH] [--log-format text|json] [--log-level LEVEL]
 //	      [--metrics ADDR] [--debug ADDR]
 //	wampd check-config [FILE]
+//	wampd hash [--scram] [--pbkdf2] < secret
 //	wampd version (or --version)
 //	wampd help (or -h, --help)
 //
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "check-config":
 			return checkConfig(args[1:], stdout, stderr)
+		case "hash":
+			return hashSecret(args[1:], os.Stdin, stdout, stderr)
 		case "version", "--version", "-version":
 			fmt.Fprintln(stdout, "wampd", buildVersion())
 			return exitOK
@@ -165,6 +168,7 @@ func newFlagSet(out io.Writer) *flagSet {
 func (fs *flagSet) usage(w io.Writer) {
 	fmt.Fprint(w, `usage: wampd [flags]              serve (the embedded default configuration without --config)
        wampd check-config [FILE]  validate FILE and summarize it; without FILE, print the default
+       wampd hash [--scram]       read a secret on stdin, print the hash the configuration stores
        wampd version              print the version (also --version)
        wampd help                 print this help (also -h, --help)
 
