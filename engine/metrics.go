@@ -87,6 +87,9 @@ func writeMetrics(w *bufio.Writer, s Stats) {
 	metric("wampd_dropped_events_total", "counter", "EVENTs dropped for subscribers over their outbound bound (policy drop).", s.DroppedEvents)
 	metric("wampd_slow_disconnects_total", "counter", "Sessions disconnected for exceeding their outbound bound (policy disconnect).", s.SlowDisconnects)
 	metric("wampd_protocol_errors_total", "counter", "Connections closed for a transport or WAMP protocol error.", s.ProtocolErrors)
+	metric("wampd_auth_failures_total", "counter", "Logins an authenticator refused (wrong secret, unknown principal, no method).", s.AuthFailures)
+	metric("wampd_auth_throttled_total", "counter", "Logins refused at once by the failed-login limits.", s.AuthThrottled)
+	metric("wampd_auth_busy_total", "counter", "Logins refused because the authentication pool's queue was full.", s.AuthBusy)
 
 	names := make([]string, 0, len(s.Realms))
 	for n := range s.Realms {
@@ -104,6 +107,7 @@ func writeMetrics(w *bufio.Writer, s Stats) {
 	perRealm("wampd_realm_events_delivered_total", "counter", "EVENTs queued to subscribers per realm.", func(n string) int64 { return s.Realms[n].Delivered })
 	perRealm("wampd_realm_events_dropped_total", "counter", "EVENTs refused by a slow subscriber's peer per realm.", func(n string) int64 { return s.Realms[n].Dropped })
 	perRealm("wampd_realm_calls_total", "counter", "Calls routed to a callee per realm.", func(n string) int64 { return s.Realms[n].Calls })
+	perRealm("wampd_realm_denied_total", "counter", "Requests refused by the realm's authorization.", func(n string) int64 { return s.Realms[n].Denied })
 	perRealm("wampd_realm_retained_bytes", "gauge", "Bytes of retained events kept per realm.", func(n string) int64 { return s.Realms[n].RetainedBytes })
 	perRealm("wampd_realm_retained_evicted_total", "counter", "Retained topics forgotten to stay under the realm's bound.", func(n string) int64 { return s.Realms[n].RetainedEvicted })
 	perRealm("wampd_realm_history_bytes", "gauge", "Bytes of event history kept per realm.", func(n string) int64 { return s.Realms[n].HistoryBytes })

@@ -347,6 +347,9 @@ type Stats struct {
 	DroppedEvents   int64
 	SlowDisconnects int64
 	ProtocolErrors  int64
+	AuthFailures    uint64 // logins an authenticator refused
+	AuthThrottled   uint64 // logins refused at once by a failure limit
+	AuthBusy        uint64 // logins refused because the auth pool was full
 	Realms          map[string]realm.Stats
 }
 
@@ -362,6 +365,9 @@ func (rt *Router) Stats() Stats {
 		DroppedEvents:   ns.DroppedEvents,
 		SlowDisconnects: ns.SlowDisconnects,
 		ProtocolErrors:  ns.ProtocolErrors,
+		AuthFailures:    rt.h.adm.failures.Load(),
+		AuthThrottled:   rt.h.adm.throttled.Load(),
+		AuthBusy:        rt.h.adm.busy.Load(),
 		Realms:          make(map[string]realm.Stats, len(rt.realms)),
 	}
 	for _, r := range rt.realms {
