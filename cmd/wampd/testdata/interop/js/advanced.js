@@ -399,6 +399,13 @@ const scenarios = {
     c.eq('INVOCATION details caller, caller_authid, caller_authrole', await call(pub, proc, [], {}, { disclose_me: true }),
       [pub.id, pub.authid, 'anonymous']);
     c.eq('no caller details without disclose_me', await call(pub, proc), [null, null, null]);
+    // The callee asks for disclosure itself: REGISTER disclose_caller.
+    const told = proc + '.told';
+    await withTimeout(sub.session.register(told, (args, kwargs, details) =>
+      [details.caller, details.caller_authid, details.caller_authrole].map((v) => (v === undefined ? null : v)),
+    { disclose_caller: true }), TIMEOUT_MS);
+    c.eq('REGISTER disclose_caller: caller details without disclose_me', await call(pub, told),
+      [pub.id, pub.authid, 'anonymous']);
   },
 
   async limits(x) {
