@@ -27,7 +27,7 @@ type Role struct {
 	Name        string
 	Permissions []Permission
 	// Authorizer names a procedure of this realm that decides for the
-	// role instead of Permissions (a dynamic authorizer, as in
+	// role what no permission matches (a dynamic authorizer, as in
 	// Crossbar.io): it is called with [session details, uri, action,
 	// options] and answers true, false or {"allow": bool, "disclose":
 	// bool}. Its answers are cached for CacheTTL (0: not cached) within
@@ -125,7 +125,6 @@ func (a *authorizer) init(roles []Role) {
 				a.waits = make(map[authzKey]*authzWait)
 			}
 			a.dynamic[role.Name] = role
-			continue
 		}
 		x := a.roles[role.Name]
 		if x == nil {
@@ -156,10 +155,12 @@ func (a *authorizer) decide(s *Session, act Action, uri string) (d decision, ask
 			return d, false
 		}
 	}
-	if _, dyn := a.dynamic[s.AuthRole]; dyn {
-		return decision{}, true
+	d, matched := a.rule(s.AuthRole, act, uri)
+	if !matched {
+		if _, dyn := a.dynamic[s.AuthRole]; dyn {
+			return decision{}, true
+		}
 	}
-	d = a.rule(s.AuthRole, act, uri)
 	a.remember(authzKey{s.AuthRole, act, uri}, d)
 	return d, false
 }
@@ -172,11 +173,12 @@ func (a *authorizer) remember(k authzKey, d decision) {
 	a.cache[authzKey{strings.Clone(k.role), k.act, strings.Clone(k.uri)}] = d
 }
 
-// rule applies the role's most specific rule for uri.
-func (a *authorizer) rule(role string, act Action, uri string) decision {
+// rule applies the role's most specific rule for uri; matched is false
+// when no rule matches.
+func (a *authorizer) rule(role string, act Action, uri string) (d decision, matched bool) {
 	x := a.roles[role]
 	if x == nil {
-		return decision{}
+		return decision{}, false
 	}
 	p := x.exact[uri]
 	if p == nil {
@@ -186,17 +188,17 @@ func (a *authorizer) rule(role string, act Action, uri string) decision {
 		}
 	}
 	if p == nil {
-		return decision{}
+		return decision{}, false
 	}
 	switch act {
 	case ActCall:
-		return decision{allow: p.Call, disclose: p.DiscloseCaller}
+		return decision{allow: p.Call, disclose: p.DiscloseCaller}, true
 	case ActRegister:
-		return decision{allow: p.Register}
+		return decision{allow: p.Register}, true
 	case ActPublish:
-		return decision{allow: p.Publish, disclose: p.DisclosePublisher}
+		return decision{allow: p.Publish, disclose: p.DisclosePublisher}, true
 	}
-	return decision{allow: p.Subscribe}
+	return decision{allow: p.Subscribe}, true
 }
 
 // denied reports true when s may not do act on uri now, having sent the

@@ -182,7 +182,9 @@ func (a *authorizerCallee) serve(t *testing.T, answer func(uri, action string) a
 func TestDynamicAuthorizer(t *testing.T) {
 	r := newRealmWith(t, Options{Roles: []Role{
 		{Name: "trusted", Permissions: []Permission{allowAll("", codec.MatchPrefix)}},
-		{Name: "dyn", Authorizer: "com.authz", CacheTTL: time.Hour},
+		{Name: "dyn", Authorizer: "com.authz", CacheTTL: time.Hour,
+			// What a permission matches is not asked of the authorizer.
+			Permissions: []Permission{{URI: "com.static.", Match: codec.MatchPrefix, Subscribe: true}}},
 	}})
 	authz := &authorizerCallee{c: joinAs(t, r, codec.JSON, "authz", "trusted", nil)}
 	authz.c.register("com.authz", codec.MatchExact, codec.InvokeSingle)
@@ -210,6 +212,8 @@ func TestDynamicAuthorizer(t *testing.T) {
 	if res := d.expect(codec.Result); res.Request != req {
 		t.Fatalf("RESULT %+v", res)
 	}
+	// A permission decides without the authorizer.
+	d.subscribe("com.static.x", codec.MatchExact)
 	// Cached: the same call again costs no authorizer call.
 	d.send(codec.Message{Type: codec.Call, Request: d.nextReq(), URI: "com.p"})
 	inv = other.expect(codec.Invocation)
