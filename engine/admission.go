@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -32,13 +33,15 @@ import (
 // handshake timeout covers the whole of it: netpoll closes a connection
 // that has not called Established in time, challenged or not.
 
-// Defaults of the auth pool: workers (the argon2 ticket check costs ~35 ms
-// of a core, so a few workers keep a 2-core machine's loops and actors
-// free) and queued logins beyond them.
-const (
-	authWorkers = 2
-	authQueue   = 1024
-)
+// authQueue bounds the logins waiting for an auth worker.
+const authQueue = 1024
+
+// authWorkers is the auth pool's size: half the processors, at least one.
+// An argon2id ticket check takes ~35 ms of a core; with two workers on a
+// 2-core machine a login flood's first hashes took both cores from the
+// event loop and the actors (RPC p99 34-41 ms during TestLoginFlood), with
+// one the p99 stayed at 4.3-4.7 ms.
+func authWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // authConn is what admission needs of a connection (handshakeConn has it
 // all; tlsConn is asked for where the connection offers it).
@@ -201,7 +204,7 @@ type sessionKey struct {
 }
 
 func newAdmission(l config.Limits) *admission {
-	a := &admission{pool: auth.NewPool(authWorkers, authQueue), limits: l, counts: map[sessionKey]int{}}
+	a := &admission{pool: auth.NewPool(authWorkers(), authQueue), limits: l, counts: map[sessionKey]int{}}
 	window := time.Duration(l.LoginFailureWindow)
 	if window <= 0 {
 		window = time.Minute
