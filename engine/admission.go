@@ -418,7 +418,7 @@ func (h *handler) admit(c authConn, st *connState, re *realmEntry, id auth.Ident
 	}
 	s := &realm.Session{
 		ID: sessID, Peer: c, AuthID: id.AuthID, AuthRole: id.AuthRole,
-		AuthMethod: id.AuthMethod, AuthProvider: id.AuthProvider,
+		AuthMethod: id.AuthMethod, AuthProvider: id.AuthProvider, AuthExtra: id.AuthExtra,
 		Hello: h.roles.details(roles),
 	}
 	st.sess, st.realm, st.limited = s, re.r, true

@@ -18,6 +18,9 @@ type Session struct {
 	AuthRole     string
 	AuthMethod   string
 	AuthProvider string
+	// AuthExtra is WELCOME.Details.authextra (wamp-scram's verifier, a
+	// dynamic authenticator's extra); nil when there is none.
+	AuthExtra map[string]any
 	// Hello is the HELLO details dict (client roles and features).
 	Hello map[string]any
 

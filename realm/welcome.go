@@ -56,7 +56,7 @@ func (r *Realm) dealerFeatures() []string {
 // welcomeDetails builds the WELCOME details of s as a map: the source of
 // the encoded templates below, and the fallback should one fail.
 func (r *Realm) welcomeDetails(s *Session) map[string]any {
-	return map[string]any{
+	d := map[string]any{
 		"realm":        r.opts.Name,
 		"authid":       s.AuthID,
 		"authrole":     s.AuthRole,
@@ -67,6 +67,10 @@ func (r *Realm) welcomeDetails(s *Session) map[string]any {
 			"dealer": map[string]any{"features": featureMap(r.dealerFeatures())},
 		},
 	}
+	if s.AuthExtra != nil {
+		d["authextra"] = s.AuthExtra
+	}
+	return d
 }
 
 // welcomeKey identifies the sessions whose WELCOME details differ only in
@@ -94,9 +98,15 @@ const authIDMark = "wampd.welcome.authid.7c1f03e9b2"
 const maxWelcomeTemplates = 32
 
 // welcomeDict returns the encoded WELCOME details dict of s in s.ser, in
-// r.welcomeBuf (valid until the next call), or nil when no template could
-// be made (the caller then encodes welcomeDetails). Actor only.
+// r.welcomeBuf (valid until the next call), or nil when s has its own
+// authextra or no template could be made (the caller then encodes
+// welcomeDetails). Actor only.
 func (r *Realm) welcomeDict(s *Session) []byte {
+	if s.AuthExtra != nil {
+		// Its own authextra (a wamp-scram or dynamic login, rare and
+		// costlier than one encode): no template.
+		return nil
+	}
 	k := welcomeKey{s.ser, s.AuthRole, s.AuthMethod, s.AuthProvider}
 	t, ok := r.welcome[k]
 	if !ok {

@@ -72,3 +72,35 @@ func roundTrip(t *testing.T, ser codec.Serializer, v any) any {
 	}
 	return out
 }
+
+// TestWelcomeAuthExtra: a session's authextra (wamp-scram's verifier)
+// reaches its WELCOME, and the next session of the same role and method,
+// without one, gets the template's details with no authextra.
+func TestWelcomeAuthExtra(t *testing.T) {
+	for _, ser := range serializers {
+		t.Run(ser.String(), func(t *testing.T) {
+			r := New(Options{Name: "secure"})
+			extra := map[string]any{"verifier": "c2VydmVyIHNpZ25hdHVyZQ=="}
+			for i, ae := range []map[string]any{extra, nil, extra} {
+				p := newFakePeer(ser)
+				s := &Session{ID: uint64(i + 1), Peer: p, AuthID: "scramuser", AuthRole: "user",
+					AuthMethod: "wamp-scram", AuthProvider: "static", AuthExtra: ae}
+				r.join(s)
+				var w codec.Message
+				if err := codec.Decode(ser, p.pop(), &w); err != nil {
+					t.Fatalf("decode WELCOME: %v", err)
+				}
+				got, has := w.Details["authextra"]
+				if ae == nil {
+					if has {
+						t.Fatalf("session %d without authextra: WELCOME authextra %v", i+1, got)
+					}
+					continue
+				}
+				if want := roundTrip(t, ser, ae); !reflect.DeepEqual(got, want) {
+					t.Fatalf("session %d: WELCOME authextra %v, want %v", i+1, got, want)
+				}
+			}
+		})
+	}
+}
