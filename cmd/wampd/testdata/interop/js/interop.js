@@ -104,8 +104,11 @@ function withTimeout(p, ms) {
 
 // connect opens a connection and resolves with {conn, session, closed,
 // welcome}, where closed resolves with {reason, details} when the connection
-// ends and welcome is the WELCOME details.
-function connect(opts, realm, serializer) {
+// ends and welcome is the WELCOME details. auth, when given, adds
+// Connection options (authmethods, authid, authextra, onchallenge). A
+// refused join rejects with an Error whose details are the close details
+// (details.reason: the ABORT reason).
+function connect(opts, realm, serializer, auth) {
   return withTimeout(new Promise((resolve, reject) => {
     const conn = new autobahn.Connection({
       url: opts.url,
@@ -113,6 +116,7 @@ function connect(opts, realm, serializer) {
       serializers: [makeSerializer(serializer || opts.serializer)],
       max_retries: 0,
       retry_if_unreachable: false,
+      ...auth,
     });
     let closedResolve;
     const closed = new Promise((r) => { closedResolve = r; });
@@ -120,7 +124,7 @@ function connect(opts, realm, serializer) {
     conn.onopen = (session, welcome) => { opened = true; resolve({ conn, session, closed, welcome }); };
     conn.onclose = (reason, details) => {
       closedResolve({ reason, details });
-      if (!opened) reject(new Error('join failed: ' + reason + ' ' + short(details)));
+      if (!opened) reject(Object.assign(new Error('join failed: ' + reason + ' ' + short(details)), { details }));
       return true;
     };
     conn.open();

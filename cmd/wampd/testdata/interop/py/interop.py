@@ -152,13 +152,15 @@ def short(v):
     return s if len(s) < 200 else s[:200] + "...(%d chars)" % len(s)
 
 
-async def connect(opts, realm="realm1", serializer=None, transport=None, roles=None):
+async def connect(opts, realm="realm1", serializer=None, transport=None, roles=None, session=None, ssl=None):
     """Opens a transport to the router and joins realm; returns the Session.
-    roles, when given, replaces the role features the client announces."""
+    roles, when given, replaces the role features the client announces;
+    session, when given, is the Session (of a subclass) to join with; ssl,
+    an ssl.SSLContext for a wss:// URL."""
     serializer = serializer or opts.serializer
     transport = transport or opts.transport
     loop = asyncio.get_running_loop()
-    sess = Session(ComponentConfig(realm=realm))
+    sess = session or Session(ComponentConfig(realm=realm))
     if roles is not None:
         sess._session_roles = roles
     ser = SERIALIZERS[serializer]()
@@ -166,7 +168,7 @@ async def connect(opts, realm="realm1", serializer=None, transport=None, roles=N
         factory = WampWebSocketClientFactory(lambda: sess, url=opts.ws, serializers=[ser])
         hostport = opts.ws.split("//", 1)[1].split("/", 1)[0]
         host, port = hostport.rsplit(":", 1)
-        conn = loop.create_connection(factory, host, int(port))
+        conn = loop.create_connection(factory, host, int(port), ssl=ssl)
     elif transport == "rs" and opts.unix:
         factory = WampRawSocketClientFactory(lambda: sess, serializer=ser)
         conn = loop.create_unix_connection(factory, opts.unix)
