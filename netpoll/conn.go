@@ -35,11 +35,13 @@ func (t Transport) String() string {
 type connState uint8
 
 const (
-	stateSniff       connState = iota // nothing read yet: 0x7F or HTTP?
-	stateHTTP                         // accumulating the upgrade request
-	stateRSHandshake                  // waiting for the 4 handshake octets
-	stateOpen                         // transport up: frames
-	stateClosing                      // closing: input is discarded
+	stateSniff        connState = iota // nothing read yet: 0x7F or HTTP?
+	stateHTTP                          // accumulating the upgrade request
+	stateRSHandshake                   // waiting for the 4 handshake octets
+	stateOpen                          // transport up: frames
+	stateClosing                       // closing: input is discarded
+	stateTLSHello                      // TLS listener: waiting for the whole first record
+	stateTLSHandshake                  // TLS handshake running on its goroutine
 )
 
 // iovMax is the most vectors one writev takes (IOV_MAX on Linux).
@@ -69,6 +71,8 @@ type Conn struct {
 	state  connState
 	opened bool // Handler.OnOpen was called
 	ctx    any
+	in     source   // what the framing reads: gc, or the decrypted bytes of a TLS conn
+	tls    *tlsConn // nil for a plain connection; set in OnOpen
 	ws     wsReader
 	rs     rsReader
 	ctrl   []byte // scratch for control frames written by the event loop
@@ -105,7 +109,7 @@ type Conn struct {
 }
 
 func newConn(s *Server, gc gnet.Conn, ln int, deadline int64) *Conn {
-	c := &Conn{srv: s, gc: gc, ln: ln, deadline: deadline}
+	c := &Conn{srv: s, gc: gc, in: gc, ln: ln, deadline: deadline}
 	if ra := gc.RemoteAddr(); ra != nil {
 		c.remote = ra.String()
 	}
@@ -290,6 +294,8 @@ func (c *Conn) writeBatch(b *batch) {
 	gc := c.gc
 	var err error
 	switch {
+	case c.tls != nil:
+		err = c.writeTLSBatch(b)
 	case len(b.parts) > 0:
 		err = c.writeParts(b)
 	case len(b.buf) > 0:

@@ -33,4 +33,8 @@ var (
 	ErrBadListener      = errors.New("netpoll: invalid listener")
 	ErrStarted          = errors.New("netpoll: server already started")
 	ErrNotStarted       = errors.New("netpoll: server not started")
+	ErrTLSConfig        = errors.New("netpoll: invalid TLS configuration")
+	ErrNotTLS           = errors.New("netpoll: not a TLS handshake on a TLS listener")
+	ErrTLSBusy          = errors.New("netpoll: too many TLS handshakes in progress")
+	ErrChannelBinding   = errors.New("netpoll: channel binding unavailable")
 )

@@ -30,7 +30,7 @@ const outqMaxRounds = 8
 //
 // Locks: mu guards q, scheduled and held; it is a leaf lock, never held while a
 // Conn's mu is taken (Run takes each conn's batch after releasing it).
-// spare belongs to the loop goroutine (Run) alone.
+// spare, tlsOut and tlsPlain belong to the loop goroutine alone.
 type outq struct {
 	el gnet.EventLoop
 
@@ -40,6 +40,13 @@ type outq struct {
 	held      bool // the loop drains q itself when it resumes (hold/release)
 
 	spare []*Conn // loop only: the slice Run drained last
+
+	// Loop only: TLS scratch. tlsOut collects the records one TLS
+	// operation produces before they go to gnet in one Write, to that
+	// operation's conn: every tls.Conn call on the loop is followed by
+	// Conn.flushTLS, so tlsOut is empty between them. tlsPlain joins a
+	// batch's copied bytes and referenced frames before encryption.
+	tlsOut, tlsPlain []byte
 }
 
 func newOutq(el gnet.EventLoop) *outq {

@@ -47,6 +47,9 @@ type Listener struct {
 	// Perm is what a unix socket's file is given once bound; TCP listeners
 	// ignore it.
 	Perm UnixPerm
+	// TLS, when set, makes this a TLS listener (wss://, RawSocket over
+	// TLS): every connection must start with a TLS handshake.
+	TLS *TLSConfig
 }
 
 // UnixPerm sets the permission bits and owner of a unix socket listener's
@@ -122,6 +125,10 @@ type Options struct {
 	HandshakeTimeout time.Duration // default 10s: connections not Established() in time are closed
 	Logger           *slog.Logger  // default slog.Default()
 	EventLoops       int           // 0 = DefaultEventLoops()
+	// MaxTLSHandshakes bounds the TLS handshakes in progress at once (each
+	// runs on a goroutine of its own); a connection over it is closed and
+	// counted in TLSHandshakeErrors. Default DefaultMaxTLSHandshakes.
+	MaxTLSHandshakes int
 }
 
 // Defaults of Options.
@@ -143,6 +150,10 @@ type Stats struct {
 	DroppedEvents   int64 // frames dropped by PolicyDrop
 	SlowDisconnects int64 // connections closed for being over their bound
 	ProtocolErrors  int64 // connections closed for a bad handshake or frame
+	// TLS listeners: handshakes completed, and connections closed before
+	// the end of theirs (plaintext on a TLS port, a refused or missing
+	// client certificate, a timeout, too many handshakes at once).
+	TLSHandshakes, TLSHandshakeErrors int64
 }
 
 // Server is wampd's network front: one gnet engine serving every listener,
@@ -172,6 +183,11 @@ type Server struct {
 
 	conns, accepted, dropped, slow, protoErr atomic.Int64
 	lastDropLog                              atomic.Int64
+
+	tlsl          []*tlsListener // per listener, nil for plain ones
+	tlsHS         atomic.Int64   // TLS handshakes in progress
+	tlsOK, tlsErr atomic.Int64
+	hsWG          sync.WaitGroup // handshake goroutines; Stop waits for them
 
 	// mu guards the two watch sets below; it is never held while a Conn's
 	// mu is taken.
@@ -241,6 +257,22 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 	if opts.EventLoops <= 0 {
 		opts.EventLoops = DefaultEventLoops()
 	}
+	if opts.MaxTLSHandshakes <= 0 {
+		opts.MaxTLSHandshakes = DefaultMaxTLSHandshakes
+	}
+	tlsl := make([]*tlsListener, len(opts.Listeners))
+	for i, l := range opts.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		tl := &tlsListener{conf: *l.TLS}
+		cfg, err := tl.conf.load()
+		if err != nil {
+			return nil, fmt.Errorf("listener %d (%s): %w", i, l.Addr, err)
+		}
+		tl.cur.Store(cfg)
+		tlsl[i] = tl
+	}
 	opts.Listeners = append([]Listener(nil), opts.Listeners...)
 	s := &Server{
 		opts:     opts,
@@ -256,6 +288,7 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 		draining: make(map[*Conn]struct{}),
 		loops:    make(map[gnet.EventLoop]*outq),
 		perms:    perms,
+		tlsl:     tlsl,
 	}
 	s.protoAddrs, s.keys = gnetAddrs(opts.Listeners)
 	return s, nil
@@ -393,17 +426,20 @@ wait:
 	cancel()
 	_ = s.eng.Stop(cctx)
 	<-s.done
+	s.hsWG.Wait() // every conn is closed: their handshakes' reads failed
 	return err
 }
 
 // Stats returns the current counters.
 func (s *Server) Stats() Stats {
 	return Stats{
-		Conns:           s.conns.Load(),
-		Accepted:        s.accepted.Load(),
-		DroppedEvents:   s.dropped.Load(),
-		SlowDisconnects: s.slow.Load(),
-		ProtocolErrors:  s.protoErr.Load(),
+		Conns:              s.conns.Load(),
+		Accepted:           s.accepted.Load(),
+		DroppedEvents:      s.dropped.Load(),
+		SlowDisconnects:    s.slow.Load(),
+		ProtocolErrors:     s.protoErr.Load(),
+		TLSHandshakes:      s.tlsOK.Load(),
+		TLSHandshakeErrors: s.tlsErr.Load(),
 	}
 }
 
@@ -529,6 +565,9 @@ func (l *loop) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c := newConn(s, gc, s.listenerOf(gc), nanotime()+int64(s.opts.HandshakeTimeout))
 	gc.SetContext(c)
+	if tl := s.tlsl[c.ln]; tl != nil {
+		c.startTLS(tl)
+	}
 	s.accepted.Add(1)
 	s.conns.Add(1)
 	el := gc.EventLoop()
@@ -555,6 +594,10 @@ func (l *loop) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.markClosed()
 	c.state = stateClosing
 	c.ws.releaseFrag()
+	if c.tls != nil {
+		c.tls.wire.close()
+		c.tls.plain.recycle()
+	}
 	s.mu.Lock()
 	delete(s.watch, c)
 	delete(s.draining, c)
@@ -576,6 +619,9 @@ func (l *loop) OnTraffic(gc gnet.Conn) gnet.Action {
 	if c == nil {
 		_, _ = gc.Discard(-1)
 		return gnet.Close
+	}
+	if c.tls != nil {
+		return c.onTLSTraffic()
 	}
 	return c.onTraffic()
 }
@@ -611,11 +657,10 @@ func (l *loop) OnTick() (time.Duration, gnet.Action) {
 // onTraffic runs the connection's inbound state machine over the buffered
 // bytes (event loop only).
 func (c *Conn) onTraffic() gnet.Action {
-	gc := c.gc
 	for {
 		switch c.state {
 		case stateSniff:
-			b, err := gc.Peek(1)
+			b, err := c.in.Peek(1)
 			if err != nil {
 				return gnet.None
 			}
@@ -660,16 +705,16 @@ func (c *Conn) onTraffic() gnet.Action {
 			c.woke = false
 			return a
 		default:
-			_, _ = gc.Discard(-1)
+			_, _ = c.in.Discard(-1)
 			return gnet.None
 		}
 	}
 }
 
 func (c *Conn) readUpgrade() gnet.Action {
-	gc := c.gc
-	avail := gc.InboundBuffered()
-	b, err := gc.Peek(min(avail, maxHTTPRequest))
+	src := c.in
+	avail := src.InboundBuffered()
+	b, err := src.Peek(min(avail, maxHTTPRequest))
 	if err != nil {
 		return gnet.None
 	}
@@ -678,13 +723,13 @@ func (c *Conn) readUpgrade() gnet.Action {
 		if avail < maxHTTPRequest {
 			return gnet.None
 		}
-		_, _ = gc.Write([]byte(requestTooLarge))
+		_ = c.write([]byte(requestTooLarge))
 		return c.fail(ErrRequestTooLarge)
 	}
 	var resp bytes.Buffer
 	ser, err := wsUpgrade(b[:end], c.srv.opts.WSPath, &resp)
-	_, _ = gc.Discard(end)
-	_, _ = gc.Write(resp.Bytes())
+	_, _ = src.Discard(end)
+	_ = c.write(resp.Bytes())
 	if err != nil {
 		return c.fail(err)
 	}
@@ -693,8 +738,7 @@ func (c *Conn) readUpgrade() gnet.Action {
 }
 
 func (c *Conn) readRSHandshake() gnet.Action {
-	gc := c.gc
-	b, err := gc.Peek(4)
+	b, err := c.in.Peek(4)
 	if err != nil {
 		return gnet.None
 	}
@@ -702,13 +746,13 @@ func (c *Conn) readRSHandshake() gnet.Action {
 	if err != nil {
 		if code != 0 {
 			r := rsErrorReply(code)
-			_, _ = gc.Write(r[:])
+			_ = c.write(r[:])
 		}
 		return c.fail(err)
 	}
-	_, _ = gc.Discard(4)
+	_, _ = c.in.Discard(4)
 	r := rsHandshakeReply(c.srv.rsExp, ser)
-	_, _ = gc.Write(r[:])
+	_ = c.write(r[:])
 	c.peerMax = peerMax
 	c.open(RawSocket, ser)
 	return gnet.None
@@ -733,16 +777,16 @@ func (c *Conn) open(t Transport, ser codec.Serializer) {
 
 func (c *Conn) next() (event, []byte, error) {
 	if c.transport == WebSocket {
-		return c.ws.next(c.gc)
+		return c.ws.next(c.in)
 	}
-	return c.rs.next(c.gc)
+	return c.rs.next(c.in)
 }
 
 func (c *Conn) consume() {
 	if c.transport == WebSocket {
-		c.ws.consume(c.gc)
+		c.ws.consume(c.in)
 	} else {
-		c.rs.consume(c.gc)
+		c.rs.consume(c.in)
 	}
 }
 
@@ -753,7 +797,6 @@ const yieldMaxMessages = 2
 // readFrames hands every complete message to the handler and answers
 // control frames. It reports how many messages it handed over.
 func (c *Conn) readFrames() (a gnet.Action, n int) {
-	gc := c.gc
 	for c.state == stateOpen {
 		ev, p, err := c.next()
 		if err != nil {
@@ -778,7 +821,7 @@ func (c *Conn) readFrames() (a gnet.Action, n int) {
 				c.ctrl = append(append(c.ctrl[:0], h[:]...), p...)
 			}
 			c.consume()
-			_, _ = gc.Write(c.ctrl)
+			_ = c.write(c.ctrl)
 		case evPong:
 			c.consume()
 		case evClose:
@@ -794,12 +837,12 @@ func (c *Conn) readFrames() (a gnet.Action, n int) {
 				c.ctrl = appendWSClose(c.ctrl[:0], code, "")
 			}
 			c.markClosed()
-			_, _ = gc.Write(c.ctrl)
+			_ = c.write(c.ctrl)
 			c.state = stateClosing
 			return gnet.Close, n
 		}
 	}
-	_, _ = gc.Discard(-1)
+	_, _ = c.in.Discard(-1)
 	return gnet.None, n
 }
 
@@ -811,10 +854,10 @@ func (c *Conn) fail(err error) gnet.Action {
 	c.srv.log.Debug("netpoll: protocol error", "remote", c.remote, "err", err)
 	if c.markClosed() && c.state == stateOpen && c.transport == WebSocket {
 		c.ctrl = appendWSClose(c.ctrl[:0], closeCode(err), err.Error())
-		_, _ = c.gc.Write(c.ctrl)
+		_ = c.write(c.ctrl)
 	}
 	c.state = stateClosing
-	_, _ = c.gc.Discard(-1)
+	_, _ = c.in.Discard(-1)
 	return gnet.Close
 }
 

@@ -81,7 +81,7 @@ func startServer(t *testing.T, opts Options, h Handler) *Server {
 	return s
 }
 
-func waitConn(t *testing.T, ch chan *Conn) *Conn {
+func waitConn(t testing.TB, ch chan *Conn) *Conn {
 	t.Helper()
 	select {
 	case c := <-ch:
@@ -99,7 +99,7 @@ type wsClient struct {
 	text bool
 }
 
-func dialWS(t *testing.T, network, addr string, protocols ...string) (*wsClient, ws.Handshake) {
+func dialWS(t testing.TB, network, addr string, protocols ...string) (*wsClient, ws.Handshake) {
 	t.Helper()
 	d := ws.Dialer{Protocols: protocols, Timeout: 5 * time.Second,
 		NetDial: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -119,7 +119,7 @@ func dialWS(t *testing.T, network, addr string, protocols ...string) (*wsClient,
 	return c, hs
 }
 
-func (c *wsClient) send(t *testing.T, op ws.OpCode, fin bool, p []byte) {
+func (c *wsClient) send(t testing.TB, op ws.OpCode, fin bool, p []byte) {
 	t.Helper()
 	f := ws.MaskFrameInPlace(ws.NewFrame(op, fin, append([]byte(nil), p...)))
 	if err := ws.WriteFrame(c, f); err != nil {
@@ -127,7 +127,7 @@ func (c *wsClient) send(t *testing.T, op ws.OpCode, fin bool, p []byte) {
 	}
 }
 
-func (c *wsClient) sendMsg(t *testing.T, p []byte) {
+func (c *wsClient) sendMsg(t testing.TB, p []byte) {
 	op := ws.OpBinary
 	if c.text {
 		op = ws.OpText
@@ -147,7 +147,7 @@ func (c *wsClient) read() (ws.OpCode, []byte, error) {
 	return h.OpCode, p, nil
 }
 
-func (c *wsClient) mustRead(t *testing.T) (ws.OpCode, []byte) {
+func (c *wsClient) mustRead(t testing.TB) (ws.OpCode, []byte) {
 	t.Helper()
 	op, p, err := c.read()
 	if err != nil {
@@ -172,7 +172,7 @@ func (c *wsClient) expectClosed(t *testing.T) uint16 {
 	}
 }
 
-func dialRS(t *testing.T, network, addr string, ser byte, exp byte) net.Conn {
+func dialRS(t testing.TB, network, addr string, ser byte, exp byte) net.Conn {
 	t.Helper()
 	conn, err := net.DialTimeout(network, addr, 5*time.Second)
 	if err != nil {
@@ -193,7 +193,7 @@ func dialRS(t *testing.T, network, addr string, ser byte, exp byte) net.Conn {
 	return conn
 }
 
-func rsSend(t *testing.T, conn net.Conn, typ byte, p []byte) {
+func rsSend(t testing.TB, conn net.Conn, typ byte, p []byte) {
 	t.Helper()
 	h := rsHeader(typ, len(p))
 	if _, err := conn.Write(append(h[:], p...)); err != nil {
