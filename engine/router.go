@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -164,6 +165,18 @@ func netpollOptions(cfg config.Config, log *slog.Logger) netpoll.Options {
 			nl.Network, nl.Addr = "unix", l.Unix
 			nl.Perm = unixPerm(l)
 		}
+		if t := l.TLS; t != nil {
+			nl.TLS = &netpoll.TLSConfig{CertFile: t.Cert, KeyFile: t.Key, ClientCAFile: t.ClientCA}
+			switch t.ClientAuth {
+			case config.ClientAuthOptional:
+				nl.TLS.ClientAuth = netpoll.ClientCertOptional
+			case config.ClientAuthRequired:
+				nl.TLS.ClientAuth = netpoll.ClientCertRequired
+			}
+			if t.MinVersion == config.TLS13 {
+				nl.TLS.MinVersion = tls.VersionTLS13
+			}
+		}
 		opts.Listeners = append(opts.Listeners, nl)
 	}
 	return opts
@@ -215,11 +228,15 @@ func (rt *Router) Endpoints() []Endpoint {
 			break
 		}
 		a := addrs[i]
+		ws, rs := "ws://", "rs://"
+		if l.TLS != nil {
+			ws, rs = "wss://", "rss://"
+		}
 		if l.Has(config.TransportWebSocket) {
-			out = append(out, Endpoint{config.TransportWebSocket, a, "ws://" + a.String() + l.Path()})
+			out = append(out, Endpoint{config.TransportWebSocket, a, ws + a.String() + l.Path()})
 		}
 		if l.Has(config.TransportRawSocket) {
-			u := "rs://" + a.String()
+			u := rs + a.String()
 			if l.Unix != "" {
 				u = "unix://" + a.String()
 			}
@@ -397,4 +414,14 @@ func (rt *Router) logStats() {
 			lastDropped, lastSlow = ns.DroppedEvents, ns.SlowDisconnects
 		}
 	}
+}
+
+// ReloadTLS rereads the certificate, key and client CA files of every TLS
+// listener (SIGHUP): connections accepted afterwards use them, sessions
+// already open are untouched. On an error nothing changes.
+func (rt *Router) ReloadTLS() error {
+	if err := rt.srv.ReloadTLS(); err != nil {
+		return fmt.Errorf("engine: reload TLS: %w", err)
+	}
+	return nil
 }

@@ -301,8 +301,9 @@ func gnetAddrs(ls []Listener) (protoAddrs, keys []string) {
 	seen := make(map[string]bool, len(ls))
 	for _, l := range ls {
 		pa, key := gnetAddr(l)
-		for seen[key] && l.Network != "unix" && strings.HasSuffix(l.Addr, ":0") {
-			l.Addr += "0"
+		portZero := l.Network != "unix" && strings.HasSuffix(l.Addr, ":0")
+		for seen[key] && portZero {
+			l.Addr += "0" // ":00", ":000", ...: still port 0
 			pa, key = gnetAddr(l)
 		}
 		seen[key] = true

@@ -671,3 +671,20 @@ func TestStop(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// TestGnetAddrsPortZero: any number of listeners on port 0 of one host
+// get distinct spellings (gnet tells listeners apart by their address).
+func TestGnetAddrsPortZero(t *testing.T) {
+	var ls []Listener
+	for range 4 {
+		ls = append(ls, Listener{Network: "tcp", Addr: "127.0.0.1:0"})
+	}
+	_, keys := gnetAddrs(ls)
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			t.Fatalf("two listeners share the address %q: %v", k, keys)
+		}
+		seen[k] = true
+	}
+}

@@ -121,7 +121,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("wampd started", "version", buildVersion(), "realms", len(cfg.Realms),
 		"gomaxprocs", runtime.GOMAXPROCS(0), "event_loops", loops)
-	<-ctx.Done()
+	// SIGHUP rereads the TLS certificates without dropping a session.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case <-hup:
+			if err := rt.ReloadTLS(); err != nil {
+				log.Error("SIGHUP: certificates not reloaded, the previous ones stay", "err", err)
+			} else {
+				log.Info("SIGHUP: TLS certificates reloaded")
+			}
+		}
+	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/engine/config"
+)
+
+// clientCerts makes a CA and a client certificate with CN cn, signed by
+// it, in dir: the CA's PEM path and the client's tls.Certificate.
+func clientCerts(t *testing.T, dir, cn string) (caFile string, cert tls.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test client CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = filepath.Join(dir, "client-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caFile, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// exampleCAPool is examples/tls/ca.pem, which signed the example server
+// certificate.
+func exampleCAPool(t *testing.T) *x509.CertPool {
+	t.Helper()
+	pemData, err := os.ReadFile("../examples/tls/ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		t.Fatal("examples/tls/ca.pem holds no certificate")
+	}
+	return pool
+}
+
+// dialWSS dials the router's wss:// endpoint verifying the example CA,
+// presenting certs when given.
+func dialWSS(t *testing.T, rt *Router, certs ...tls.Certificate) (*client, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	d := ws.Dialer{Protocols: []string{codec.JSON.Subprotocol()},
+		TLSConfig: &tls.Config{RootCAs: exampleCAPool(t), ServerName: "127.0.0.1", Certificates: certs}}
+	var url string
+	for _, e := range rt.Endpoints() {
+		if strings.HasPrefix(e.URL, "wss://") {
+			url = e.URL
+		}
+	}
+	if url == "" {
+		t.Fatalf("no wss endpoint in %v", rt.Endpoints())
+	}
+	conn, br, _, err := d.Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { conn.Close() })
+	if br == nil {
+		br = bufio.NewReader(conn)
+	}
+	return &client{t: t, conn: conn, rd: br}, nil
+}
+
+// TestTLSListener: examples/tls.yaml's certificates on a wss:// listener:
+// a client verifying the example CA joins; the tls method maps a client
+// certificate to its principal; a plaintext client on the TLS port is
+// refused at once while a TLS session goes on; a certificate reload keeps
+// the live session.
+func TestTLSListener(t *testing.T) {
+	dir := t.TempDir()
+	caFile, cert := clientCerts(t, dir, "client1")
+	cfg, err := config.Load("../examples/tls.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tlsListener config.Listener
+	for _, l := range cfg.Listeners {
+		if l.TLS != nil {
+			tlsListener = l
+		}
+	}
+	if tlsListener.TLS == nil || tlsListener.Listen != "127.0.0.1:8443" {
+		t.Fatalf("examples/tls.yaml has no TLS listener on 127.0.0.1:8443: %+v", cfg.Listeners)
+	}
+	tlsListener.Listen = "127.0.0.1:0"
+	tlsListener.TLS.ClientCA, tlsListener.TLS.ClientAuth = caFile, config.ClientAuthOptional
+	cfg.Listeners = append(testConfig().Listeners, tlsListener)
+	for i := range cfg.Realms {
+		if cfg.Realms[i].Name == "secure" {
+			cfg.Realms[i].Auth.TLS = &config.TLSAuth{Principals: []config.TLSPrincipal{{AuthID: "client1", Role: "user", CN: "client1"}}}
+		}
+	}
+	cfg.Limits.LoginFailuresPerAddress = 0
+	rt, logs := startRouter(t, cfg)
+
+	anon, err := dialWSS(t, rt)
+	if err != nil {
+		t.Fatalf("wss dial verifying examples/tls/ca.pem: %v\n%s", err, logs)
+	}
+	welcomeOf(t, anon.helloAuth("realm1", "", nil, nil), anyAuthID, "anonymous", "anonymous")
+
+	c, err := dialWSS(t, rt, cert)
+	if err != nil {
+		t.Fatalf("wss dial with a client certificate: %v", err)
+	}
+	welcomeOf(t, c.helloAuth("secure", "", []string{"tls"}, nil), "client1", "user", "tls")
+	noCert, _ := dialWSS(t, rt)
+	abortOf(t, noCert.helloAuth("secure", "", []string{"tls"}, nil), "wamp.error.no_auth_method")
+
+	// Plaintext on the TLS port: refused at once, the TLS session unharmed.
+	var tlsAddr net.Addr
+	for _, e := range rt.Endpoints() {
+		if strings.HasPrefix(e.URL, "wss://") {
+			tlsAddr = e.Addr
+		}
+	}
+	plain, err := net.DialTimeout("tcp", tlsAddr.String(), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	start := time.Now()
+	_, _ = plain.Write([]byte("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"))
+	_ = plain.SetReadDeadline(time.Now().Add(testTimeout))
+	buf := make([]byte, 512)
+	for {
+		if _, err := plain.Read(buf); err != nil {
+			break
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("plaintext client on the TLS port held for %v", d)
+	}
+	c.send(`[64,1,{},"com.example.tls"]`)
+	expectType(t, c.mustRecv(), 65)
+
+	// Reload (SIGHUP) under the live session.
+	if err := rt.ReloadTLS(); err != nil {
+		t.Fatalf("ReloadTLS: %v", err)
+	}
+	c.send(`[64,2,{},"com.example.tls2"]`)
+	expectType(t, c.mustRecv(), 65)
+	again, err := dialWSS(t, rt)
+	if err != nil {
+		t.Fatalf("dial after reload: %v", err)
+	}
+	welcomeOf(t, again.helloAuth("realm1", "", nil, nil), anyAuthID, "anonymous", "anonymous")
+}
