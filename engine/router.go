@@ -165,6 +165,7 @@ func netpollOptions(cfg config.Config, log *slog.Logger) netpoll.Options {
 			nl.Network, nl.Addr = "unix", l.Unix
 			nl.Perm = unixPerm(l)
 		}
+		nl.Origins = l.Origins
 		if t := l.TLS; t != nil {
 			nl.TLS = &netpoll.TLSConfig{CertFile: t.Cert, KeyFile: t.Key, ClientCAFile: t.ClientCA}
 			switch t.ClientAuth {

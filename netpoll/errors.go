@@ -22,6 +22,7 @@ var (
 	ErrRequestTooLarge  = errors.New("netpoll: HTTP request header too large")
 	ErrBadPath          = errors.New("netpoll: WebSocket path not served")
 	ErrNoSubprotocol    = errors.New("netpoll: no supported WAMP subprotocol requested")
+	ErrOrigin           = errors.New("netpoll: WebSocket Origin not allowed")
 	ErrNotRawSocket     = errors.New("netpoll: not a RawSocket handshake")
 	ErrRSSerializer     = errors.New("netpoll: RawSocket serializer unsupported")
 	ErrRSReserved       = errors.New("netpoll: RawSocket handshake uses reserved bits")

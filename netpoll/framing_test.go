@@ -281,7 +281,7 @@ func TestWSUpgrade(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var resp bytes.Buffer
-			ser, err := wsUpgrade(tt.req, "/ws", &resp)
+			ser, err := wsUpgrade(tt.req, "/ws", nil, &resp)
 			if tt.err != nil && !errors.Is(err, tt.err) {
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			}
@@ -446,7 +446,7 @@ func FuzzWSHandshake(f *testing.F) {
 			return
 		}
 		var resp bytes.Buffer
-		ser, err := wsUpgrade(data, "/ws", &resp)
+		ser, err := wsUpgrade(data, "/ws", nil, &resp)
 		if err == nil && ser == 0 {
 			t.Fatal("upgrade without a serializer")
 		}
@@ -463,4 +463,40 @@ func FuzzRawSocketHandshake(f *testing.F) {
 			t.Fatalf("accepted %v %d %d", ser, peerMax, code)
 		}
 	})
+}
+
+// TestWSOriginAllowList: with an allow list, a browser's Origin not on it
+// gets 403 and ErrOrigin; one on it, "*", or no Origin at all upgrades.
+func TestWSOriginAllowList(t *testing.T) {
+	req := func(origin string) []byte {
+		r := "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+			"Sec-WebSocket-Protocol: wamp.2.json\r\n"
+		if origin != "" {
+			r += "Origin: " + origin + "\r\n"
+		}
+		return []byte(r + "\r\n")
+	}
+	allow := []string{"https://app.example.com"}
+	for _, tc := range []struct {
+		origins []string
+		origin  string
+		ok      bool
+	}{
+		{allow, "https://app.example.com", true},
+		{allow, "HTTPS://APP.EXAMPLE.COM", true},
+		{allow, "https://evil.example.com", false},
+		{allow, "", true},
+		{[]string{"*"}, "https://anything", true},
+		{nil, "https://anything", true},
+	} {
+		var resp bytes.Buffer
+		_, err := wsUpgrade(req(tc.origin), "/ws", tc.origins, &resp)
+		if tc.ok != (err == nil) {
+			t.Fatalf("origins %v, Origin %q: err %v, want ok=%v", tc.origins, tc.origin, err, tc.ok)
+		}
+		if !tc.ok && (!errors.Is(err, ErrOrigin) || !bytes.Contains(resp.Bytes(), []byte("403"))) {
+			t.Fatalf("refusal: %v %q", err, resp.String())
+		}
+	}
 }

@@ -47,6 +47,9 @@ type Listener struct {
 	// Perm is what a unix socket's file is given once bound; TCP listeners
 	// ignore it.
 	Perm UnixPerm
+	// Origins is the WebSocket Origin allow list (exact origins, or "*");
+	// empty lets any through. A request without an Origin is let through.
+	Origins []string
 	// TLS, when set, makes this a TLS listener (wss://, RawSocket over
 	// TLS): every connection must start with a TLS handshake.
 	TLS *TLSConfig
@@ -728,7 +731,7 @@ func (c *Conn) readUpgrade() gnet.Action {
 		return c.fail(ErrRequestTooLarge)
 	}
 	var resp bytes.Buffer
-	ser, err := wsUpgrade(b[:end], c.srv.opts.WSPath, &resp)
+	ser, err := wsUpgrade(b[:end], c.srv.opts.WSPath, c.srv.opts.Listeners[c.ln].Origins, &resp)
 	_, _ = src.Discard(end)
 	_ = c.write(resp.Bytes())
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -370,12 +371,23 @@ func (m memRW) Write(p []byte) (int, error) { return m.w.Write(p) }
 // wsUpgrade runs the WebSocket opening handshake for the complete request
 // req, writing the HTTP response (101, or an error status with a plain-text
 // reason) to resp. It returns the negotiated serializer, or an error after
-// which the connection is closed once resp is written.
-func wsUpgrade(req []byte, path string, resp *bytes.Buffer) (codec.Serializer, error) {
+// which the connection is closed once resp is written. origins, when not
+// empty, is the allow list of the Origin header (exact origins, or "*"): a
+// request with another Origin gets 403; one without an Origin (not a
+// browser) is let through, as the header only protects browsers.
+func wsUpgrade(req []byte, path string, origins []string, resp *bytes.Buffer) (codec.Serializer, error) {
 	var ser codec.Serializer
 	var reject error
 	u := ws.Upgrader{
 		ReadBufferSize: maxHTTPRequest,
+		OnHeader: func(key, value []byte) error {
+			if len(origins) == 0 || !strings.EqualFold(string(key), "Origin") || originAllowed(origins, string(value)) {
+				return nil
+			}
+			reject = ErrOrigin
+			return ws.RejectConnectionError(ws.RejectionStatus(http.StatusForbidden),
+				ws.RejectionReason("origin not allowed"))
+		},
 		OnRequest: func(uri []byte) error {
 			if i := bytes.IndexByte(uri, '?'); i >= 0 {
 				uri = uri[:i]
@@ -410,6 +422,16 @@ func wsUpgrade(req []byte, path string, resp *bytes.Buffer) (codec.Serializer, e
 		return 0, fmt.Errorf("netpoll: websocket upgrade: %w", err)
 	}
 	return ser, nil
+}
+
+// originAllowed reports whether origin is on the allow list.
+func originAllowed(origins []string, origin string) bool {
+	for _, o := range origins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
 }
 
 // requestTooLarge is the response to an upgrade request whose header block
