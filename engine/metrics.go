@@ -89,6 +89,8 @@ func writeMetrics(w *bufio.Writer, s Stats) {
 	metric("wampd_protocol_errors_total", "counter", "Connections closed for a transport or WAMP protocol error.", s.ProtocolErrors)
 	metric("wampd_auth_failures_total", "counter", "Logins an authenticator refused (wrong secret, unknown principal, no method).", s.AuthFailures)
 	metric("wampd_auth_throttled_total", "counter", "Logins refused at once by the failed-login limits.", s.AuthThrottled)
+	metric("wampd_tls_handshakes_total", "counter", "TLS handshakes completed.", s.TLSHandshakes)
+	metric("wampd_tls_handshake_errors_total", "counter", "TLS handshakes failed (plaintext clients, refused certificates, timeouts, the handshake cap).", s.TLSErrors)
 	metric("wampd_auth_busy_total", "counter", "Logins refused because the authentication pool's queue was full.", s.AuthBusy)
 
 	names := make([]string, 0, len(s.Realms))

@@ -368,6 +368,8 @@ type Stats struct {
 	AuthFailures    uint64 // logins an authenticator refused
 	AuthThrottled   uint64 // logins refused at once by a failure limit
 	AuthBusy        uint64 // logins refused because the auth pool was full
+	TLSHandshakes   int64  // TLS handshakes completed
+	TLSErrors       int64  // TLS handshakes failed: plaintext clients, bad certificates, timeouts, the cap
 	Realms          map[string]realm.Stats
 }
 
@@ -386,6 +388,8 @@ func (rt *Router) Stats() Stats {
 		AuthFailures:    rt.h.adm.failures.Load(),
 		AuthThrottled:   rt.h.adm.throttled.Load(),
 		AuthBusy:        rt.h.adm.busy.Load(),
+		TLSHandshakes:   ns.TLSHandshakes,
+		TLSErrors:       ns.TLSHandshakeErrors,
 		Realms:          make(map[string]realm.Stats, len(rt.realms)),
 	}
 	for _, r := range rt.realms {

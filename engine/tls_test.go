@@ -167,6 +167,9 @@ func TestTLSListener(t *testing.T) {
 	}
 	c.send(`[64,1,{},"com.example.tls"]`)
 	expectType(t, c.mustRecv(), 65)
+	if st := rt.Stats(); st.TLSErrors == 0 || st.TLSHandshakes < 3 {
+		t.Fatalf("stats %+v: TLS handshakes and the plaintext refusal must be counted", st)
+	}
 
 	// Reload (SIGHUP) under the live session.
 	if err := rt.ReloadTLS(); err != nil {
