@@ -171,6 +171,8 @@ type router struct {
 	cmd  *exec.Cmd
 	ws   string // ws://127.0.0.1:PORT/ws
 	rs   string // 127.0.0.1:PORT
+	wss  string // wss://127.0.0.1:PORT/ws, when configured
+	rss  string // 127.0.0.1:PORT of RawSocket over TLS, when configured
 	unix string // RawSocket unix socket path, when asked for
 	log  *lockedBuffer
 	done chan struct{}
@@ -208,7 +210,17 @@ func startRouter(t *testing.T, env *interopEnv, withUnix bool) *router {
 // ephemeral ones.
 func startRouterWith(t *testing.T, env *interopEnv, withUnix bool, extra ...string) *router {
 	t.Helper()
-	args := append([]string{"--ws", "127.0.0.1:0", "--rawsocket", "127.0.0.1:0", "--log-format", "text"}, extra...)
+	return startRouterArgs(t, env, withUnix, append([]string{"--ws", "127.0.0.1:0", "--rawsocket", "127.0.0.1:0"}, extra...)...)
+}
+
+// startRouterArgs starts wampd with args and a text log, and waits
+// (bounded) until it has logged "wampd started", after its "listening"
+// lines: its listeners must include a ws:// and a loopback rs:// one (a
+// configuration's own listeners on port 0 do; wss:// and rss:// ones are
+// noted besides).
+func startRouterArgs(t *testing.T, env *interopEnv, withUnix bool, args ...string) *router {
+	t.Helper()
+	args = append(args, "--log-format", "text")
 	r := &router{log: &lockedBuffer{}, done: make(chan struct{})}
 	if withUnix {
 		// Unix socket paths are limited to ~100 bytes; t.TempDir can be longer.
@@ -239,19 +251,24 @@ func startRouterWith(t *testing.T, env *interopEnv, withUnix bool, extra ...stri
 			r.log.Write([]byte(line + "\n"))
 			kv := logFields(line)
 			if kv["msg"] == "listening" {
-				switch kv["transport"] {
-				case "websocket":
-					r.ws = kv["url"]
+				url := kv["url"]
+				switch {
+				case strings.HasPrefix(url, "wss://"):
+					r.wss = url
+				case strings.HasPrefix(url, "rss://"):
+					r.rss = kv["addr"]
+				case kv["transport"] == "websocket":
+					r.ws = url
 					if r.ws == "" {
 						r.ws = "ws://" + kv["addr"] + "/ws"
 					}
-				case "rawsocket":
+				case kv["transport"] == "rawsocket":
 					if strings.HasPrefix(kv["addr"], "127.0.0.1:") {
 						r.rs = kv["addr"]
 					}
 				}
 			}
-			if r.ws != "" && r.rs != "" {
+			if kv["msg"] == "wampd started" {
 				once.Do(func() { close(found) })
 			}
 		}
@@ -277,6 +294,9 @@ func startRouterWith(t *testing.T, env *interopEnv, withUnix bool, extra ...stri
 		t.Fatalf("wampd exited before listening: %v\n%s", r.err, r.log.String())
 	case <-time.After(startTimeout):
 		t.Fatalf("wampd did not log its listening addresses within %v\n%s", startTimeout, r.log.String())
+	}
+	if r.ws == "" || r.rs == "" {
+		t.Fatalf("wampd started without a ws:// and a loopback rs:// listener\n%s", r.log.String())
 	}
 	if withUnix {
 		deadline := time.Now().Add(startTimeout)

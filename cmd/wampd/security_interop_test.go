@@ -13,6 +13,8 @@ package main
 // The login failure limit is shown against the fixture as shipped
 // (throttle); the other scenarios run against the fixture with that limit
 // lifted, since every wrong secret of the matrix comes from 127.0.0.1.
+// Then Autobahn|Python over wss:// against examples/tls.yaml, verifying
+// examples/tls/ca.pem (wss), its listeners moved to ephemeral ports.
 // Every wait is bounded (the scripts' own 10 s, scriptTimeout here).
 
 import (
@@ -20,10 +22,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
-// secureConfig is the security fixture, relative to cmd/wampd.
-const secureConfig = "../../examples/secure.yaml"
+// secureConfig and tlsConfig are the security fixtures, relative to
+// cmd/wampd; tlsCA is the test CA that signed tlsConfig's certificate.
+const (
+	secureConfig = "../../examples/secure.yaml"
+	tlsConfig    = "../../examples/tls.yaml"
+	tlsCA        = "../../examples/tls/ca.pem"
+)
 
 // Scenarios of security.py and security.js.
 var (
@@ -56,8 +65,63 @@ func unthrottledConfig(t *testing.T) string {
 	return path
 }
 
+// ephemeralConfig writes the configuration at path with every listener on
+// port 0 of its host and its TLS file paths made absolute (they are
+// relative to the file's directory), and returns the copy's path: wampd's
+// --ws and --rawsocket flags would replace the listeners, a wss:// one
+// with them.
+func ephemeralConfig(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listeners int
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i].Value, n.Content[i+1]
+				switch {
+				case k == "listen" && v.Kind == yaml.ScalarNode:
+					host := v.Value[:strings.LastIndexByte(v.Value, ':')]
+					v.Value = host + ":0"
+					listeners++
+				case (k == "cert" || k == "key" || k == "client_ca") && v.Kind == yaml.ScalarNode && !filepath.IsAbs(v.Value):
+					v.Value = filepath.Join(dir, v.Value)
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&doc)
+	if listeners == 0 {
+		t.Fatalf("%s has no listen address to move", path)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		t.Fatalf("write %s: %v", tmp, err)
+	}
+	return tmp
+}
+
 // TestSecurityInterop runs the authentication and authorization scenarios
-// with both clients, then the login failure limit with the fixture as is.
+// with both clients, the login failure limit with the fixture as is, and
+// wss:// with the TLS fixture.
 func TestSecurityInterop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop tests start real clients; skipped with -short")
@@ -108,5 +172,23 @@ func TestSecurityInterop(t *testing.T) {
 		env.needPython(t)
 		r := startRouterWith(t, env, false, "--config", secureConfig)
 		env.pyScript(t, r, "security.py", "throttle", "ws", "json").wait(t, scriptTimeout)
+	})
+
+	t.Run("wss", func(t *testing.T) {
+		env.needPython(t)
+		r := startRouterArgs(t, env, false, "--config", ephemeralConfig(t, tlsConfig))
+		if r.wss == "" {
+			t.Fatalf("%s started without a wss:// listener\n%s", tlsConfig, r.log.String())
+		}
+		ca, err := filepath.Abs(tlsCA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ser := range serializers {
+			t.Run(ser, func(t *testing.T) {
+				// The second --ws (the wss:// URL) is the one argparse keeps.
+				env.pyScript(t, r, "security.py", "wss", "ws", ser, "--ws", r.wss, "--cafile", ca).wait(t, scriptTimeout)
+			})
+		}
 	})
 }

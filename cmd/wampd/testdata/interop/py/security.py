@@ -26,6 +26,11 @@ Scenarios:
   kdf "argon2id-13"), so this one follows
   wamp-spec/rfc/text/advanced/authentication_scram.md, sending message
   lists through Autobahn's serializers and transports (advanced.RawPeer).
+- wss: over wss:// against examples/tls.yaml, the client verifying the
+  test CA (--cafile): a client that does not trust it is refused by its
+  own TLS stack; ticket right and wrong, cryptosign with tls-unique
+  channel binding (TLS 1.2: RFC 9266 leaves tls-unique undefined on 1.3,
+  where wampd refuses it), authorization as on ws://.
 - throttle: against the fixture's default login limits (10 failures per
   minute per address): the eleventh attempt is refused at once, before any
   CHALLENGE, while a joined session is still served.
@@ -435,11 +440,100 @@ async def scenario_scram(opts, c):
             cl.peer.abort()
 
 
+def channel_bound(key):
+    """The cryptosign answer over TLS with tls-unique channel binding:
+    Autobahn signs challenge XOR SHA-256(tls-unique), the channel id its
+    WebSocket transport computed at open."""
+
+    def answer(sess, ch):
+        cid = sess._transport.transport_details.channel_id.get("tls-unique")
+        return key.sign_challenge(ch, channel_id=cid, channel_id_type="tls-unique")
+    return answer
+
+
+class BoundSession(AuthSession):
+    """An AuthSession whose answer also gets the session (for its transport)."""
+
+    def onChallenge(self, challenge):
+        self.challenges.append(challenge)
+        return self.answer(self, challenge)
+
+
+async def scenario_wss(opts, c):
+    if not opts.ws.startswith("wss://"):
+        raise RuntimeError("wss needs a wss:// --ws URL, got %s" % opts.ws)
+    try:
+        s = await connect(opts, realm="realm1", ssl=ssl.create_default_context())
+        c.fail("a client without the test CA is refused by its TLS stack", "joined")
+        await leave(s)
+    except ssl.SSLCertVerificationError:
+        c.ok("a client without the test CA is refused by its TLS stack")
+
+    # A plaintext WebSocket upgrade on the TLS port (Autobahn's own client
+    # reports such a failure to no session, so the request is ours).
+    hostport = opts.ws[len("wss://"):].split("/", 1)[0]
+    host, port = hostport.rsplit(":", 1)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), TIMEOUT)
+    writer.write(("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Protocol: wamp.2.json\r\n\r\n" % hostport).encode())
+    try:
+        status = await asyncio.wait_for(reader.readline(), 2)
+        c.check("a plaintext WebSocket upgrade on the wss:// port is refused at once (HTTP 400)",
+                status.startswith(b"HTTP/1.1 400"), "status line %r" % status)
+    except asyncio.TimeoutError:
+        c.fail("a plaintext WebSocket upgrade on the wss:// port is refused at once", "no answer within 2s")
+    writer.close()
+
+    sess = await login(opts, SECURE, ["ticket"], TICKET[0], answer=ticket(TICKET[1]))
+    check_welcome(c, "wss ticket", sess, TICKET[0], "ticket")
+    td = sess._transport.transport_details
+    c.check("wss: Autobahn's transport is secure", td.is_secure, "is_secure %r" % td.is_secure)
+    reason, _, _ = await refused(opts, authmethods=["ticket"], authid=TICKET[0], answer=ticket("wrong"))
+    c.eq("wss ticket: wrong secret is refused with " + AUTH_FAILED, reason, AUTH_FAILED)
+    await denied(c, "wss: call under org.other.", sess.call("org.other.x"))
+    await asyncio.wait_for(sess.register(lambda: "tls", "com.example.wss." + tag_of(opts)), TIMEOUT)
+    c.eq("wss: register and call under com.example.",
+         await asyncio.wait_for(sess.call("com.example.wss." + tag_of(opts)), TIMEOUT), "tls")
+    await leave(sess)
+
+    tls12 = ssl.create_default_context(cafile=opts.cafile)
+    tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+    extra = {"pubkey": CS_PUBKEY, "channel_binding": "tls-unique"}
+    sess = BoundSession(SECURE, ["cryptosign"], CS_AUTHID, extra, channel_bound(CS_KEY))
+    try:
+        await connect(opts, realm=SECURE, session=sess, ssl=tls12)
+        check_welcome(c, "wss TLS 1.2 cryptosign with tls-unique", sess, CS_AUTHID, "cryptosign")
+        c.eq("wss TLS 1.2: CHALLENGE channel_binding", sess.challenges[0].extra.get("channel_binding"), "tls-unique")
+        await leave(sess)
+    except JoinError as e:
+        c.fail("wss TLS 1.2 cryptosign with tls-unique joins", "%s %s" % (e.reason, e.message))
+
+    # The same, signing the bare challenge: the binding is checked.
+    sess = BoundSession(SECURE, ["cryptosign"], CS_AUTHID, extra, lambda s, ch: CS_KEY.sign_challenge(ch))
+    try:
+        await connect(opts, realm=SECURE, session=sess, ssl=tls12)
+        c.fail("wss TLS 1.2 cryptosign: a signature without the channel id is refused", "joined")
+        await leave(sess)
+    except JoinError as e:
+        c.eq("wss TLS 1.2 cryptosign: a signature without the channel id is refused", e.reason, AUTH_FAILED)
+
+    sess = BoundSession(SECURE, ["cryptosign"], CS_AUTHID, extra, channel_bound(CS_KEY))
+    try:
+        await connect(opts, realm=SECURE, session=sess, ssl=opts.ssl)
+        c.fail("wss TLS 1.3 cryptosign with tls-unique is refused (undefined on TLS 1.3)", "joined")
+        await leave(sess)
+    except JoinError as e:
+        c.eq("wss TLS 1.3 cryptosign with tls-unique is refused (undefined on TLS 1.3)", e.reason, AUTH_FAILED)
+        c.eq("wss TLS 1.3 cryptosign with tls-unique: refused before any CHALLENGE", len(sess.challenges), 0)
+
+
 SCENARIOS = {
     "authn": scenario_authn,
     "authz": scenario_authz,
     "scram": scenario_scram,
     "throttle": scenario_throttle,
+    "wss": scenario_wss,
 }
 
 
