@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -293,6 +294,9 @@ func (a *admission) release(realmName, authID, addr string) {
 // close stops the pool's workers.
 func (a *admission) close() { a.pool.Close() }
 
+// errThrottled is why a login refused by the failure limits was.
+var errThrottled = errors.New("too many failed logins from this address or for this authid")
+
 // stepResult is what one authenticator step gave.
 type stepResult struct {
 	id      *auth.Identity
@@ -308,6 +312,7 @@ func (h *handler) authenticate(c authConn, st *connState, re *realmEntry, hs hel
 	authID := decodeString(ser, hs.authID)
 	if !h.adm.allowLogin(addr, authID) {
 		h.adm.throttled.Add(1)
+		h.logRefused(re.r.Name(), authID, "", addr, errThrottled)
 		return h.abort(c, codec.ErrAuthenticationFailed, "too many failed logins; try again later", ErrRejected)
 	}
 	id, anonID := h.ids.session()
@@ -324,6 +329,7 @@ func (h *handler) authenticate(c authConn, st *connState, re *realmEntry, hs hel
 	method, err := auth.Select(hello, re.auth.methods)
 	if err != nil {
 		h.adm.failed(addr, authID)
+		h.logRefused(hello.Realm, authID, strings.Join(hello.AuthMethods, ","), addr, err)
 		return h.abort(c, auth.URI(err), auth.ClientMessage(err), ErrRejected)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -386,6 +392,7 @@ func (h *handler) stepDone(c authConn, st *connState, gen uint64, res stepResult
 	switch {
 	case res.err != nil:
 		h.adm.failed(p.hello.RemoteAddr, p.authKey)
+		h.logRefused(p.hello.Realm, p.authKey, p.method.Method(), p.hello.RemoteAddr, res.err)
 		st.auth = nil
 		p.cancel()
 		_ = h.abort(c, auth.URI(res.err), auth.ClientMessage(res.err), ErrRejected)

@@ -27,7 +27,19 @@ func secureRouter(t *testing.T, tune func(*config.Config)) *Router {
 	if tune != nil {
 		tune(&cfg)
 	}
-	rt, _ := startRouter(t, cfg)
+	rt, logs := startRouter(t, cfg)
+	t.Cleanup(func() {
+		// Refused logins are logged, and no secret ever is.
+		out := logs.String()
+		for _, secret := range []string{"ticket-secret-1", "cra-secret-1", "cra-secret-2", csSeed, "scram-secret-1", "guess", badTicket} {
+			if strings.Contains(out, secret) {
+				t.Errorf("the log shows the secret %q", secret)
+			}
+		}
+		if t.Name() == "TestSecureFixture" && !strings.Contains(out, `msg="login refused"`) {
+			t.Error(`no "login refused" line in the log`)
+		}
+	})
 	return rt
 }
 
@@ -90,6 +102,9 @@ func craSign(t *testing.T, ch []any, key []byte) string {
 	mac.Write([]byte(extra["challenge"].(string)))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
+
+// badTicket is a wrong ticket the tests send (and look for in the log).
+const badTicket = "bad-ticket-5c1d"
 
 const csSeed = "a4b0bc56bbf9e0fe6c54d1f116ed1d42ac60738dcbe2978ded8e18a42ec4212c"
 
@@ -203,7 +218,7 @@ func TestLoginFailureLimit(t *testing.T) {
 	for range 3 {
 		c := dialWS(t, rt)
 		c.helloAuth("secure", "ticketuser", []string{"ticket"}, nil)
-		abortOf(t, c.authenticate("wrong"), "wamp.error.authentication_failed")
+		abortOf(t, c.authenticate(badTicket), "wamp.error.authentication_failed")
 	}
 	c := dialWS(t, rt)
 	m := c.helloAuth("secure", "ticketuser", []string{"ticket"}, nil)

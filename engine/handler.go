@@ -33,6 +33,7 @@ type handler struct {
 	ids   idGen
 	roles rolesCache // what sessions keep of their HELLO, shared
 	adm   *admission
+	logs  sessionLogs
 }
 
 // realmEntry is one configured realm and what the handshake needs of it.

@@ -63,10 +63,20 @@ func (s *syncBuffer) String() string {
 // startRouter starts a router for cfg and stops it when the test ends.
 func startRouter(t *testing.T, cfg config.Config) (*Router, *syncBuffer) {
 	t.Helper()
+	return startRouterWith(t, cfg, nil)
+}
+
+// startRouterWith is startRouter with a hook that sees the router before
+// it starts.
+func startRouterWith(t *testing.T, cfg config.Config, before func(*Router)) (*Router, *syncBuffer) {
+	t.Helper()
 	logs := &syncBuffer{}
 	rt, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if before != nil {
+		before(rt)
 	}
 	if err := rt.Start(); err != nil {
 		t.Fatalf("Start: %v", err)

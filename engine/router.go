@@ -69,6 +69,7 @@ func New(cfg config.Config, log *slog.Logger) (*Router, error) {
 		maxSessions: int64(cfg.Limits.MaxSessions),
 		ids:         newIDGen(),
 		adm:         newAdmission(cfg.Limits),
+		logs:        newSessionLogs(),
 	}
 	rt := &Router{
 		cfg:           cfg,

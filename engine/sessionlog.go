@@ -18,12 +18,18 @@ import (
 // into a flood of log lines that costs more than the sessions.
 const sessionLogRate = 50
 
-// sessionLogClock is the gates' clock; tests freeze it.
-var sessionLogClock = time.Now
+// sessionLogs is a router's session log gates: joins, leaves and refused
+// logins, each at most sessionLogRate lines a second; now is their clock
+// (tests freeze it before Start).
+type sessionLogs struct {
+	now                 func() time.Time
+	join, leave, refuse logGate
+}
 
-// Session log gates, one pair per process: what they bound is the
-// process's log output, whichever router writes it.
-var joinGate, leaveGate = logGate{limit: sessionLogRate}, logGate{limit: sessionLogRate}
+func newSessionLogs() sessionLogs {
+	return sessionLogs{now: time.Now, join: logGate{limit: sessionLogRate},
+		leave: logGate{limit: sessionLogRate}, refuse: logGate{limit: sessionLogRate}}
+}
 
 // logGate lets at most limit lines through per wall-clock second. It is
 // called from every event loop at once, hence the atomics; a line more or
@@ -61,13 +67,13 @@ type connInfo interface {
 // address; at debug also the auth method and provider and the client's
 // roles.
 func (h *handler) logJoin(c handshakeConn, s *realm.Session, r *realm.Realm) {
-	h.logSession(&joinGate, "session joined", "unlogged_joins", c, s, r, nil)
+	h.logSession(&h.logs.join, "session joined", "unlogged_joins", c, s, r, nil)
 }
 
 // logLeave writes "session left" for s, whose connection c closed (err is
 // why, nil for a clean close), with the fields of logJoin and the reason.
 func (h *handler) logLeave(c *netpoll.Conn, s *realm.Session, r *realm.Realm, err error) {
-	h.logSession(&leaveGate, "session left", "unlogged_leaves", c, s, r, err)
+	h.logSession(&h.logs.leave, "session left", "unlogged_leaves", c, s, r, err)
 }
 
 func (h *handler) logSession(g *logGate, msg, heldKey string, c handshakeConn, s *realm.Session, r *realm.Realm, cause error) {
@@ -75,7 +81,7 @@ func (h *handler) logSession(g *logGate, msg, heldKey string, c handshakeConn, s
 	if h.log == nil || !h.log.Enabled(ctx, slog.LevelInfo) { // nil: handshake benchmarks
 		return
 	}
-	ok, held := g.allow(sessionLogClock())
+	ok, held := g.allow(h.logs.now())
 	if !ok {
 		return
 	}
@@ -106,4 +112,24 @@ func (h *handler) logSession(g *logGate, msg, heldKey string, c handshakeConn, s
 		}
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+}
+
+// logRefused writes "login refused" (at info, rate-limited like the
+// session lines): the realm, the authid and method the client asked for,
+// the remote address and why, never a secret.
+func (h *handler) logRefused(realmName, authID, method, remote string, why error) {
+	ctx := context.Background()
+	if h.log == nil || !h.log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	ok, held := h.logs.refuse.allow(h.logs.now())
+	if !ok {
+		return
+	}
+	attrs := []slog.Attr{slog.String("realm", realmName), slog.String("authid", authID),
+		slog.String("authmethod", method), slog.String("remote", remote), slog.String("reason", why.Error())}
+	if held > 0 {
+		attrs = append(attrs, slog.Int64("unlogged_refusals", held))
+	}
+	h.log.LogAttrs(ctx, slog.LevelInfo, "login refused", attrs...)
 }

@@ -72,10 +72,9 @@ func TestSessionLogRateLimited(t *testing.T) {
 	// The event loops read the clock: an atomic, not a captured variable.
 	var now atomic.Int64
 	now.Store(time.Unix(1_800_000_000, 0).UnixNano())
-	sessionLogClock = func() time.Time { return time.Unix(0, now.Load()) }
-	joinGate, leaveGate = logGate{limit: sessionLogRate}, logGate{limit: sessionLogRate}
-	t.Cleanup(func() { sessionLogClock = time.Now })
-	rt, logs := startRouter(t, testConfig())
+	rt, logs := startRouterWith(t, testConfig(), func(rt *Router) {
+		rt.h.logs.now = func() time.Time { return time.Unix(0, now.Load()) }
+	})
 	const n = sessionLogRate + 30
 	for range n {
 		c := dialRS(t, rt)
