@@ -114,6 +114,9 @@ func BenchmarkHistoryAppend(b *testing.B) {
 			pub := benchJoin(r, 1, ser, nil)
 			raw := encodeMsg(b, ser, codec.Message{Type: codec.Publish, Request: 1,
 				URI: "com.bench.topic", Args: payload64(b, ser)})
+			for range 100 { // a full history: each op appends one and drops the oldest
+				deliver(b, r, pub, ser, raw)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				deliver(b, r, pub, ser, raw)
