@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +183,51 @@ func TestTLSListener(t *testing.T) {
 		t.Fatalf("dial after reload: %v", err)
 	}
 	welcomeOf(t, again.helloAuth("realm1", "", nil, nil), anyAuthID, "anonymous", "anonymous")
+}
+
+// TestTLSRPCLatency measures RPC 1x1 through the router over ws:// and
+// wss:// in one run (callee and caller on the same transport): figures
+// for docs/benchmarks.md, logged, not asserted (machines are noisy).
+func TestTLSRPCLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a measurement; skipped with -short")
+	}
+	cfg, err := config.Load("../examples/tls.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.Listeners {
+		cfg.Listeners[i].Listen = "127.0.0.1:0"
+	}
+	rt, _ := startRouter(t, cfg)
+	measure := func(proc string, dial func() *client) (p50, p99 time.Duration) {
+		callee, caller := dial(), dial()
+		for _, c := range []*client{callee, caller} {
+			welcomeOf(t, c.helloAuth("realm1", "", nil, nil), anyAuthID, "anonymous", "anonymous")
+		}
+		callee.send(`[64,1,{},"` + proc + `"]`)
+		expectType(t, callee.mustRecv(), 65)
+		lat := make([]time.Duration, 0, 2000)
+		for i := 1; i <= 2000; i++ {
+			start := time.Now()
+			caller.send(`[48,` + mustJSON(i) + `,{},"` + proc + `",[1]]`)
+			inv := callee.mustRecv()
+			callee.send(`[70,` + mustJSON(inv[1]) + `,{},[1]]`)
+			if m := caller.mustRecv(); msgType(m) != 50 {
+				t.Fatalf("call %d: %v", i, m)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		slices.Sort(lat)
+		return lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	wsP50, wsP99 := measure("com.example.ws", func() *client { return dialWS(t, rt) })
+	wssP50, wssP99 := measure("com.example.wss", func() *client {
+		c, err := dialWSS(t, rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
+	t.Logf("RPC 1x1 through wampd, 2,000 calls each: ws:// p50 %v p99 %v; wss:// p50 %v p99 %v", wsP50, wsP99, wssP50, wssP99)
 }
