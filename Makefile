@@ -27,8 +27,14 @@ run:
 ## test: deps, vet, race tests (interop included), a short fuzz pass
 test: deps vet race allocs fuzz-short
 
+# staticcheck runs from the module proxy at a pinned version (no install
+# step): `go run` builds it once into the Go cache.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 vet:
 	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) run $(STATICCHECK) ./...
 
 # Test binaries are built without the PGO profiles (-pgo=off): with them, each
 # main package's tests would compile the standard library and every dependency
