@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/pbkdf2"
@@ -10,7 +11,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/wampd/wampd/engine/auth"
 	"github.com/wampd/wampd/engine/config"
 )
 
@@ -257,4 +260,54 @@ func TestSessionLimits(t *testing.T) {
 		}
 	}
 	t.Fatal("the authid's slot did not come back after its session closed")
+}
+
+// TestAuthPoolFull: when the auth pool's workers are busy and its queue
+// is full, a login is refused at once (ABORT, counted) instead of waiting;
+// the queued ones still finish.
+func TestAuthPoolFull(t *testing.T) {
+	h := &handler{adm: newAdmission(config.Limits{}), ids: newIDGen()}
+	h.adm.pool.Close()
+	h.adm.pool = auth.NewPool(1, 1)
+	defer h.adm.pool.Close()
+	release := make(chan struct{})
+	ran := make(chan struct{}, 2)
+	step := func() stepResult {
+		<-release
+		ran <- struct{}{}
+		return stepResult{err: auth.ErrAuthenticationFailed}
+	}
+	login := func() (*helloPeer, *connState, error) {
+		peer := &helloPeer{}
+		st := &connState{}
+		st.auth = &pending{hello: &auth.Hello{}, method: auth.NewAnonymous("x"), ctx: context.Background(), cancel: func() {}}
+		return peer, st, h.runStep(peer, st, step)
+	}
+	if _, _, err := login(); err != nil { // taken by the worker
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(testTimeout); h.adm.pool.Queued() != 0; { // the worker took it
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never took the first login")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, _, err := login(); err != nil { // waits in the queue
+		t.Fatal(err)
+	}
+	peer, _, err := login()
+	if err == nil || peer.sent.Load() != 1 {
+		t.Fatalf("third login: err %v, %d messages sent; want an ABORT at once", err, peer.sent.Load())
+	}
+	if h.adm.busy.Load() != 1 {
+		t.Fatalf("busy refusals counted %d, want 1", h.adm.busy.Load())
+	}
+	close(release)
+	for range 2 {
+		select {
+		case <-ran:
+		case <-time.After(testTimeout):
+			t.Fatal("the accepted logins did not finish")
+		}
+	}
 }
