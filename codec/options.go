@@ -54,6 +54,17 @@ func (m Match) String() string {
 	return "unknown"
 }
 
+// ParseMatch maps a match policy's name to the policy; "" is exact, the
+// default of SUBSCRIBE and REGISTER (configuration and the meta API use it
+// too).
+func ParseMatch(name string) (Match, bool) {
+	if name == "" {
+		return MatchExact, true
+	}
+	m, err := lookupName(matchNames[:], name, Match(0))
+	return m, err == nil
+}
+
 // String returns the spec's name of the invocation policy.
 func (i Invoke) String() string {
 	if int(i) < len(invokeNames) {

@@ -41,15 +41,11 @@ func matchOption(v any) (codec.Match, bool) {
 	if !present {
 		return codec.MatchExact, true
 	}
-	switch m {
-	case "exact":
-		return codec.MatchExact, true
-	case "prefix":
-		return codec.MatchPrefix, true
-	case "wildcard":
-		return codec.MatchWildcard, true
+	name, ok := m.(string)
+	if !ok || name == "" {
+		return 0, false
 	}
-	return 0, false
+	return codec.ParseMatch(name)
 }
 
 func metaSubLookup(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, string) {

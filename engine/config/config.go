@@ -340,17 +340,7 @@ func (c Config) WSPath() string {
 
 // MatchPolicy maps a match option name (history rules, permissions) to
 // its policy; "" is exact.
-func MatchPolicy(name string) (codec.Match, bool) {
-	switch name {
-	case "", "exact":
-		return codec.MatchExact, true
-	case "prefix":
-		return codec.MatchPrefix, true
-	case "wildcard":
-		return codec.MatchWildcard, true
-	}
-	return 0, false
-}
+func MatchPolicy(name string) (codec.Match, bool) { return codec.ParseMatch(name) }
 
 // joinErrors joins errs as errors.Join does (nil for none).
 func joinErrors(errs []*Error) error {
