@@ -324,30 +324,37 @@ func (r *Realm) resume(s *Session, key authzKey, d decision) {
 		return
 	}
 	r.authz.once, r.authz.onceKey = &d, key
+	prev := r.current
 	for s.state == stateJoined && len(s.more.waiting) > 0 {
 		in := s.more.waiting[0]
-		prev := r.current
 		r.current, r.held = in, false
 		r.handle(in)
-		r.current = prev
 		if r.held {
-			break // waits again
+			break // waits again, still at the head
 		}
-		s.more.waiting[0] = nil
-		s.more.waiting = s.more.waiting[1:]
+		// Handled. If it ended the session (a GOODBYE, say), dropWaiting
+		// released the others but left this one to us.
+		if w := s.more.waiting; len(w) > 0 && w[0] == in {
+			w[0] = nil
+			s.more.waiting = w[1:]
+		}
 		in.Release()
 	}
+	r.current = prev
 	r.authz.once = nil
 	r.held = false
 }
 
-// dropWaiting releases the messages s left waiting (it left the realm).
-func (s *Session) dropWaiting() {
+// dropWaiting releases the messages s left waiting (it left the realm),
+// but the one being handled now, which its handler releases.
+func (r *Realm) dropWaiting(s *Session) {
 	if s.more == nil {
 		return
 	}
 	for i, in := range s.more.waiting {
-		in.Release()
+		if in != r.current {
+			in.Release()
+		}
 		s.more.waiting[i] = nil
 	}
 	s.more.waiting = nil

@@ -268,3 +268,27 @@ func TestDynamicAuthorizerCalleeLeaves(t *testing.T) {
 		t.Fatalf("registrations %v, want only com.authz", l)
 	}
 }
+
+// TestDynamicAuthorizerGoodbyeWhileWaiting: a session that says GOODBYE
+// behind a request waiting for the authorizer leaves cleanly once the
+// answer comes, its other waiting messages released once each.
+func TestDynamicAuthorizerGoodbyeWhileWaiting(t *testing.T) {
+	r := newRealmWith(t, Options{Roles: []Role{
+		{Name: "trusted", Permissions: []Permission{allowAll("", codec.MatchPrefix)}},
+		{Name: "dyn", Authorizer: "com.authz"},
+	}})
+	authz := joinAs(t, r, codec.JSON, "authz", "trusted", nil)
+	authz.register("com.authz", codec.MatchExact, codec.InvokeSingle)
+	d := joinAs(t, r, codec.JSON, "d", "dyn", nil)
+	d.send(codec.Message{Type: codec.Subscribe, Request: 1, URI: "com.a"})
+	d.send(codec.Message{Type: codec.Goodbye, URI: codec.CloseNormal})
+	d.send(codec.Message{Type: codec.Subscribe, Request: 2, URI: "com.b"})
+	inv := authz.expect(codec.Invocation)
+	res, _ := payload(t, codec.JSON, []any{true}, nil)
+	authz.send(codec.Message{Type: codec.Yield, Request: inv.Request, Args: res})
+	d.expect(codec.Subscribed)
+	d.expect(codec.Goodbye)
+	if n := num(t, authz.result("wamp.session.count", nil, nil)); n != 1 {
+		t.Fatalf("%d sessions after the GOODBYE, want 1", n)
+	}
+}

@@ -226,7 +226,7 @@ func (r *Realm) remove(s *Session) {
 	s.state = stateClosed
 	delete(r.sessions, s.ID)
 	r.stats.sessions.Add(-1)
-	s.dropWaiting()
+	r.dropWaiting(s)
 	r.broker.removeSession(r, s)
 	r.dealer.removeSession(r, s)
 	if s.more != nil {
