@@ -429,6 +429,7 @@ func (h *handler) admit(c authConn, st *connState, re *realmEntry, id auth.Ident
 		Hello: h.roles.details(roles),
 	}
 	st.sess, st.realm, st.limited = s, re.r, true
+	st.joined(re)
 	c.Established()
 	re.r.Join(s)
 	h.logJoin(c, s, re.r)

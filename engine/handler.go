@@ -40,6 +40,50 @@ type handler struct {
 type realmEntry struct {
 	r    *realm.Realm
 	auth realmAuth
+
+	// For /metrics, read at scrape time. messages is added to once per
+	// msgCountBatch messages of a connection, beside handler.messages;
+	// sessions changes at join and close only, never per message.
+	messages atomic.Uint64
+	sessions [numConnKinds]atomic.Int64 // network sessions joined now, by connKind
+}
+
+// connKind is a connection's transport and serializer as one small index,
+// for the per-realm session gauges.
+type connKind uint8
+
+// numConnKinds covers netpoll.Transport (1, 2) times codec.Serializer
+// (1..3); index 0 is a connection whose kind is unknown.
+const numConnKinds = 1 + 2*3
+
+var connKindTransports = [...]netpoll.Transport{netpoll.WebSocket, netpoll.RawSocket}
+
+var connKindSerializers = [...]codec.Serializer{codec.JSON, codec.MsgPack, codec.CBOR}
+
+// kindOf is the connKind of transport t with serializer s.
+func kindOf(t netpoll.Transport, s codec.Serializer) connKind {
+	if t < netpoll.WebSocket || t > netpoll.RawSocket || s < codec.JSON || s > codec.CBOR {
+		return 0
+	}
+	return connKind(1 + int(t-netpoll.WebSocket)*3 + int(s-codec.JSON))
+}
+
+// transportSessions appends the non-zero session gauges of re.
+func (re *realmEntry) transportSessions(out []TransportSessions) []TransportSessions {
+	for i, tr := range connKindTransports {
+		for j, ser := range connKindSerializers {
+			if n := re.sessions[1+i*3+j].Load(); n != 0 {
+				out = append(out, TransportSessions{Realm: re.r.Name(), Transport: tr.String(), Serializer: ser.String(), Sessions: n})
+			}
+		}
+	}
+	return out
+}
+
+// joined counts st's new session in its realm's gauges (st.re, st.kind).
+func (st *connState) joined(re *realmEntry) {
+	st.re = re
+	re.sessions[st.kind].Add(1)
 }
 
 // connState is the per-connection state the handler stores in the Conn's
@@ -47,11 +91,13 @@ type realmEntry struct {
 type connState struct {
 	sess    *realm.Session // nil until HELLO was accepted
 	realm   *realm.Realm
-	auth    *pending // an admission in progress (admission.go), nil otherwise
-	gen     uint64   // bumped at each reuse: a late auth step finds its state gone
-	kicked  bool     // a protocol violation was reported; ignore the rest
-	limited bool     // the session holds a slot of the session limits (admission.take)
-	msgs    uint64   // messages not yet added to handler.messages
+	auth    *pending    // an admission in progress (admission.go), nil otherwise
+	gen     uint64      // bumped at each reuse: a late auth step finds its state gone
+	kicked  bool        // a protocol violation was reported; ignore the rest
+	limited bool        // the session holds a slot of the session limits (admission.take)
+	msgs    uint64      // messages not yet added to handler.messages
+	re      *realmEntry // the joined session's realm, for its counters; nil before
+	kind    connKind    // transport and serializer, known at OnOpen
 }
 
 // statePool recycles connState: connections come and go by the thousand
@@ -60,7 +106,9 @@ var statePool = sync.Pool{New: func() any { return new(connState) }}
 
 // OnOpen gives the connection its handshake state.
 func (h *handler) OnOpen(c *netpoll.Conn) {
-	c.SetContext(statePool.Get().(*connState))
+	st := statePool.Get().(*connState)
+	st.kind = kindOf(c.Transport(), c.Serializer())
+	c.SetContext(st)
 }
 
 // OnMessage runs the handshake until the session joined, then copies each
@@ -72,8 +120,7 @@ func (h *handler) OnMessage(c *netpoll.Conn, payload []byte) error {
 		return ErrProtocol // OnMessage without OnOpen: netpoll bug, close
 	}
 	if st.msgs++; st.msgs == msgCountBatch {
-		h.messages.Add(st.msgs)
-		st.msgs = 0
+		h.countMessages(st)
 	}
 	if st.sess == nil {
 		if p := st.auth; p != nil {
@@ -111,6 +158,17 @@ func (h *handler) post(st *connState, ser codec.Serializer, payload []byte) (wok
 	return st.realm.Post(in)
 }
 
+// countMessages adds the messages st counted locally to the router's
+// total and, once joined, to its realm's: two atomic adds per
+// msgCountBatch messages.
+func (h *handler) countMessages(st *connState) {
+	h.messages.Add(st.msgs)
+	if st.re != nil {
+		st.re.messages.Add(st.msgs)
+	}
+	st.msgs = 0
+}
+
 // OnClose tells the realm the session's transport is gone and recycles the
 // connection state.
 func (h *handler) OnClose(c *netpoll.Conn, err error) {
@@ -119,7 +177,7 @@ func (h *handler) OnClose(c *netpoll.Conn, err error) {
 		return
 	}
 	c.SetContext(nil)
-	h.messages.Add(st.msgs)
+	h.countMessages(st)
 	orphan := st.auth != nil
 	if orphan {
 		// A step may still be running on the auth pool; its outcome will
@@ -132,6 +190,9 @@ func (h *handler) OnClose(c *netpoll.Conn, err error) {
 		st.realm.Leave(st.sess)
 		h.logLeave(c, st.sess, st.realm, err)
 		h.sessions.Add(-1)
+		if st.re != nil {
+			st.re.sessions[st.kind].Add(-1)
+		}
 		if st.limited {
 			h.adm.release(st.realm.Name(), st.sess.AuthID, c.RemoteAddr())
 		}

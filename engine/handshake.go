@@ -101,6 +101,7 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 		Hello: h.roles.details(hs.roles),
 	}
 	st.sess, st.realm, st.limited = s, re.r, true
+	st.joined(re)
 	c.Established()
 	re.r.Join(s) // from here on only the actor sends to c
 	h.logJoin(c, s, re.r)

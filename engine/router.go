@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wampd/wampd/engine/admin"
 	"github.com/wampd/wampd/engine/auth"
 	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/netpoll"
@@ -40,6 +41,7 @@ type Router struct {
 
 	statsInterval time.Duration
 	started       atomic.Bool
+	ready         atomic.Bool // Start completed; /readyz also checks h.closing
 	stopOnce      sync.Once
 	stop          chan struct{} // closed by Shutdown: stops the stats logger
 	wg            sync.WaitGroup
@@ -214,8 +216,14 @@ func (rt *Router) Start() error {
 	}
 	rt.wg.Add(1)
 	go rt.logStats()
+	rt.ready.Store(true)
 	return nil
 }
+
+// Ready reports whether the router takes new sessions: Start bound the
+// listeners and started the realms, and Shutdown has not begun (it is false
+// for the whole graceful drain). /readyz answers from it.
+func (rt *Router) Ready() bool { return rt.ready.Load() && !rt.h.closing.Load() }
 
 // Addrs returns the bound address of each configured listener, in
 // configuration order.
@@ -310,7 +318,8 @@ func (rt *Router) startHTTP() error {
 	for _, w := range ws {
 		mux := http.NewServeMux()
 		if w.metrics {
-			metricsHandler(mux, rt)
+			src := rt.adminSource()
+			admin.Handle(mux, admin.NewRegistry(src), src)
 		}
 		if w.debug {
 			debugHandler(mux, rt)
@@ -322,7 +331,8 @@ func (rt *Router) startHTTP() error {
 		rt.https = append(rt.https, hs)
 		base := "http://" + hs.Addr().String()
 		if w.metrics {
-			rt.log.Info("metrics", "addr", hs.Addr().String(), "url", base+"/metrics")
+			rt.log.Info("metrics", "addr", hs.Addr().String(), "url", base+"/metrics",
+				"healthz", base+"/healthz", "readyz", base+"/readyz")
 		}
 		if w.debug {
 			rt.log.Info("debug", "addr", hs.Addr().String(), "pprof", base+"/debug/pprof/", "gc", base+"/debug/gc")
@@ -356,23 +366,12 @@ func (rt *Router) stopRealms() {
 	wg.Wait()
 }
 
-// Stats is a snapshot of the router's counters.
-type Stats struct {
-	Sessions        int64  // sessions admitted and not closed
-	Messages        uint64 // WAMP messages received (counted in batches per connection)
-	Rejected        uint64 // HELLOs answered with ABORT
-	Conns           int64
-	Accepted        int64
-	DroppedEvents   int64
-	SlowDisconnects int64
-	ProtocolErrors  int64
-	AuthFailures    uint64 // logins an authenticator refused
-	AuthThrottled   uint64 // logins refused at once by a failure limit
-	AuthBusy        uint64 // logins refused because the auth pool was full
-	TLSHandshakes   int64  // TLS handshakes completed
-	TLSErrors       int64  // TLS handshakes failed: plaintext clients, bad certificates, timeouts, the cap
-	Realms          map[string]realm.Stats
-}
+// Stats is a snapshot of the router's counters; the admin package, which
+// exports them to Prometheus, owns its definition.
+type Stats = admin.Stats
+
+// TransportSessions is one per-realm, per-transport session gauge of Stats.
+type TransportSessions = admin.TransportSessions
 
 // Stats returns the current counters; safe from any goroutine.
 func (rt *Router) Stats() Stats {
@@ -392,9 +391,13 @@ func (rt *Router) Stats() Stats {
 		TLSHandshakes:   ns.TLSHandshakes,
 		TLSErrors:       ns.TLSHandshakeErrors,
 		Realms:          make(map[string]realm.Stats, len(rt.realms)),
+		RealmMessages:   make(map[string]uint64, len(rt.realms)),
 	}
 	for _, r := range rt.realms {
 		s.Realms[r.Name()] = r.Stats()
+		re := rt.h.realms[r.Name()]
+		s.RealmMessages[r.Name()] = re.messages.Load()
+		s.Transports = re.transportSessions(s.Transports)
 	}
 	return s
 }

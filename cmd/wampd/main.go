@@ -172,7 +172,7 @@ func newFlagSet(out io.Writer) *flagSet {
 	fs.unix = fs.String("unix", "", "serve RawSocket on the unix socket `PATH` (for its mode and owner, use a configuration file)")
 	fs.logFormat = fs.String("log-format", "", "log format: text or json (default from the configuration: text)")
 	fs.logLevel = fs.String("log-level", "", "log level: debug, info, warn or error")
-	fs.metrics = fs.String("metrics", "", "serve Prometheus /metrics on `ADDR` (host:port)")
+	fs.metrics = fs.String("metrics", "", "serve Prometheus /metrics and the /healthz and /readyz probes on `ADDR` (host:port)")
 	fs.debugAddr = fs.String("debug", "", "serve pprof (/debug/pprof/) and GC figures (/debug/gc) on `ADDR` (host:port; keep it on loopback)")
 	fs.Var(&fs.realms, "realm", "serve the anonymous realm `NAME` (repeatable; replaces the configured realms)")
 	fs.Usage = func() { fs.usage(out) }

@@ -199,10 +199,10 @@ type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 }
 
-// Metrics configures the optional Prometheus endpoint.
+// Metrics configures the optional Prometheus and health endpoints.
 type Metrics struct {
-	// Listen is the host:port of the HTTP listener serving /metrics; empty
-	// disables it.
+	// Listen is the host:port of the HTTP listener serving /metrics,
+	// /healthz and /readyz; empty disables it.
 	Listen string `yaml:"listen"`
 }
 

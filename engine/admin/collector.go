@@ -1,0 +1,155 @@
+package admin
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/wampd/wampd/realm"
+)
+
+// scalar is one unlabelled metric read from Stats.
+type scalar struct {
+	desc *prometheus.Desc
+	typ  prometheus.ValueType
+	get  func(*Stats) float64
+}
+
+// perRealm is one metric with a realm label, read from realm.Stats.
+type perRealm struct {
+	desc *prometheus.Desc
+	typ  prometheus.ValueType
+	get  func(*realm.Stats) float64
+}
+
+// runtimeScalar is one unlabelled metric read from Runtime.
+type runtimeScalar struct {
+	desc *prometheus.Desc
+	typ  prometheus.ValueType
+	get  func(*Runtime) float64
+}
+
+const (
+	counter = prometheus.CounterValue
+	gauge   = prometheus.GaugeValue
+)
+
+func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+// Collector is the prometheus.Collector of the router's counters. It keeps
+// no state of its own: each Collect takes one Stats and one Runtime snapshot
+// from its Source and turns them into constant metrics, so the counters stay
+// plain atomics on the hot path and only a scrape pays for the conversion.
+//
+// The metric names are the ones wampd served before it used client_golang
+// (dashboards and tests rely on them), plus the labelled families below.
+type Collector struct {
+	src            Source
+	scalars        []scalar
+	realms         []perRealm
+	realmMessages  *prometheus.Desc
+	transports     *prometheus.Desc
+	runtime        []runtimeScalar
+	gcPauseSeconds *prometheus.Desc
+}
+
+// NewCollector returns the Collector reading src (src.Stats and src.Runtime
+// may be nil: their metrics are then left out).
+func NewCollector(src Source) *Collector {
+	return &Collector{
+		src: src,
+		scalars: []scalar{
+			{newDesc("wampd_sessions", "WAMP sessions joined now."), gauge, func(s *Stats) float64 { return float64(s.Sessions) }},
+			{newDesc("wampd_messages_received_total", "WAMP messages received from clients."), counter, func(s *Stats) float64 { return float64(s.Messages) }},
+			{newDesc("wampd_sessions_rejected_total", "HELLOs answered with ABORT."), counter, func(s *Stats) float64 { return float64(s.Rejected) }},
+			{newDesc("wampd_connections", "Open client connections."), gauge, func(s *Stats) float64 { return float64(s.Conns) }},
+			{newDesc("wampd_connections_accepted_total", "Client connections accepted."), counter, func(s *Stats) float64 { return float64(s.Accepted) }},
+			{newDesc("wampd_dropped_events_total", "EVENTs dropped for subscribers over their outbound bound (policy drop)."), counter, func(s *Stats) float64 { return float64(s.DroppedEvents) }},
+			{newDesc("wampd_slow_disconnects_total", "Sessions disconnected for exceeding their outbound bound (policy disconnect)."), counter, func(s *Stats) float64 { return float64(s.SlowDisconnects) }},
+			{newDesc("wampd_protocol_errors_total", "Connections closed for a transport or WAMP protocol error."), counter, func(s *Stats) float64 { return float64(s.ProtocolErrors) }},
+			{newDesc("wampd_auth_failures_total", "Logins an authenticator refused (wrong secret, unknown principal, no method)."), counter, func(s *Stats) float64 { return float64(s.AuthFailures) }},
+			{newDesc("wampd_auth_throttled_total", "Logins refused at once by the failed-login limits."), counter, func(s *Stats) float64 { return float64(s.AuthThrottled) }},
+			{newDesc("wampd_tls_handshakes_total", "TLS handshakes completed."), counter, func(s *Stats) float64 { return float64(s.TLSHandshakes) }},
+			{newDesc("wampd_tls_handshake_errors_total", "TLS handshakes failed (plaintext clients, refused certificates, timeouts, the handshake cap)."), counter, func(s *Stats) float64 { return float64(s.TLSErrors) }},
+			{newDesc("wampd_auth_busy_total", "Logins refused because the authentication pool's queue was full."), counter, func(s *Stats) float64 { return float64(s.AuthBusy) }},
+		},
+		realms: []perRealm{
+			{newDesc("wampd_realm_sessions", "Sessions joined per realm.", "realm"), gauge, func(r *realm.Stats) float64 { return float64(r.Sessions) }},
+			{newDesc("wampd_realm_published_total", "Publications accepted per realm.", "realm"), counter, func(r *realm.Stats) float64 { return float64(r.Published) }},
+			{newDesc("wampd_realm_events_delivered_total", "EVENTs queued to subscribers per realm.", "realm"), counter, func(r *realm.Stats) float64 { return float64(r.Delivered) }},
+			{newDesc("wampd_realm_events_dropped_total", "EVENTs refused by a slow subscriber's peer per realm.", "realm"), counter, func(r *realm.Stats) float64 { return float64(r.Dropped) }},
+			{newDesc("wampd_realm_calls_total", "Calls routed to a callee per realm.", "realm"), counter, func(r *realm.Stats) float64 { return float64(r.Calls) }},
+			{newDesc("wampd_realm_denied_total", "Requests refused by the realm's authorization.", "realm"), counter, func(r *realm.Stats) float64 { return float64(r.Denied) }},
+			{newDesc("wampd_realm_retained_bytes", "Bytes of retained events kept per realm.", "realm"), gauge, func(r *realm.Stats) float64 { return float64(r.RetainedBytes) }},
+			{newDesc("wampd_realm_retained_evicted_total", "Retained topics forgotten to stay under the realm's bound.", "realm"), counter, func(r *realm.Stats) float64 { return float64(r.RetainedEvicted) }},
+			{newDesc("wampd_realm_history_bytes", "Bytes of event history kept per realm.", "realm"), gauge, func(r *realm.Stats) float64 { return float64(r.HistoryBytes) }},
+			{newDesc("wampd_realm_history_evicted_total", "History events dropped by the bounds of their rule.", "realm"), counter, func(r *realm.Stats) float64 { return float64(r.HistoryEvicted) }},
+		},
+		realmMessages: newDesc("wampd_realm_messages_received_total",
+			"WAMP messages received from the sessions of a realm (counted in batches per connection).", "realm"),
+		transports: newDesc("wampd_realm_transport_sessions",
+			"Network sessions joined now per realm, transport and serializer.", "realm", "transport", "serializer"),
+		runtime: []runtimeScalar{
+			{newDesc("wampd_gc_cycles_total", "Completed GC cycles."), counter, func(r *Runtime) float64 { return float64(r.GCCycles) }},
+			{newDesc("wampd_gc_cpu_seconds_total", "CPU time spent in the garbage collector (estimate of the runtime)."), counter, func(r *Runtime) float64 { return r.GCCPUSeconds }},
+			{newDesc("wampd_gc_pauses_total", "GC stop-the-world pauses."), counter, func(r *Runtime) float64 { return float64(r.GCPauses) }},
+			{newDesc("wampd_heap_live_bytes", "Heap bytes marked live by the last GC."), gauge, func(r *Runtime) float64 { return float64(r.HeapLive) }},
+			{newDesc("wampd_heap_goal_bytes", "Heap size at which the next GC starts."), gauge, func(r *Runtime) float64 { return float64(r.HeapGoal) }},
+			{newDesc("wampd_goroutines", "Live goroutines."), gauge, func(r *Runtime) float64 { return float64(r.Goroutines) }},
+			{newDesc("wampd_process_resident_bytes", "Resident set size of the process (/proc/self/statm)."), gauge, func(r *Runtime) float64 { return float64(r.RSS) }},
+		},
+		// Gauges, not a Prometheus summary: the runtime's histogram gives
+		// bucket bounds and no exact sum.
+		gcPauseSeconds: newDesc("wampd_gc_pause_seconds",
+			"GC stop-the-world pause quantiles since start (/sched/pauses/total/gc:seconds, bucket upper bounds).", "quantile"),
+	}
+}
+
+// Describe sends the descriptor of every metric Collect may send.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range c.scalars {
+		ch <- m.desc
+	}
+	for _, m := range c.realms {
+		ch <- m.desc
+	}
+	ch <- c.realmMessages
+	ch <- c.transports
+	for _, m := range c.runtime {
+		ch <- m.desc
+	}
+	ch <- c.gcPauseSeconds
+}
+
+// Collect reads one snapshot of the router and sends its metrics. It runs on
+// the scraping goroutine; the router only sees atomic loads.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	if c.src.Stats != nil {
+		s := c.src.Stats()
+		for _, m := range c.scalars {
+			ch <- prometheus.MustNewConstMetric(m.desc, m.typ, m.get(&s))
+		}
+		for name, rs := range s.Realms {
+			for _, m := range c.realms {
+				ch <- prometheus.MustNewConstMetric(m.desc, m.typ, m.get(&rs), name)
+			}
+		}
+		for name, n := range s.RealmMessages {
+			ch <- prometheus.MustNewConstMetric(c.realmMessages, counter, float64(n), name)
+		}
+		for _, t := range s.Transports {
+			ch <- prometheus.MustNewConstMetric(c.transports, gauge, float64(t.Sessions), t.Realm, t.Transport, t.Serializer)
+		}
+	}
+	if c.src.Runtime != nil {
+		r := c.src.Runtime()
+		for _, m := range c.runtime {
+			ch <- prometheus.MustNewConstMetric(m.desc, m.typ, m.get(&r))
+		}
+		for _, q := range [...]struct {
+			label string
+			v     float64
+		}{{"0.5", r.GCPauseP50}, {"0.99", r.GCPauseP99}, {"0.999", r.GCPauseP999}, {"1", r.GCPauseMax}} {
+			ch <- prometheus.MustNewConstMetric(c.gcPauseSeconds, gauge, q.v, q.label)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package admin
+
+import "github.com/wampd/wampd/realm"
+
+// Stats is a snapshot of the router's counters (engine.Stats is this
+// type): atomic loads, taken by whoever asks, never by the router itself.
+type Stats struct {
+	Sessions        int64  // sessions admitted and not closed
+	Messages        uint64 // WAMP messages received (counted in batches per connection)
+	Rejected        uint64 // HELLOs answered with ABORT
+	Conns           int64
+	Accepted        int64
+	DroppedEvents   int64
+	SlowDisconnects int64
+	ProtocolErrors  int64
+	AuthFailures    uint64 // logins an authenticator refused
+	AuthThrottled   uint64 // logins refused at once by a failure limit
+	AuthBusy        uint64 // logins refused because the auth pool was full
+	TLSHandshakes   int64  // TLS handshakes completed
+	TLSErrors       int64  // TLS handshakes failed: plaintext clients, bad certificates, timeouts, the cap
+	Realms          map[string]realm.Stats
+
+	// RealmMessages is Messages split by the realm of the session that
+	// sent them (counted in the same per-connection batches; messages of
+	// connections that never joined are in Messages only).
+	RealmMessages map[string]uint64
+	// Transports counts the network sessions joined now by realm,
+	// transport and serializer (in-process sessions are not counted here;
+	// they are in Realms[name].Sessions).
+	Transports []TransportSessions
+}
+
+// TransportSessions is the number of sessions joined to Realm over one
+// transport (websocket, rawsocket) with one serializer (json, msgpack,
+// cbor).
+type TransportSessions struct {
+	Realm      string
+	Transport  string
+	Serializer string
+	Sessions   int64
+}
+
+// Runtime is the Go runtime figures the router exports under its own
+// names (wampd_gc_*, wampd_heap_*, ...), kept for the dashboards that use
+// them beside the client library's go_* and process_* metrics.
+type Runtime struct {
+	GCCycles     uint64
+	GCCPUSeconds float64
+	GCPauses     uint64  // stop-the-world GC pauses since start
+	GCPauseP50   float64 // seconds; upper bounds of the runtime histogram's buckets
+	GCPauseP99   float64
+	GCPauseP999  float64
+	GCPauseMax   float64
+	HeapLive     uint64
+	HeapGoal     uint64
+	Goroutines   uint64
+	RSS          uint64 // resident set size; 0 where unavailable
+}
