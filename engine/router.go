@@ -47,6 +47,7 @@ type Router struct {
 	wg            sync.WaitGroup
 	https         []*httpServer   // metrics and debug listeners (one when they share an address)
 	upstreams     []*procUpstream // dynamic authenticators' sessions, ended by Shutdown
+	bridges       bridgeSet       // realms' HTTP bridges, stopped first by Shutdown
 }
 
 // Endpoint is one bound listener and transport, as logged at start.
@@ -102,6 +103,10 @@ func New(cfg config.Config, log *slog.Logger) (*Router, error) {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
 		h.realms[rc.Name].auth = ra
+	}
+	if err := rt.newBridges(); err != nil {
+		h.adm.close()
+		return nil, err
 	}
 	srv, err := netpoll.NewServer(netpollOptions(cfg, log), h)
 	if err != nil {
@@ -214,6 +219,10 @@ func (rt *Router) Start() error {
 		_ = rt.Shutdown(context.Background())
 		return err
 	}
+	if err := rt.startBridges(); err != nil {
+		_ = rt.Shutdown(context.Background())
+		return err
+	}
 	rt.wg.Add(1)
 	go rt.logStats()
 	rt.ready.Store(true)
@@ -268,6 +277,7 @@ func (rt *Router) Shutdown(ctx context.Context) error {
 	rt.stopOnce.Do(func() {
 		rt.h.closing.Store(true)
 		close(rt.stop)
+		err = rt.stopBridges(ctx)
 		for _, u := range rt.upstreams {
 			u.close()
 		}

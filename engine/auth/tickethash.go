@@ -223,3 +223,18 @@ func ValidTicketHash(s string) error {
 	_, err := parseTicketHash(s)
 	return err
 }
+
+// TicketHash is a parsed ticket hash, for secrets checked outside a WAMP
+// login (the HTTP bridge's bearer tokens). Verify hashes: run it off the
+// event loops and the realm actors.
+type TicketHash struct{ h ticketHash }
+
+// ParseTicketHash parses and bounds a hash made by HashTicket.
+func ParseTicketHash(s string) (TicketHash, error) {
+	h, err := parseTicketHash(s)
+	return TicketHash{h}, err
+}
+
+// Verify reports in constant time (for a given hash) whether secret
+// hashes to t.
+func (t TicketHash) Verify(secret string) bool { return t.h.hash != nil && t.h.verify(secret) }

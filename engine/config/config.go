@@ -116,6 +116,9 @@ type Realm struct {
 	// Roles, when present, turn authorization on: a session may do only
 	// what its role's permissions allow (deny by default).
 	Roles []Role `yaml:"roles,omitempty"`
+	// Bridge, when set, serves the realm to plain HTTP clients (POST
+	// /publish, /call, /webhook/NAME).
+	Bridge *Bridge `yaml:"bridge,omitempty"`
 }
 
 // MetaAPIOn reports whether the realm serves the meta API.

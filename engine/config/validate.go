@@ -235,6 +235,9 @@ func (c *checker) realm(w string, r Realm) {
 	}
 	c.auth(w+".auth", r.Auth)
 	c.roles(w+".roles", r.Roles)
+	if r.Bridge != nil {
+		c.bridge(w+".bridge", r.Bridge)
+	}
 }
 
 func (c *checker) history(w string, h History) {
@@ -654,4 +657,5 @@ func (c *checker) relations(cfg *Config) {
 			}
 		}
 	}
+	c.bridgeAddrs(cfg)
 }
