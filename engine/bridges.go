@@ -67,3 +67,14 @@ func (rt *Router) BridgeAddr(realmName string) net.Addr {
 	}
 	return nil
 }
+
+// Bridge is realmName's HTTP bridge (its Stats for the admin collector),
+// nil when it has none.
+func (rt *Router) Bridge(realmName string) *bridge.Bridge {
+	for i, name := range rt.bridges.realms {
+		if name == realmName {
+			return rt.bridges.list[i]
+		}
+	}
+	return nil
+}

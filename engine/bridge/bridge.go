@@ -1,16 +1,22 @@
 // Package bridge is wampd's HTTP bridge: plain HTTP clients publish and
 // call in a realm (POST /publish, /call, /webhook/NAME) through in-process
 // sessions of the realm (realm.Local, joined by the engine), one per
-// configured principal. A request is authenticated by its bearer token,
-// which maps it to the principal's authid and authrole; the realm then
-// authorizes what the session does by its roles, as for any session, and
-// the meta API shows the session (transport "local", authmethod
-// "http-bearer").
+// configured principal. A request is authenticated by its bearer token
+// or its HMAC signature (hmac.go), which maps it to the principal's authid
+// and authrole; the realm then authorizes what the session does by its
+// roles, as for any session, and the meta API shows the session (transport
+// "local", authmethod "http-bearer" or "http-hmac").
+//
+// The outbound half (forward.go): one more in-process session subscribes
+// and registers as configured, and its events and calls are POSTed to
+// HTTP endpoints.
 //
 // Goroutines: the HTTP server's (one per connection, bounded by
-// max_concurrent requests in flight) and each principal's Local. Requests
-// block only their own goroutine; the realm's actor never waits on HTTP:
-// the Local's OnMessage hands answers to waiting channels without blocking.
+// max_concurrent requests in flight), each principal's Local, and the
+// outbound session's Local and target workers. Requests block only their
+// own goroutine; the realm's actor never waits on HTTP: the Locals'
+// OnMessage hands answers to waiting channels, and deliveries to bounded
+// queues, without blocking.
 package bridge
 
 import (
@@ -48,6 +54,9 @@ type Bridge struct {
 	maxBody  int64
 	timeout  time.Duration // call_timeout
 	tokens   *tokens
+	signer   *signer
+	out      *outbound // nil without forward_events and forward_calls
+	join     func(realm.LocalOptions) (*realm.Local, error)
 	webhooks map[string]webhook
 	busy     chan struct{} // one token per request in flight (max_concurrent)
 
@@ -100,13 +109,24 @@ func New(realmName string, cfg config.Bridge, j Joiner, log *slog.Logger) (*Brid
 	join := func(opts realm.LocalOptions) (*realm.Local, error) { return j.JoinLocal(realmName, opts) }
 	ps := make([]*principal, 0, len(cfg.Principals))
 	for _, cp := range cfg.Principals {
+		if cp.HMACKey != "" {
+			// Kept as given: verifying an HMAC needs the key itself.
+			ps = append(ps, &principal{authID: cp.AuthID, role: cp.Role, method: AuthMethodHMAC,
+				hmacKey: []byte(cp.HMACKey), join: join})
+			continue
+		}
 		h, err := auth.ParseTicketHash(string(cp.TokenHash))
 		if err != nil {
 			return nil, fmt.Errorf("%w: realm %q principal %q: %w", ErrConfig, realmName, cp.AuthID, err)
 		}
-		ps = append(ps, &principal{authID: cp.AuthID, role: cp.Role, hash: h, join: join})
+		ps = append(ps, &principal{authID: cp.AuthID, role: cp.Role, method: AuthMethod, hash: h, join: join})
 	}
+	b.join = join
 	b.tokens = newTokens(ps, runtime.GOMAXPROCS(0))
+	b.signer = newSigner(ps)
+	if len(cfg.ForwardEvents)+len(cfg.ForwardCalls) > 0 {
+		b.out = newOutbound(b, cfg)
+	}
 	for _, w := range cfg.Webhooks {
 		b.webhooks[w.Name] = webhook{topic: w.Topic, headers: w.HeaderNames()}
 	}
@@ -129,11 +149,22 @@ func durationOr(d config.Duration, def time.Duration) time.Duration {
 	return time.Duration(d)
 }
 
-// Start binds addr and serves from a goroutine owned by the bridge (ended
-// by Stop).
+// Start joins the outbound session (when there are forwards: its
+// subscriptions and registrations must be allowed by the realm's rules, or
+// Start fails), binds addr and serves from a goroutine owned by the bridge
+// (ended by Stop).
 func (b *Bridge) Start(addr string) error {
+	if b.out != nil {
+		if err := b.out.start(b.join); err != nil {
+			b.out.stop()
+			return fmt.Errorf("bridge: realm %q: outbound session: %w", b.realm, err)
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		if b.out != nil {
+			b.out.stop()
+		}
 		return fmt.Errorf("bridge: realm %q: %w", b.realm, err)
 	}
 	b.ln = ln
@@ -167,6 +198,9 @@ func (b *Bridge) Stop(ctx context.Context) error {
 				err = fmt.Errorf("bridge: realm %q: stopping: %w", b.realm, err)
 			}
 			<-b.done
+		}
+		if b.out != nil {
+			b.out.stop()
 		}
 		for _, p := range b.tokens.principals {
 			p.close()
@@ -213,11 +247,16 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusMethodNotAllowed, ErrMethodNotAllowed, r.Method+" is not allowed; use POST")
 		return
 	}
-	p := b.tokens.principal(r.Context(), bearer(r))
-	if p == nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="wampd"`)
-		fail(w, http.StatusUnauthorized, codec.ErrAuthenticationFailed, "missing or invalid bearer token")
-		return
+	// A signed request is authenticated after its body is read (the
+	// signature covers it); a bearer token before.
+	signed := r.Header.Get(HeaderSignature) != ""
+	var p *principal
+	if !signed {
+		if p = b.tokens.principal(r.Context(), bearer(r)); p == nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wampd"`)
+			fail(w, http.StatusUnauthorized, codec.ErrAuthenticationFailed, "missing or invalid bearer token")
+			return
+		}
 	}
 	body, err := readBody(w, r, b.maxBody)
 	if err != nil {
@@ -228,6 +267,17 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fail(w, http.StatusBadRequest, codec.ErrInvalidArgument, "reading body: "+err.Error())
 		return
+	}
+	if signed {
+		if p, err = b.signer.verify(r.Header, body); err != nil {
+			status := http.StatusUnauthorized
+			if errors.Is(err, errNonceCacheFull) {
+				status = http.StatusServiceUnavailable
+				w.Header().Set("Retry-After", "1")
+			}
+			fail(w, status, codec.ErrAuthenticationFailed, err.Error())
+			return
+		}
 	}
 	serve(w, r, p, body)
 }

@@ -25,7 +25,9 @@ type Joiner interface {
 // realm runs or while an answer is awaited.
 type principal struct {
 	authID, role string
-	hash         auth.TicketHash
+	method       string          // AuthMethod or AuthMethodHMAC
+	hash         auth.TicketHash // a bearer token's
+	hmacKey      []byte          // a signer's (nil for a bearer token)
 	join         func(realm.LocalOptions) (*realm.Local, error)
 
 	mu    sync.Mutex
@@ -46,8 +48,8 @@ type answer struct {
 // roles are what the bridge's sessions announce: they publish and call.
 var roles = map[string]any{"caller": map[string]any{}, "publisher": map[string]any{}}
 
-// AuthMethod and AuthProvider of the bridge's sessions, as the meta API
-// shows them.
+// AuthMethod (of bearer-token principals; AuthMethodHMAC is the signers')
+// and AuthProvider of the bridge's sessions, as the meta API shows them.
 const (
 	AuthMethod   = "http-bearer"
 	AuthProvider = "bridge"
@@ -67,7 +69,7 @@ func (p *principal) start() (*realm.Local, uint64, chan answer, error) {
 	}
 	if p.l == nil {
 		l, err := p.join(realm.LocalOptions{AuthID: p.authID, AuthRole: p.role,
-			AuthMethod: AuthMethod, AuthProvider: AuthProvider, Roles: roles, OnMessage: p.onMessage})
+			AuthMethod: p.method, AuthProvider: AuthProvider, Roles: roles, OnMessage: p.onMessage})
 		if err != nil {
 			return nil, 0, nil, fmt.Errorf("%w: %w", ErrClosed, err)
 		}

@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,12 +22,29 @@ const (
 	DefaultBridgeReadTimeout   = 10 * time.Second
 	DefaultBridgeIdleTimeout   = 60 * time.Second
 	DefaultBridgeMaxConcurrent = 256
+
+	// DefaultBridgeOutboundRole is the authrole of the bridge's outbound
+	// session (authid BridgeOutboundAuthID) when outbound_role is absent.
+	DefaultBridgeOutboundRole = "anonymous"
+	// DefaultForwardTimeout bounds one HTTP attempt of a forward.
+	DefaultForwardTimeout = 10 * time.Second
+	// DefaultForwardQueue bounds a forward's pending deliveries.
+	DefaultForwardQueue = 1024
 )
+
+// BridgeOutboundAuthID is the authid of a bridge's outbound session, the
+// one that subscribes for forward_events and registers forward_calls.
+const BridgeOutboundAuthID = "wampd.bridge"
+
+// MinHMACKey is the shortest hmac_key accepted (bytes).
+const MinHMACKey = 16
 
 // Bounds of realms[].bridge values: sanity caps against typos.
 const (
 	maxBridgeBody       = 64 << 20
 	maxBridgeConcurrent = 100_000
+	maxForwardRetries   = 100
+	maxForwardQueue     = 1 << 20
 )
 
 // webhookName is what a webhook's name may hold: it is a path segment.
@@ -59,6 +77,60 @@ type Bridge struct {
 	Principals []BridgePrincipal `yaml:"principals"`
 	// Webhooks are the endpoints POST /webhook/NAME.
 	Webhooks []Webhook `yaml:"webhooks,omitempty"`
+	// OutboundRole is the authrole of the outbound session (authid
+	// "wampd.bridge") whose subscriptions and registrations serve
+	// ForwardEvents and ForwardCalls, authorized by the realm's rules.
+	OutboundRole string `yaml:"outbound_role,omitempty"`
+	// ForwardEvents are subscriptions whose events are POSTed to a URL.
+	ForwardEvents []ForwardEvent `yaml:"forward_events,omitempty"`
+	// ForwardCalls are procedures served by POSTing the call to a URL.
+	ForwardCalls []ForwardCall `yaml:"forward_calls,omitempty"`
+}
+
+// Forward is what every outbound target has: where it POSTs, how long one
+// attempt may take, how often a failed one is retried (with backoff) and
+// how many deliveries may wait (past it, new ones are dropped and counted).
+// ForwardEvent and ForwardCall spell its keys out (the configuration's key
+// checker does not follow inlined structs) and return it from Target.
+type Forward struct {
+	URL     string
+	Timeout Duration
+	Retries int
+	Queue   int
+}
+
+// ForwardEvent is a subscription of the outbound session (Topic with the
+// Match policy: exact, prefix or wildcard) whose events are POSTed as JSON
+// {"topic","args","kwargs","details"}.
+type ForwardEvent struct {
+	Topic   string   `yaml:"topic"`
+	Match   string   `yaml:"match,omitempty"`
+	URL     string   `yaml:"url"`
+	Timeout Duration `yaml:"timeout,omitempty"`
+	Retries int      `yaml:"retries,omitempty"`
+	Queue   int      `yaml:"queue,omitempty"`
+}
+
+// Target is f's outbound target.
+func (f ForwardEvent) Target() Forward {
+	return Forward{URL: f.URL, Timeout: f.Timeout, Retries: f.Retries, Queue: f.Queue}
+}
+
+// ForwardCall is a registration of the outbound session: each call is
+// POSTed as JSON {"procedure","args","kwargs"} and the answer, {"args",
+// "kwargs"} or {"error", "args", "kwargs"}, is YIELDed or returned as an
+// ERROR.
+type ForwardCall struct {
+	Procedure string   `yaml:"procedure"`
+	URL       string   `yaml:"url"`
+	Timeout   Duration `yaml:"timeout,omitempty"`
+	Retries   int      `yaml:"retries,omitempty"`
+	Queue     int      `yaml:"queue,omitempty"`
+}
+
+// Target is f's outbound target.
+func (f ForwardCall) Target() Forward {
+	return Forward{URL: f.URL, Timeout: f.Timeout, Retries: f.Retries, Queue: f.Queue}
 }
 
 func (b *Bridge) setDefaults() {
@@ -68,13 +140,17 @@ func (b *Bridge) setDefaults() {
 	b.ReadTimeout = Duration(DefaultBridgeReadTimeout)
 	b.IdleTimeout = Duration(DefaultBridgeIdleTimeout)
 	b.MaxConcurrent = DefaultBridgeMaxConcurrent
+	b.OutboundRole = DefaultBridgeOutboundRole
 }
 
-// BridgePrincipal is one bearer token of a bridge: TokenHash is what
-// `wampd hash` prints for the token (never the token itself); requests
-// bearing it act as AuthID with Role.
+// BridgePrincipal is one identity of a bridge, with one way to prove it:
+// TokenHash is what `wampd hash` prints for a bearer token (never the
+// token itself), HMACKey the key of HMAC-signed requests (stored as given:
+// verifying an HMAC needs the key). Requests proving it act as AuthID
+// with Role.
 type BridgePrincipal struct {
-	TokenHash Secret `yaml:"token_hash"`
+	TokenHash Secret `yaml:"token_hash,omitempty"`
+	HMACKey   Secret `yaml:"hmac_key,omitempty"`
 	AuthID    string `yaml:"authid"`
 	Role      string `yaml:"role"`
 }
@@ -131,7 +207,7 @@ func (c *checker) bridge(w string, b *Bridge) {
 		c.errorf(w+".max_concurrent", "%s.max_concurrent %d is out of range [1, %d]", w, n, maxBridgeConcurrent)
 	}
 	pw := w + ".principals"
-	if len(b.Principals) == 0 {
+	if len(b.Principals) == 0 && len(b.ForwardEvents) == 0 && len(b.ForwardCalls) == 0 {
 		c.errorf(pw, "%s needs principals (bearer tokens, stored as `wampd hash` prints them)", w)
 	}
 	c.principals(pw, len(b.Principals), func(j int) (string, string) {
@@ -140,8 +216,14 @@ func (c *checker) bridge(w string, b *Bridge) {
 	for j, p := range b.Principals {
 		path := index(pw, j) + ".token_hash"
 		switch t := string(p.TokenHash); {
+		case t == "" && p.HMACKey != "":
+			if len(p.HMACKey) < MinHMACKey {
+				c.errorf(index(pw, j)+".hmac_key", "%s.hmac_key is shorter than %d bytes", index(pw, j), MinHMACKey)
+			}
+		case t != "" && p.HMACKey != "":
+			c.errorf(path, "%s has both token_hash and hmac_key: give one", index(pw, j))
 		case t == "":
-			c.errorf(path, "%s needs a token_hash (a hash made by `wampd hash`)", index(pw, j))
+			c.errorf(path, "%s needs a token_hash (a hash made by `wampd hash`) or an hmac_key", index(pw, j))
 		case !strings.HasPrefix(t, TicketHashArgon2id) && !strings.HasPrefix(t, TicketHashPBKDF2):
 			c.errorf(path, "%s is not a token hash (%s... or %s...): store what `wampd hash` prints, never the token itself", path, TicketHashArgon2id, TicketHashPBKDF2)
 		}
@@ -174,6 +256,53 @@ func (c *checker) bridge(w string, b *Bridge) {
 				c.errorf(hk, "%s: header %q listed twice", hj+".headers", name)
 			}
 		}
+	}
+	if b.OutboundRole != "" {
+		c.roleName(w+".outbound_role", b.OutboundRole)
+	}
+	for j, f := range b.ForwardEvents {
+		fj := index(w+".forward_events", j)
+		m, ok := codec.ParseMatch(f.Match)
+		switch {
+		case !ok:
+			c.errorf(fj+".match", "%s.match %q is not exact, prefix or wildcard", fj, f.Match)
+		case f.Topic == "":
+			c.errorf(fj+".topic", "%s needs a topic", fj)
+		case !wampuri.Valid(f.Topic, m):
+			c.errorf(fj+".topic", "%s.topic %q is not a valid WAMP URI for match %q", fj, f.Topic, f.Match)
+		}
+		c.forward(fj, f.Target())
+	}
+	procs := map[string]int{}
+	for j, f := range b.ForwardCalls {
+		fj := index(w+".forward_calls", j)
+		switch first, dup := procs[f.Procedure]; {
+		case f.Procedure == "":
+			c.errorf(fj+".procedure", "%s needs a procedure", fj)
+		case !wampuri.Valid(f.Procedure, codec.MatchExact):
+			c.errorf(fj+".procedure", "%s.procedure %q is not a valid WAMP URI", fj, f.Procedure)
+		case dup:
+			c.errorf(fj+".procedure", "%s: procedure %q is already forwarded by %s", fj, f.Procedure, index(w+".forward_calls", first))
+		default:
+			procs[f.Procedure] = j
+		}
+		c.forward(fj, f.Target())
+	}
+}
+
+// forward checks an outbound target's url, timeout, retries and queue.
+func (c *checker) forward(w string, f Forward) {
+	if u, err := url.Parse(f.URL); f.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.errorf(w+".url", "%s needs a url (http:// or https://), not %q", w, f.URL)
+	}
+	if f.Timeout < 0 || (f.Timeout == 0 && c.given(w+".timeout")) {
+		c.errorf(w+".timeout", "%s.timeout must be positive", w)
+	}
+	if f.Retries < 0 || f.Retries > maxForwardRetries {
+		c.errorf(w+".retries", "%s.retries %d is out of range [0, %d]", w, f.Retries, maxForwardRetries)
+	}
+	if f.Queue < 0 || f.Queue > maxForwardQueue {
+		c.errorf(w+".queue", "%s.queue %d is out of range [1, %d] (0 is the default, %d)", w, f.Queue, maxForwardQueue, DefaultForwardQueue)
 	}
 }
 

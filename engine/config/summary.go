@@ -43,8 +43,8 @@ func (c Config) Summary() string {
 		b.WriteByte('\n')
 		r.authSummary(&b)
 		if br := r.Bridge; br != nil {
-			fmt.Fprintf(&b, "  bridge: http://%s%s (%d principals, %d webhooks, max_body=%v call_timeout=%v)\n",
-				br.Listen, br.PathPrefix, len(br.Principals), len(br.Webhooks), br.MaxBody, br.CallTimeout)
+			fmt.Fprintf(&b, "  bridge: http://%s%s (%d principals, %d webhooks, %d forward_events, %d forward_calls, max_body=%v call_timeout=%v)\n",
+				br.Listen, br.PathPrefix, len(br.Principals), len(br.Webhooks), len(br.ForwardEvents), len(br.ForwardCalls), br.MaxBody, br.CallTimeout)
 		}
 	}
 	fmt.Fprintf(&b, "limits: max_message_size=%v outbound_queue=%v outbound_policy=%s max_sessions=%s handshake_timeout=%v memory_limit=%s\n",
