@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wampd/wampd/internal/chromium"
 )
 
 func fakeResult(name string, thr, p99 float64) *Result {
@@ -176,22 +178,15 @@ func TestHeadlessCatchesScriptErrors(t *testing.T) {
 	}
 }
 
-// needChromium returns the path of Debian's chromium (or another
-// Chromium-family browser on PATH). Without one the test fails: `make
-// deps` installs it, so a missing browser is a broken setup, not a reason
-// to skip the check.
+// needChromium returns the path of the page tests' browser, failing t
+// (not skipping it) when there is none.
 func needChromium(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
+	p, err := chromium.Path()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no chromium installed: run `make deps` (it installs Debian's chromium for the report checks)")
-	return ""
+	return p
 }
 
 // renderHeadless loads page (written to dir/name) in a headless browser

@@ -19,6 +19,7 @@ import (
 	"github.com/wampd/wampd/engine/admin"
 	"github.com/wampd/wampd/engine/auth"
 	"github.com/wampd/wampd/engine/config"
+	"github.com/wampd/wampd/engine/console"
 	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
 )
@@ -330,6 +331,7 @@ func (rt *Router) startHTTP() error {
 		if w.metrics {
 			src := rt.adminSource()
 			admin.Handle(mux, admin.NewRegistry(src), src)
+			console.Handle(mux, rt.consoleSource())
 		}
 		if w.debug {
 			debugHandler(mux, rt)
@@ -342,7 +344,7 @@ func (rt *Router) startHTTP() error {
 		base := "http://" + hs.Addr().String()
 		if w.metrics {
 			rt.log.Info("metrics", "addr", hs.Addr().String(), "url", base+"/metrics",
-				"healthz", base+"/healthz", "readyz", base+"/readyz")
+				"healthz", base+"/healthz", "readyz", base+"/readyz", "console", base+"/console/")
 		}
 		if w.debug {
 			rt.log.Info("debug", "addr", hs.Addr().String(), "pprof", base+"/debug/pprof/", "gc", base+"/debug/gc")

@@ -1,0 +1,302 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gobwas/ws/wsutil"
+
+	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/engine/config"
+	"github.com/wampd/wampd/internal/chromium"
+)
+
+// needChromium returns the path of the page tests' browser, failing t
+// (not skipping it) when there is none.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	p, err := chromium.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// joinJSON says HELLO to realm1 as an anonymous caller/callee/subscriber/
+// publisher and returns the session id of the WELCOME.
+func (c *client) joinJSON() int64 {
+	c.t.Helper()
+	c.send(`[1,"realm1",{"roles":{"caller":{},"callee":{},"publisher":{},"subscriber":{}}}]`)
+	m := c.mustRecv()
+	if msgType(m) != int(codec.Welcome) {
+		c.t.Fatalf("got %v, want WELCOME", m)
+	}
+	return int64(m[1].(float64))
+}
+
+// TestConsoleInChromium loads the console from the metrics listener in
+// headless Chromium (chromedp) against a live router on loopback ports
+// the kernel picked: the page runs without script errors, lists the
+// session the test joined with its registration and subscription, draws
+// the rate chart from the counters while the test publishes, and kills the
+// session with a click on its button. It saves a screenshot in the test's
+// temp dir and checks it is not blank. Bounded: everything ends in 60s.
+func TestConsoleInChromium(t *testing.T) {
+	chromium := needChromium(t)
+	cfg := testConfig()
+	cfg.Metrics.Listen = "127.0.0.1:0"
+	rt, _ := startRouter(t, cfg)
+
+	victim := dialWS(t, rt)
+	id := victim.joinJSON()
+	victim.send(`[64,1,{"invoke":"roundrobin"},"com.console.proc"]`)
+	if m := victim.mustRecv(); msgType(m) != int(codec.Registered) {
+		t.Fatalf("got %v, want REGISTERED", m)
+	}
+	victim.send(`[32,2,{},"com.console.topic"]`)
+	if m := victim.mustRecv(); msgType(m) != int(codec.Subscribed) {
+		t.Fatalf("got %v, want SUBSCRIBED", m)
+	}
+	pub := dialWS(t, rt)
+	pub.joinJSON()
+
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(dir, "chromium-profile")),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 1000),
+	)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+
+	// Subscribe to the page's console before it loads: script errors,
+	// uncaught exceptions and the browser's own error log (a failed load).
+	var mu sync.Mutex
+	var pageErrors []string
+	messages := chromedp.Console(bctx)
+	go func() { // owned here: ends with bctx
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleError, chromedp.ConsoleException, chromedp.ConsoleWarning:
+				mu.Lock()
+				pageErrors = append(pageErrors, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+
+	url := "http://" + rt.MetricsAddr().String() + "/console/"
+	row := fmt.Sprintf(`#sessions tr[data-session="%d"]`, id)
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+		chromedp.WaitVisible(chromedp.CSS(`#registrations tr[data-registration]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#subscriptions tr[data-subscription]`)),
+	); err != nil {
+		t.Fatalf("loading %s: %v", url, err)
+	}
+	sessions := text(t, bctx, "sessions")
+	registrations := text(t, bctx, "registrations")
+	subscriptions := text(t, bctx, "subscriptions")
+	if !strings.Contains(sessions, fmt.Sprint(id)) || !strings.Contains(sessions, "websocket") ||
+		!strings.Contains(sessions, "anonymous") || !strings.Contains(sessions, "(this console)") {
+		t.Errorf("session table: %q", sessions)
+	}
+	if !strings.Contains(registrations, "com.console.proc") || !strings.Contains(registrations, "roundrobin") ||
+		!strings.Contains(registrations, fmt.Sprint(id)) {
+		t.Errorf("registration table: %q", registrations)
+	}
+	if !strings.Contains(subscriptions, "com.console.topic") {
+		t.Errorf("subscription table: %q", subscriptions)
+	}
+
+	// Publish to the victim's topic until the chart shows a rate: the page
+	// samples the counters every second.
+	stop := make(chan struct{})
+	published := make(chan error, 1)
+	go func() { // owned here: ends when stop closes or a write fails
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				published <- nil
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			msg := fmt.Sprintf(`[16,%d,{},"com.console.topic",[%d]]`, 100+i, i)
+			_ = pub.conn.SetWriteDeadline(time.Now().Add(testTimeout))
+			if err := wsutil.WriteClientText(pub.conn, []byte(msg)); err != nil {
+				published <- err
+				return
+			}
+		}
+	}()
+	moving, err := chromedp.Run(bctx, chromedp.Poll[bool](
+		`(c => Number(c.dataset.points || 0) >= 2 && Number(c.dataset.in || 0) > 0)(document.getElementById("rates"))`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	close(stop)
+	if perr := <-published; perr != nil {
+		t.Fatalf("publishing: %v", perr)
+	}
+	if err != nil || !moving {
+		t.Fatalf("the rate chart never showed a rate: %v", err)
+	}
+
+	shot, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	file := filepath.Join(dir, "console.png")
+	if err := os.WriteFile(file, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notBlank(t, shot)
+
+	// Kill the victim with its button: the router says GOODBYE
+	// wamp.close.killed to it and the row goes.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`button.kill[data-session="%d"]`, id)))); err != nil {
+		t.Fatalf("click kill: %v", err)
+	}
+	for {
+		m, err := victim.recv()
+		if err != nil {
+			t.Fatalf("victim: %v before GOODBYE", err)
+		}
+		if msgType(m) == int(codec.Event) {
+			continue
+		}
+		if msgType(m) != int(codec.Goodbye) || m[2] != string(codec.CloseKilled) {
+			t.Fatalf("victim got %v, want GOODBYE %s", m, codec.CloseKilled)
+		}
+		break
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitNotPresent(chromedp.CSS(row))); err != nil {
+		t.Fatalf("the killed session's row stayed: %v", err)
+	}
+	status := text(t, bctx, "status")
+	if !strings.Contains(status, fmt.Sprintf("killed session %d", id)) {
+		t.Errorf("status after kill: %q", status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pageErrors) > 0 {
+		t.Errorf("the page reported errors:\n%s", strings.Join(pageErrors, "\n"))
+	}
+}
+
+// text is the text of the element with id.
+func text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+	if err != nil {
+		t.Fatalf("text of #%s: %v", id, err)
+	}
+	return s
+}
+
+// notBlank fails t unless the PNG shot has more than one colour.
+func notBlank(t *testing.T, shot []byte) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	b := img.Bounds()
+	first := img.At(b.Min.X, b.Min.Y)
+	for y := b.Min.Y; y < b.Max.Y; y += 4 {
+		for x := b.Min.X; x < b.Max.X; x += 4 {
+			if img.At(x, y) != first {
+				return
+			}
+		}
+	}
+	t.Fatal("the screenshot is blank")
+}
+
+// TestOpsFixture: examples/ops.yaml is the fixture the operations issue
+// describes; moved to ports the kernel picks, it serves the metrics,
+// health and console endpoints on the admin listener and the bridge of
+// realm1 accepts bridge-token-1 and refuses a request without it.
+func TestOpsFixture(t *testing.T) {
+	cfg, err := config.Load("../examples/ops.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Listeners) != 2 || cfg.Listeners[0].Listen != "127.0.0.1:8080" || cfg.Listeners[0].WSPath != "/ws" ||
+		!cfg.Listeners[0].Has(config.TransportWebSocket) ||
+		cfg.Listeners[1].Listen != "127.0.0.1:8081" || !cfg.Listeners[1].Has(config.TransportRawSocket) {
+		t.Fatalf("listeners %+v", cfg.Listeners)
+	}
+	if len(cfg.Realms) != 1 || cfg.Realms[0].Name != "realm1" || !cfg.Realms[0].Anonymous || len(cfg.Realms[0].Roles) != 0 {
+		t.Fatalf("realms %+v", cfg.Realms)
+	}
+	b := cfg.Realms[0].Bridge
+	if b == nil || b.Listen != "127.0.0.1:8090" || len(b.Principals) != 1 ||
+		b.Principals[0].AuthID != "bridge" || b.Principals[0].Role != "anonymous" {
+		t.Fatalf("bridge %+v", b)
+	}
+	if cfg.Metrics.Listen != "127.0.0.1:9100" {
+		t.Fatalf("metrics %+v", cfg.Metrics)
+	}
+	cfg.Listeners[0].Listen, cfg.Listeners[1].Listen = "127.0.0.1:0", "127.0.0.1:0"
+	b.Listen, cfg.Metrics.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	rt, _ := startRouter(t, cfg)
+
+	admin := "http://" + rt.MetricsAddr().String()
+	for _, path := range []string{"/metrics", "/healthz", "/readyz", "/console/", "/console/wamp.js", "/console/api/realms", "/console/api/stats"} {
+		code, body := httpGet(t, admin+path)
+		if code != http.StatusOK {
+			t.Errorf("GET %s = %d %q", path, code, body)
+		}
+		if path == "/console/api/realms" && !strings.Contains(body, `"realms":["realm1"]`) ||
+			path == "/console/api/realms" && !strings.Contains(body, endpoint(t, rt, config.TransportWebSocket).URL) {
+			t.Errorf("GET %s = %s", path, body)
+		}
+	}
+
+	bridge := "http://" + rt.BridgeAddr("realm1").String() + "/publish"
+	for _, tc := range []struct {
+		name, auth string
+		code       int
+	}{
+		{"without a token", "", http.StatusUnauthorized},
+		{"with bridge-token-1", "Bearer bridge-token-1", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, bridge, strings.NewReader(`{"topic":"com.example.t","args":[1]}`))
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := (&http.Client{Timeout: testTimeout}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.code {
+				t.Errorf("POST /publish = %d %s, want %d", resp.StatusCode, body, tc.code)
+			}
+		})
+	}
+}
