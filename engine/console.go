@@ -9,7 +9,12 @@ import (
 // the realm names, the WebSocket URL the page joins at, and the per-realm
 // message counters of its rate chart. Atomic loads, at request time.
 func (rt *Router) consoleSource() console.Source {
+	var login string
+	if a := rt.cfg.Metrics.ConsoleAuth; a != nil {
+		login = a.AuthID
+	}
 	return console.Source{
+		Login: login,
 		Realms: func() []string {
 			names := make([]string, 0, len(rt.realms))
 			for _, r := range rt.realms {

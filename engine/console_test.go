@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/engine/auth"
 	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/internal/chromium"
 )
@@ -72,40 +74,7 @@ func TestConsoleInChromium(t *testing.T) {
 	pub.joinJSON()
 
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(dir, "chromium-profile")),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 1000),
-	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-
-	// Subscribe to the page's console before it loads: script errors,
-	// uncaught exceptions and the browser's own error log (a failed load).
-	var mu sync.Mutex
-	var pageErrors []string
-	messages := chromedp.Console(bctx)
-	go func() { // owned here: ends with bctx
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			switch m.Type {
-			case chromedp.ConsoleError, chromedp.ConsoleException, chromedp.ConsoleWarning:
-				mu.Lock()
-				pageErrors = append(pageErrors, string(m.Type)+": "+m.Text)
-				mu.Unlock()
-			}
-		}
-	}()
+	bctx, pageErrors := openBrowser(t, chromium, dir)
 
 	url := "http://" + rt.MetricsAddr().String() + "/console/"
 	row := fmt.Sprintf(`#sessions tr[data-session="%d"]`, id)
@@ -198,10 +167,55 @@ func TestConsoleInChromium(t *testing.T) {
 	if !strings.Contains(status, fmt.Sprintf("killed session %d", id)) {
 		t.Errorf("status after kill: %q", status)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(pageErrors) > 0 {
-		t.Errorf("the page reported errors:\n%s", strings.Join(pageErrors, "\n"))
+	if errs := pageErrors(); len(errs) > 0 {
+		t.Errorf("the page reported errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// openBrowser starts headless Chromium with a fresh profile under dir and
+// no network chatter, and opens a tab whose script errors, uncaught
+// exceptions, warnings and browser error log (a failed load) pageErrors
+// returns. The browser is killed when the test ends, and after 60s at the
+// latest.
+func openBrowser(t *testing.T, chromium, dir string) (tab context.Context, pageErrors func() []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(filepath.Join(dir, "chromium-profile")),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 1000),
+	)
+	t.Cleanup(acancel)
+	tab, tcancel := chromedp.NewContext(actx)
+	t.Cleanup(tcancel)
+
+	// Subscribe before the page loads.
+	var mu sync.Mutex
+	var errs []string
+	messages := chromedp.Console(tab)
+	go func() { // owned here: ends with tab
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleError, chromedp.ConsoleException, chromedp.ConsoleWarning:
+				mu.Lock()
+				errs = append(errs, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	return tab, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(errs)
 	}
 }
 
@@ -298,5 +312,100 @@ func TestOpsFixture(t *testing.T) {
 				t.Errorf("POST /publish = %d %s, want %d", resp.StatusCode, body, tc.code)
 			}
 		})
+	}
+}
+
+// TestConsoleLoginInChromium: with metrics.console_auth the page asks for
+// the ticket of the configured principal; a wrong ticket is refused and
+// asked again, the right one logs the console in with the principal's role,
+// which may kill sessions, while an anonymous session may not kill the
+// console's.
+func TestConsoleLoginInChromium(t *testing.T) {
+	chromium := needChromium(t)
+	hash, err := auth.HashTicket("admin-secret-1", auth.DefaultHashParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte(`
+listeners:
+  - {listen: 127.0.0.1:0, transports: [websocket], ws_path: /ws}
+realms:
+  - name: realm1
+    anonymous: true
+    auth:
+      ticket:
+        principals: [{authid: admin, role: admin, ticket: "` + hash + `"}]
+    roles:
+      - name: anonymous
+        permissions:
+          - {uri: com., match: prefix, allow: {call: true, register: true, publish: true, subscribe: true}}
+      - name: admin
+        permissions:
+          - {uri: "", match: prefix, allow: {call: true, subscribe: true}}
+metrics:
+  listen: 127.0.0.1:0
+  console_auth: {authid: admin}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := cfg.Warnings(); len(w) != 0 {
+		t.Fatalf("warnings: %q", w)
+	}
+	rt, _ := startRouter(t, cfg)
+	victim := dialWS(t, rt)
+	id := victim.joinJSON()
+
+	tab, pageErrors := openBrowser(t, chromium, t.TempDir())
+	url := "http://" + rt.MetricsAddr().String() + "/console/"
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.ID("ticket")),
+		chromedp.SendKeys(chromedp.ID("ticket"), "wrong-ticket"),
+		chromedp.Click(chromedp.ID("login-button")),
+	); err != nil {
+		t.Fatalf("login form: %v", err)
+	}
+	refused, err := chromedp.Run(tab, chromedp.Poll[bool](
+		`document.getElementById("status").textContent.includes("wamp.error.") && !document.getElementById("login").hidden`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil || !refused {
+		t.Fatalf("a wrong ticket was not refused: %v; status %q", err, text(t, tab, "status"))
+	}
+
+	row := fmt.Sprintf(`#sessions tr[data-session="%d"]`, id)
+	if err := chromedp.Do(tab,
+		chromedp.SendKeys(chromedp.ID("ticket"), "admin-secret-1"),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+		chromedp.WaitNotVisible(chromedp.ID("login")),
+	); err != nil {
+		t.Fatalf("logging in: %v; status %q", err, text(t, tab, "status"))
+	}
+	if st := text(t, tab, "status"); !strings.Contains(st, "as admin (admin)") {
+		t.Errorf("status after login: %q", st)
+	}
+	self, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`#sessions tr.self td`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The anonymous role may not kill the console's session ...
+	victim.send(`[48,7,{},"wamp.session.kill",[` + self + `]]`)
+	if m := victim.mustRecv(); msgType(m) != int(codec.Error) || m[4] != "wamp.error.not_authorized" {
+		t.Fatalf("anonymous wamp.session.kill: got %v, want ERROR wamp.error.not_authorized", m)
+	}
+	// ... and the console's admin role may kill the victim's.
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(fmt.Sprintf(`button.kill[data-session="%d"]`, id)))); err != nil {
+		t.Fatalf("click kill: %v", err)
+	}
+	if m := victim.mustRecv(); msgType(m) != int(codec.Goodbye) || m[2] != string(codec.CloseKilled) {
+		t.Fatalf("victim got %v, want GOODBYE %s", m, codec.CloseKilled)
+	}
+	if err := chromedp.Do(tab, chromedp.WaitNotPresent(chromedp.CSS(row))); err != nil {
+		t.Fatalf("the killed session's row stayed: %v", err)
+	}
+	if errs := pageErrors(); len(errs) > 0 {
+		t.Errorf("the page reported errors:\n%s", strings.Join(errs, "\n"))
 	}
 }

@@ -207,6 +207,18 @@ type Metrics struct {
 	// Listen is the host:port of the HTTP listener serving /metrics,
 	// /healthz and /readyz; empty disables it.
 	Listen string `yaml:"listen"`
+	// ConsoleAuth, when set, makes the web console (/console/ on this
+	// listener) ask for a ticket and log in as this principal instead of
+	// joining anonymously.
+	ConsoleAuth *ConsoleAuth `yaml:"console_auth,omitempty"`
+}
+
+// ConsoleAuth is the principal the web console logs in as, with the ticket
+// method. Its ticket is stored where every ticket is, hashed, in the
+// auth.ticket.principals of the realms the console opens; its role there
+// decides what the console may do (wamp.session.kill among the rest).
+type ConsoleAuth struct {
+	AuthID string `yaml:"authid"`
 }
 
 // Debug configures the optional debug listener: net/http/pprof under

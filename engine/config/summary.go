@@ -57,6 +57,11 @@ func (c Config) Summary() string {
 	fmt.Fprintf(&b, "log: format=%s level=%s\n", c.Log.Format, c.Log.Level)
 	if c.Metrics.Listen != "" {
 		fmt.Fprintf(&b, "metrics: http://%s/metrics\n", c.Metrics.Listen)
+		login := "joins anonymously"
+		if a := c.Metrics.ConsoleAuth; a != nil {
+			login = fmt.Sprintf("asks for the ticket of %q", a.AuthID)
+		}
+		fmt.Fprintf(&b, "console: http://%s/console/ (%s)\n", c.Metrics.Listen, login)
 	} else {
 		b.WriteString("metrics: off\n")
 	}

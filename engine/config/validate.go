@@ -125,6 +125,9 @@ func (c *checker) values(cfg *Config) {
 	c.limits(cfg.Limits)
 	c.log(cfg.Log)
 	c.listenAddr("metrics.listen", cfg.Metrics.Listen)
+	if a := cfg.Metrics.ConsoleAuth; a != nil && a.AuthID == "" {
+		c.errorf("metrics.console_auth", "metrics.console_auth.authid is required: the ticket principal the console logs in as")
+	}
 	c.listenAddr("debug.listen", cfg.Debug.Listen)
 	if n := cfg.Tuning.EventLoops; n < 0 || n > maxEventLoops {
 		c.errorf("tuning.event_loops", "tuning.event_loops %d is out of range [0, %d] (0 picks GOMAXPROCS-1)", n, maxEventLoops)

@@ -38,7 +38,26 @@ func (c Config) Warnings() []string {
 			out = append(out, r.undefinedRoles(w)...)
 		}
 	}
+	if a := c.Metrics.ConsoleAuth; a != nil && a.AuthID != "" {
+		if c.Metrics.Listen == "" {
+			out = append(out, "metrics.console_auth: metrics.listen is off, so there is no console")
+		}
+		if !slices.ContainsFunc(c.Realms, func(r Realm) bool { return r.takesTicketOf(a.AuthID) }) {
+			out = append(out, fmt.Sprintf("metrics.console_auth: no realm has a ticket principal %q (auth.ticket.principals) or a dynamic authenticator for ticket: the console cannot log in", a.AuthID))
+		}
+	}
 	return out
+}
+
+// takesTicketOf reports whether a ticket login as authid can succeed on r:
+// a static ticket principal of that authid, or a dynamic authenticator
+// that decides ticket logins.
+func (r Realm) takesTicketOf(authid string) bool {
+	a := r.Auth
+	if a.Dynamic != nil && slices.Contains(a.Dynamic.Methods, "ticket") {
+		return true
+	}
+	return a.Ticket != nil && slices.ContainsFunc(a.Ticket.Principals, func(p TicketPrincipal) bool { return p.AuthID == authid })
 }
 
 // hasWayIn reports whether anyone can join r: anonymously, as a static

@@ -40,12 +40,22 @@ type Source struct {
 	Realms    func() []string            // the configured realm names, in configuration order
 	WebSocket func() string              // the URL the page joins at (ws://host:port/path), "" if none
 	Counters  func() map[string]Counters // per realm
+	// Login is the authid the page logs in as with the ticket method,
+	// asking the operator for the ticket; "" joins anonymously.
+	Login string
 }
 
 // realmsReply is the body of GET /console/api/realms.
 type realmsReply struct {
 	Realms    []string `json:"realms"`
 	WebSocket string   `json:"websocket"`
+	Login     *login   `json:"login,omitempty"` // absent: join anonymously
+}
+
+// login tells the page to ask for a ticket and log in as AuthID.
+type login struct {
+	Method string `json:"method"` // "ticket"
+	AuthID string `json:"authid"`
 }
 
 // statsReply is the body of GET /console/api/stats.
@@ -79,6 +89,9 @@ func Handle(mux *http.ServeMux, src Source) {
 		}
 		if src.WebSocket != nil {
 			reply.WebSocket = src.WebSocket()
+		}
+		if src.Login != "" {
+			reply.Login = &login{Method: "ticket", AuthID: src.Login}
 		}
 		writeJSON(w, reply)
 	})

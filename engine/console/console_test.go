@@ -105,6 +105,9 @@ func TestAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &stats); err != nil {
 		t.Fatalf("stats: %v: %s", err, body)
 	}
+	if realms.Login != nil {
+		t.Errorf("login %+v without Source.Login", realms.Login)
+	}
 	if stats.Time == 0 || stats.Realms["realm1"] != (Counters{In: 10, Published: 2, Delivered: 6, Calls: 1}) {
 		t.Errorf("stats = %s", body)
 	}
@@ -113,5 +116,18 @@ func TestAPI(t *testing.T) {
 		t.Fatal(err)
 	} else if resp.Body.Close(); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST /console/api/stats = %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestAPILogin: with Source.Login the realms answer tells the page to ask
+// for that principal's ticket.
+func TestAPILogin(t *testing.T) {
+	mux := http.NewServeMux()
+	Handle(mux, Source{Login: "admin"})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	_, body := get(t, srv.URL+"/console/api/realms")
+	if !strings.Contains(body, `"login":{"method":"ticket","authid":"admin"}`) || !strings.Contains(body, `"realms":[]`) {
+		t.Errorf("realms = %s", body)
 	}
 }

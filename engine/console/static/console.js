@@ -9,6 +9,8 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     wsURL: "",
+    login: null, // {method: "ticket", authid} when the console must log in
+    ticket: "", // the ticket typed in, kept in this page only
     realm: "",
     session: null,
     refreshTimer: 0,
@@ -197,11 +199,14 @@
     status("joining " + realm + " at " + state.wsURL);
     let s;
     try {
-      s = await Wamp.Session.connect(state.wsURL, realm);
+      s = await Wamp.Session.connect(state.wsURL, realm,
+        state.login ? { authid: state.login.authid, ticket: state.ticket } : {});
     } catch (e) {
       status("join " + realm + ": " + e.message, true);
+      if (state.login) askTicket();
       return;
     }
+    $("login").hidden = true;
     if (state.realm !== realm) {
       s.close();
       return;
@@ -308,6 +313,14 @@
     if (last) cv.dataset.in = last.in.toFixed(1);
   }
 
+  // askTicket shows the login form; submitting it joins the chosen realm
+  // with the ticket.
+  function askTicket() {
+    $("login-authid").textContent = state.login.authid;
+    $("login").hidden = false;
+    $("ticket").focus();
+  }
+
   async function main() {
     let info;
     try {
@@ -329,10 +342,26 @@
     }
     const wanted = new URLSearchParams(location.search).get("realm");
     if (wanted && info.realms.includes(wanted)) sel.value = wanted;
-    sel.addEventListener("change", () => join(sel.value));
+    sel.addEventListener("change", () => {
+      if (!state.login || state.ticket) join(sel.value);
+    });
     setInterval(sample, 1000);
     setInterval(refresh, 5000);
     draw();
+    if (info.login) {
+      state.login = info.login;
+      state.realm = sel.value;
+      $("rates-realm").textContent = sel.value;
+      $("login").addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        state.ticket = $("ticket").value;
+        $("ticket").value = "";
+        join(sel.value);
+      });
+      status("log in as " + info.login.authid);
+      askTicket();
+      return;
+    }
     if (sel.value) await join(sel.value);
   }
 
