@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return hashSecret(args[1:], os.Stdin, stdout, stderr)
 		case "version", "--version", "-version":
 			fmt.Fprintln(stdout, "wampd", buildVersion())
+			fmt.Fprintln(stdout, buildDetails())
 			return exitOK
 		case "help", "--help", "-help", "-h":
 			newFlagSet(io.Discard).usage(stdout)
@@ -341,6 +342,27 @@ func printConfigError(w io.Writer, path string, err error) {
 }
 
 // buildVersion is version, or the module version when built with go install.
+// buildDetails is the second line of `wampd version`: the commit the
+// binary was built from (and whether the tree was modified), and the Go
+// version and platform, from the build information Go records.
+func buildDetails() string {
+	commit, modified := "unknown", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if modified {
+		commit += " (modified)"
+	}
+	return fmt.Sprintf("commit %s, %s %s/%s", commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 func buildVersion() string {
 	if version != "dev" {
 		return version

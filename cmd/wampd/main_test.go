@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -60,8 +61,10 @@ func writeFile(t *testing.T, name, content string) string {
 func TestVersionAndHelp(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
 		code, out, errOut := runWampd(t, args...)
-		if code != 0 || out != "wampd dev\n" || errOut != "" {
-			t.Errorf("wampd %v: exit %d, stdout %q, stderr %q; want 0, \"wampd dev\\n\"", args, code, out, errOut)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if code != 0 || len(lines) != 2 || lines[0] != "wampd dev" || errOut != "" ||
+			!strings.HasPrefix(lines[1], "commit ") || !strings.Contains(lines[1], runtime.Version()) {
+			t.Errorf("wampd %v: exit %d, stdout %q, stderr %q; want 0, \"wampd dev\" then the commit and Go version", args, code, out, errOut)
 		}
 	}
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
