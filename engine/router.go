@@ -411,6 +411,13 @@ func (rt *Router) Stats() Stats {
 		s.RealmMessages[r.Name()] = re.messages.Load()
 		s.Transports = re.transportSessions(s.Transports)
 	}
+	for i, b := range rt.bridges.list {
+		for _, ts := range b.Stats() {
+			s.Forwards = append(s.Forwards, admin.ForwardTarget{Realm: rt.bridges.realms[i], Kind: ts.Kind, URI: ts.URI,
+				Delivered: ts.Delivered, Retries: ts.Retries, Failed: ts.Failed, Timeouts: ts.Timeouts,
+				Dropped: ts.Dropped, Queued: ts.Queued})
+		}
+	}
 	return s
 }
 

@@ -173,3 +173,56 @@ func TestHealth(t *testing.T) {
 		t.Errorf("the probes read Stats %d times, want 0", n)
 	}
 }
+
+// TestForwardMetrics: an HTTP bridge's outbound targets are exported per
+// realm, kind and URI, their drops counted (nothing dropped silently).
+func TestForwardMetrics(t *testing.T) {
+	src := Source{Stats: func() Stats {
+		return Stats{Forwards: []ForwardTarget{
+			{Realm: "realm1", Kind: "event", URI: "com.x", Delivered: 7, Retries: 2, Dropped: 3, Queued: 1},
+			{Realm: "realm1", Kind: "call", URI: "com.p", Failed: 1, Timeouts: 4},
+		}}
+	}}
+	code, body := get(t, serve(t, src).URL+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	families, err := new(expfmt.TextParser).TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(name, kind string) float64 {
+		t.Helper()
+		mf := families[name]
+		if mf == nil {
+			t.Fatalf("no %s", name)
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && l.GetValue() == kind {
+					if m.GetCounter() != nil {
+						return m.GetCounter().GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+		t.Fatalf("no %s{kind=%q}", name, kind)
+		return 0
+	}
+	for _, c := range []struct {
+		name, kind string
+		want       float64
+	}{
+		{"wampd_bridge_forward_delivered_total", "event", 7},
+		{"wampd_bridge_forward_retries_total", "event", 2},
+		{"wampd_bridge_forward_dropped_total", "event", 3},
+		{"wampd_bridge_forward_queued", "event", 1},
+		{"wampd_bridge_forward_failed_total", "call", 1},
+		{"wampd_bridge_forward_timeouts_total", "call", 4},
+	} {
+		if got := value(c.name, c.kind); got != c.want {
+			t.Errorf("%s{kind=%s} = %v, want %v", c.name, c.kind, got, c.want)
+		}
+	}
+}

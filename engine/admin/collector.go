@@ -12,6 +12,12 @@ type scalar struct {
 	get  func(*Stats) float64
 }
 
+// forwardMetric is one counter of an HTTP bridge's outbound target.
+type forwardMetric struct {
+	desc *prometheus.Desc
+	get  func(*ForwardTarget) uint64
+}
+
 // perRealm is one metric with a realm label, read from realm.Stats.
 type perRealm struct {
 	desc *prometheus.Desc
@@ -48,6 +54,8 @@ type Collector struct {
 	realms         []perRealm
 	realmMessages  *prometheus.Desc
 	transports     *prometheus.Desc
+	forwards       []forwardMetric
+	forwardQueued  *prometheus.Desc
 	runtime        []runtimeScalar
 	gcPauseSeconds *prometheus.Desc
 }
@@ -88,6 +96,14 @@ func NewCollector(src Source) *Collector {
 			"WAMP messages received from the sessions of a realm (counted in batches per connection).", "realm"),
 		transports: newDesc("wampd_realm_transport_sessions",
 			"Network sessions joined now per realm, transport and serializer.", "realm", "transport", "serializer"),
+		forwards: []forwardMetric{
+			{newDesc("wampd_bridge_forward_delivered_total", "HTTP bridge deliveries answered 2xx per target.", "realm", "kind", "uri"), func(f *ForwardTarget) uint64 { return f.Delivered }},
+			{newDesc("wampd_bridge_forward_retries_total", "HTTP bridge delivery attempts after the first per target.", "realm", "kind", "uri"), func(f *ForwardTarget) uint64 { return f.Retries }},
+			{newDesc("wampd_bridge_forward_failed_total", "HTTP bridge deliveries given up after their retries per target.", "realm", "kind", "uri"), func(f *ForwardTarget) uint64 { return f.Failed }},
+			{newDesc("wampd_bridge_forward_timeouts_total", "HTTP bridge delivery attempts that ran out of time per target.", "realm", "kind", "uri"), func(f *ForwardTarget) uint64 { return f.Timeouts }},
+			{newDesc("wampd_bridge_forward_dropped_total", "HTTP bridge deliveries dropped (queue full, or left at stop) per target.", "realm", "kind", "uri"), func(f *ForwardTarget) uint64 { return f.Dropped }},
+		},
+		forwardQueued: newDesc("wampd_bridge_forward_queued", "HTTP bridge deliveries waiting now per target.", "realm", "kind", "uri"),
 		runtime: []runtimeScalar{
 			{newDesc("wampd_gc_cycles_total", "Completed GC cycles."), counter, func(r *Runtime) float64 { return float64(r.GCCycles) }},
 			{newDesc("wampd_gc_cpu_seconds_total", "CPU time spent in the garbage collector (estimate of the runtime)."), counter, func(r *Runtime) float64 { return r.GCCPUSeconds }},
@@ -114,6 +130,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	ch <- c.realmMessages
 	ch <- c.transports
+	for _, m := range c.forwards {
+		ch <- m.desc
+	}
+	ch <- c.forwardQueued
 	for _, m := range c.runtime {
 		ch <- m.desc
 	}
@@ -138,6 +158,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, t := range s.Transports {
 			ch <- prometheus.MustNewConstMetric(c.transports, gauge, float64(t.Sessions), t.Realm, t.Transport, t.Serializer)
+		}
+		for i := range s.Forwards {
+			f := &s.Forwards[i]
+			for _, m := range c.forwards {
+				ch <- prometheus.MustNewConstMetric(m.desc, counter, float64(m.get(f)), f.Realm, f.Kind, f.URI)
+			}
+			ch <- prometheus.MustNewConstMetric(c.forwardQueued, gauge, float64(f.Queued), f.Realm, f.Kind, f.URI)
 		}
 	}
 	if c.src.Runtime != nil {

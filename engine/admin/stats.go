@@ -28,6 +28,16 @@ type Stats struct {
 	// transport and serializer (in-process sessions are not counted here;
 	// they are in Realms[name].Sessions).
 	Transports []TransportSessions
+	// Forwards are the HTTP bridges' outbound targets (forward_events,
+	// forward_calls) and their delivery counters.
+	Forwards []ForwardTarget
+}
+
+// ForwardTarget is one outbound target of a realm's HTTP bridge.
+type ForwardTarget struct {
+	Realm, Kind, URI                              string // kind "event" or "call"; URI the topic or procedure
+	Delivered, Retries, Failed, Timeouts, Dropped uint64
+	Queued                                        int
 }
 
 // TransportSessions is the number of sessions joined to Realm over one
