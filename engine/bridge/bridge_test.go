@@ -62,22 +62,7 @@ realms:
       principals:
         - {token_hash: %q, authid: limited, role: limited}
 `, fastHash(t, "bridge-token-1"), fastHash(t, "limited-token"))
-	cfg, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := engine.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		_ = rt.Shutdown(ctx)
-	})
+	rt := startYAML(t, yaml)
 	return rt
 }
 
@@ -481,4 +466,27 @@ func TestShutdown(t *testing.T) {
 	if _, err := client.Post("http://"+addr+"/publish", "application/json", strings.NewReader("{}")); err == nil {
 		t.Fatal("bridge still serving after Shutdown")
 	}
+}
+
+// startYAML starts a router for the configuration yaml, stopped when the
+// test ends.
+func startYAML(t *testing.T, yaml string) *engine.Router {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := engine.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		_ = rt.Shutdown(ctx)
+	})
+	return rt
 }

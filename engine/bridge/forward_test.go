@@ -1,7 +1,6 @@
 package bridge_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,22 +33,7 @@ realms:
       principals:
         - {token_hash: %q, authid: bridge, role: anonymous}
 %s`, fastHash(t, "bridge-token-1"), forwards)
-	cfg, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := engine.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		_ = rt.Shutdown(ctx)
-	})
+	rt := startYAML(t, yaml)
 	b := rt.Bridge("realm1")
 	if b == nil {
 		t.Fatal("no bridge for realm1")

@@ -1,7 +1,6 @@
 package bridge_test
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,14 +13,13 @@ import (
 	"time"
 
 	"github.com/wampd/wampd/engine"
-	"github.com/wampd/wampd/engine/config"
 )
 
 const hmacKey = "signer-key-0123456789"
 
 func startSigned(t *testing.T) *engine.Router {
 	t.Helper()
-	cfg, err := config.Parse([]byte(`
+	return startYAML(t, `
 listeners:
   - listen: 127.0.0.1:0
     transports: [websocket]
@@ -31,24 +29,8 @@ realms:
     bridge:
       listen: 127.0.0.1:0
       principals:
-        - {hmac_key: "` + hmacKey + `", authid: signer, role: anonymous}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := engine.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		_ = rt.Shutdown(ctx)
-	})
-	return rt
+        - {hmac_key: "`+hmacKey+`", authid: signer, role: anonymous}
+`)
 }
 
 func sign(key, ts, nonce, body string) string {
