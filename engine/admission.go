@@ -428,7 +428,7 @@ func (h *handler) admit(c authConn, st *connState, re *realmEntry, id auth.Ident
 		AuthMethod: id.AuthMethod, AuthProvider: id.AuthProvider, AuthExtra: id.AuthExtra,
 		Hello: h.roles.details(roles),
 	}
-	st.sess, st.realm, st.limited = s, re.r, true
+	st.sess, st.realm = s, re.r
 	st.joined(re)
 	c.Established()
 	re.r.Join(s)

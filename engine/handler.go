@@ -89,15 +89,14 @@ func (st *connState) joined(re *realmEntry) {
 // connState is the per-connection state the handler stores in the Conn's
 // context. Only the connection's event loop touches it.
 type connState struct {
-	sess    *realm.Session // nil until HELLO was accepted
-	realm   *realm.Realm
-	auth    *pending    // an admission in progress (admission.go), nil otherwise
-	gen     uint64      // bumped at each reuse: a late auth step finds its state gone
-	kicked  bool        // a protocol violation was reported; ignore the rest
-	limited bool        // the session holds a slot of the session limits (admission.take)
-	msgs    uint64      // messages not yet added to handler.messages
-	re      *realmEntry // the joined session's realm, for its counters; nil before
-	kind    connKind    // transport and serializer, known at OnOpen
+	sess   *realm.Session // nil until HELLO was accepted
+	realm  *realm.Realm
+	auth   *pending    // an admission in progress (admission.go), nil otherwise
+	gen    uint64      // bumped at each reuse: a late auth step finds its state gone
+	kicked bool        // a protocol violation was reported; ignore the rest
+	msgs   uint64      // messages not yet added to handler.messages
+	re     *realmEntry // the joined session's realm, for its counters; nil before
+	kind   connKind    // transport and serializer, known at OnOpen
 }
 
 // statePool recycles connState: connections come and go by the thousand
@@ -193,9 +192,8 @@ func (h *handler) OnClose(c *netpoll.Conn, err error) {
 		if st.re != nil {
 			st.re.sessions[st.kind].Add(-1)
 		}
-		if st.limited {
-			h.adm.release(st.realm.Name(), st.sess.AuthID, c.RemoteAddr())
-		}
+		// Every joined session holds a slot of the session limits (admission.take).
+		h.adm.release(st.realm.Name(), st.sess.AuthID, c.RemoteAddr())
 	}
 	if orphan {
 		return

@@ -100,7 +100,7 @@ func (h *handler) hello(c handshakeConn, st *connState, payload []byte) error {
 		// was never decoded.
 		Hello: h.roles.details(hs.roles),
 	}
-	st.sess, st.realm, st.limited = s, re.r, true
+	st.sess, st.realm = s, re.r
 	st.joined(re)
 	c.Established()
 	re.r.Join(s) // from here on only the actor sends to c

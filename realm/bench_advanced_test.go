@@ -136,30 +136,7 @@ func setupCallAuthorized(tb testing.TB, ser codec.Serializer) (run func(), size 
 	r := New(Options{Name: "bench", Roles: []Role{{Name: "user", Permissions: []Permission{
 		{URI: "com.bench.", Match: codec.MatchPrefix, Call: true, Register: true, Publish: true, Subscribe: true},
 	}}}})
-	join := func(id uint64) *Session {
-		s := &Session{ID: id, Peer: discardPeer{ser}, AuthRole: "user"}
-		r.join(s)
-		r.flush()
-		return s
-	}
-	callee, caller := join(1), join(2)
-	in := &Inbound{Sess: callee}
-	in.Msg = codec.Message{Type: codec.Register, Request: 1, URI: "com.bench.proc"}
-	r.handle(in)
-	r.flush()
-	if len(callee.regs) != 1 {
-		tb.Fatal("REGISTER refused")
-	}
-	raw := encodeMsg(tb, ser, codec.Message{Type: codec.Call, Request: 7,
-		URI: "com.bench.proc", Args: payload64(tb, ser)})
-	return func() {
-		deliver(tb, r, caller, ser, raw)
-		c := caller.calls[7]
-		if c == nil {
-			tb.Fatal("call not pending after CALL")
-		}
-		r.dealer.finish(c)
-	}, len(raw)
+	return setupCallOn(tb, ser, r, "user")
 }
 
 // BenchmarkCall_64B_Authorized: CALL -> INVOCATION with a cached

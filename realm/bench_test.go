@@ -94,13 +94,25 @@ func publishSetup(tb testing.TB, ser codec.Serializer, subs int) (*Realm, *Sessi
 // callee; run delivers one CALL and forgets the pending call directly so
 // the tables stay flat. size is the CALL's encoded length.
 func setupCall(tb testing.TB, ser codec.Serializer) (run func(), size int) {
-	r := benchRealm()
-	callee := benchJoin(r, 1, ser, nil)
-	caller := benchJoin(r, 2, ser, nil)
+	return setupCallOn(tb, ser, benchRealm(), "")
+}
+
+// setupCallOn is setupCall on r, with sessions of authrole role.
+func setupCallOn(tb testing.TB, ser codec.Serializer, r *Realm, role string) (run func(), size int) {
+	join := func(id uint64) *Session {
+		s := &Session{ID: id, Peer: discardPeer{ser}, AuthRole: role}
+		r.join(s)
+		r.flush()
+		return s
+	}
+	callee, caller := join(1), join(2)
 	in := &Inbound{Sess: callee}
 	in.Msg = codec.Message{Type: codec.Register, Request: 1, URI: "com.bench.proc"}
 	r.handle(in)
 	r.flush()
+	if len(callee.regs) != 1 {
+		tb.Fatal("REGISTER refused")
+	}
 	raw := encodeMsg(tb, ser, codec.Message{Type: codec.Call, Request: 7,
 		URI: "com.bench.proc", Args: payload64(tb, ser)})
 	return func() {
