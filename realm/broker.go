@@ -208,9 +208,12 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 		}
 		return
 	}
-	authz, no := r.denied(s, ActPublish, m.URI, codec.Publish, m.Request, ack)
-	if no {
-		return
+	var authz decision // a realm without roles pays one check here, no call
+	if r.authz.on {
+		var no bool
+		if authz, no = r.denied(s, ActPublish, m.URI, codec.Publish, m.Request, ack); no {
+			return
+		}
 	}
 	ppt := m.Options.PPTOn()
 	if ppt && s.features()&featPublisherPPT == 0 {
