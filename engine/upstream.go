@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/wampd/wampd/codec"
@@ -129,11 +130,10 @@ func (u *procUpstream) onMessage(m *codec.Message) {
 	if ch == nil {
 		return
 	}
-	c := codec.Message{Type: m.Type, Request: m.Request, URI: m.URI, PayloadSer: m.PayloadSer}
+	c := codec.Message{Type: m.Type, Request: m.Request, URI: strings.Clone(m.URI), PayloadSer: m.PayloadSer}
 	if m.Args != nil {
 		c.Args = append([]byte(nil), m.Args...)
 	}
-	c.URI = string([]byte(m.URI))
 	select {
 	case ch <- upstreamResult{c}:
 	default:

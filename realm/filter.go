@@ -2,6 +2,7 @@ package realm
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/wampd/wampd/codec"
 )
@@ -137,7 +138,7 @@ func (sf *storedFilter) keep(f *filter, present bool) {
 	cl := func(v []string) []string {
 		out := make([]string, len(v))
 		for i, s := range v {
-			out[i] = string([]byte(s))
+			out[i] = strings.Clone(s)
 		}
 		return out
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -273,7 +274,7 @@ func (o *outbound) onMessage(m *codec.Message) {
 		delete(o.waits, m.Request)
 		o.mu.Unlock()
 		if ch != nil {
-			ch <- &codec.Message{Type: m.Type, ID: m.ID, URI: string([]byte(m.URI))}
+			ch <- &codec.Message{Type: m.Type, ID: m.ID, URI: strings.Clone(m.URI)}
 		}
 	case codec.Event:
 		o.mu.Lock()

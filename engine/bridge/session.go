@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/wampd/wampd/codec"
@@ -171,7 +172,7 @@ func (p *principal) onMessage(m *codec.Message) {
 	}
 	a := answer{typ: m.Type, id: m.ID}
 	if m.Type == codec.Error {
-		a.uri = string([]byte(m.URI))
+		a.uri = strings.Clone(m.URI)
 	}
 	a.args = toJSON(m.PayloadSer, m.Args)
 	a.kwargs = toJSON(m.PayloadSer, m.Kwargs)
