@@ -30,6 +30,7 @@ type call struct {
 	callerReq uint64
 	callee    *Session
 	invID     uint64
+	start     int64       // the actor's coarse clock when the CALL was handled (latency.go)
 	progress  bool        // the caller asked for progressive results
 	killed    bool        // CANCEL mode=kill sent INTERRUPT; waiting for the callee
 	timer     *time.Timer // dealer-side call timeout, nil without one
@@ -298,6 +299,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	}
 	c := d.newCall()
 	c.caller, c.callerReq, c.callee = s, m.Request, callee
+	c.start = r.clock.read()
 	c.progress = m.Options.ReceiveProgress
 	callee.invSeq++
 	c.invID = callee.invSeq
@@ -420,9 +422,11 @@ func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
 		r.send(c.caller, &res, false)
 		return
 	}
-	caller := c.caller
+	caller, start := c.caller, c.start
 	d.finish(c)
-	r.send(caller, &res, false)
+	if r.send(caller, &res, false) {
+		r.latency.observe(r.clock.read() - start)
+	}
 }
 
 // calleeError handles ERROR [8, INVOCATION, Request, Details, Error,

@@ -80,9 +80,12 @@ type Realm struct {
 	stopped  atomic.Bool
 	stopOnce sync.Once
 
-	stats counters
+	stats   counters
+	traffic traffic // messages by type: counted on the actor, published per batch
+	latency latency // router-side call latency (latency.go)
 
 	// Only the actor goroutine touches the fields below.
+	clock    clock // coarse: read at most once per batch
 	sessions map[uint64]*Session
 	touched  []*Session
 	broker   broker
@@ -124,6 +127,7 @@ func New(opts Options) *Realm {
 		done:     make(chan struct{}),
 		sessions: make(map[uint64]*Session),
 		touched:  make([]*Session, 0, 64),
+		clock:    clock{epoch: time.Now()},
 		rng: rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]),
 			binary.LittleEndian.Uint64(seed[8:]))),
 	}
@@ -307,8 +311,11 @@ func (r *Realm) handleItem(in *Inbound) {
 	}
 }
 
-// flush calls Flush once on every peer sent to since the last flush.
+// flush calls Flush once on every peer sent to since the last flush, and
+// ends the batch for the traffic counters and the coarse clock.
 func (r *Realm) flush() {
+	r.traffic.publish()
+	r.clock.tick()
 	for i, s := range r.touched {
 		s.touched = false
 		if s.state != stateClosed {

@@ -243,14 +243,17 @@ func (r *Realm) closeSession(s *Session, typ codec.Type, reason codec.URI, messa
 	if s.state != stateJoined {
 		return
 	}
-	sendClose(s.Peer, typ, reason, message)
+	if n := sendClose(s.Peer, typ, reason, message); n > 0 {
+		r.traffic.sent(typ, n)
+	}
 	s.Peer.Flush()
 	s.Peer.Close(reason)
 	r.remove(s)
 }
 
-// sendClose encodes and sends an ABORT or GOODBYE on p (not flushed).
-func sendClose(p Peer, typ codec.Type, reason codec.URI, message string) {
+// sendClose encodes and sends an ABORT or GOODBYE on p (not flushed). It
+// returns the bytes queued, 0 when the peer refused the message.
+func sendClose(p Peer, typ codec.Type, reason codec.URI, message string) (n int) {
 	m := codec.Message{Type: typ, URI: reason}
 	if message != "" {
 		m.Options.Has = codec.HasMessage
@@ -261,9 +264,12 @@ func sendClose(p Peer, typ codec.Type, reason codec.URI, message string) {
 	var err error
 	if f.B, err = codec.Append(ser, f.B, &m); err == nil {
 		f.Seal()
-		p.Send(f, false)
+		if p.Send(f, false) {
+			n = f.Len()
+		}
 	}
 	f.Release()
+	return n
 }
 
 // send encodes m for s, queues it and marks s for the batch flush. It
@@ -273,18 +279,31 @@ func (r *Realm) send(s *Session, m *codec.Message, droppable bool) bool {
 	if f == nil {
 		return false
 	}
-	ok := r.sendFrame(s, f, droppable)
+	ok := r.queue(s, f, m.Type, droppable)
 	f.Release()
 	return ok
 }
 
-// sendFrame queues an encoded frame on s (the peer takes its own reference).
+// sendFrame queues an encoded EVENT frame on s: the broker's fan-out,
+// which encodes once and shares the frame (the peer takes its own
+// reference). It is counted as an EVENT; any other message goes through
+// send, or queue with its type.
 func (r *Realm) sendFrame(s *Session, f *codec.Frame, droppable bool) bool {
+	return r.queue(s, f, codec.Event, droppable)
+}
+
+// queue hands f, a message of type typ, to the peer of s, marks s for the
+// batch flush and counts what the peer took.
+func (r *Realm) queue(s *Session, f *codec.Frame, typ codec.Type, droppable bool) bool {
 	if !s.touched {
 		s.touched = true
 		r.touched = append(r.touched, s)
 	}
-	return s.Peer.Send(f, droppable)
+	if !s.Peer.Send(f, droppable) {
+		return false
+	}
+	r.traffic.sent(typ, f.Len())
+	return true
 }
 
 // sendError sends ERROR [8, reqType, req, {}, uri, [message]] to s.
@@ -296,9 +315,23 @@ func (r *Realm) sendError(s *Session, reqType codec.Type, req uint64, uri codec.
 	r.send(s, &m, false)
 }
 
+// countReceived counts in, a message from a session, in the realm's traffic.
+func (r *Realm) countReceived(in *Inbound) {
+	n := 0
+	if in.Buf != nil { // nil for a message made in process (tests)
+		n = len(in.Buf.B)
+	}
+	r.traffic.received(in.Msg.Type, n)
+}
+
 // handle routes one message of a joined session (actor only).
 func (r *Realm) handle(in *Inbound) {
 	s := in.Sess
+	if s == nil || s.more == nil || len(s.more.waiting) == 0 || s.more.waiting[0] != in {
+		// Counted once: a message handled again after its dynamic
+		// authorizer answered (resume) is the head of s.more.waiting.
+		r.countReceived(in)
+	}
 	if s == nil || s.state != stateJoined {
 		return // the session left before its last messages were handled
 	}
