@@ -89,6 +89,14 @@ func PrintSummary(w io.Writer, res *Result) {
 		fmt.Fprintf(w, "  router CPU %.2fs in the window (%.2f cores), %.2f µs per %s\n", res.RouterCPUSeconds,
 			res.RouterCPUCores, res.RouterCPUUsPerOp, strings.TrimSuffix(res.ThroughputUnit, "s/s"))
 	}
+	if res.ClientCPUSeconds > 0 && res.Conns == nil {
+		fmt.Fprintf(w, "  wampbench CPU %.2fs in the window, %.2f µs per %s", res.ClientCPUSeconds, res.ClientCPUUsPerOp,
+			strings.TrimSuffix(res.ThroughputUnit, "s/s"))
+		if res.ClientFastReads > 0 && res.Received > 0 {
+			fmt.Fprintf(w, " (%.0f%% read by the fast EVENT read)", 100*float64(res.ClientFastReads)/float64(res.Received))
+		}
+		fmt.Fprintln(w)
+	}
 	if h := res.Host; h != nil {
 		fmt.Fprintf(w, "  busy      machine %.0f%% (user %.0f%%, system %.0f%%, irq %.0f%%, steal %.0f%%), wampbench %.2f cores\n",
 			h.BusyPct, h.UserPct, h.SystemPct, h.IRQPct, h.StealPct, h.ClientCores)
@@ -107,16 +115,13 @@ func PrintSummary(w io.Writer, res *Result) {
 
 // PrintTable writes one line per result, for a set of runs.
 func PrintTable(w io.Writer, rs []*Result) {
-	fmt.Fprintf(w, "%-18s %-9s %-10s %14s %-10s %10s %10s %10s %8s %7s %11s\n", "run", "scenario", "serializer",
-		"throughput", "unit", "p50", "p99", "p99.9", "lost", "errors", "cpu µs/op")
-	fmt.Fprintln(w, strings.Repeat("-", 130))
+	fmt.Fprintf(w, "%-18s %-9s %-10s %14s %-10s %10s %10s %10s %8s %7s %11s %11s\n", "run", "scenario", "serializer",
+		"throughput", "unit", "p50", "p99", "p99.9", "lost", "errors", "cpu µs/op", "bench µs/op")
+	fmt.Fprintln(w, strings.Repeat("-", 142))
 	for _, r := range rs {
-		cpu := "–"
-		if r.RouterCPUUsPerOp > 0 {
-			cpu = fmt.Sprintf("%.2f", r.RouterCPUUsPerOp)
-		}
-		fmt.Fprintf(w, "%-18s %-9s %-10s %14.0f %-10s %10s %10s %10s %8d %7d %11s\n", r.Name, r.Scenario, r.Target.Serializer,
-			r.Throughput, r.ThroughputUnit, fmtUs(r.Latency.P50), fmtUs(r.Latency.P99), fmtUs(r.Latency.P999), r.Lost, r.Errors, cpu)
+		fmt.Fprintf(w, "%-18s %-9s %-10s %14.0f %-10s %10s %10s %10s %8d %7d %11s %11s\n", r.Name, r.Scenario, r.Target.Serializer,
+			r.Throughput, r.ThroughputUnit, fmtUs(r.Latency.P50), fmtUs(r.Latency.P99), fmtUs(r.Latency.P999), r.Lost, r.Errors,
+			usOrDash(r.RouterCPUUsPerOp), usOrDash(r.ClientCPUUsPerOp))
 	}
 }
 
@@ -128,4 +133,12 @@ func fmtUs(us float64) string {
 		return fmt.Sprintf("%.2fms", us/1e3)
 	}
 	return fmt.Sprintf("%.0fµs", us)
+}
+
+// usOrDash formats a CPU time per operation, "–" when it was not measured.
+func usOrDash(us float64) string {
+	if us <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", us)
 }

@@ -168,12 +168,26 @@ func jsonUint(b []byte, i int) (uint64, int, error) {
 }
 
 func mpUint(b []byte, i int) (uint64, int, error) {
+	v, next, ok := mpUintAt(b, i)
+	if !ok {
+		if i >= len(b) {
+			return 0, i, fmt.Errorf("%w: msgpack short", ErrPayload)
+		}
+		return 0, i, fmt.Errorf("%w: msgpack integer 0x%02x", ErrPayload, b[i])
+	}
+	return v, next, nil
+}
+
+// mpUintAt reads a MessagePack integer (positive fixint, uint8..64 or
+// int8..64 read as unsigned) at b[i]; ok is false where there is none. It
+// does not allocate (the fast EVENT read relies on it).
+func mpUintAt(b []byte, i int) (v uint64, next int, ok bool) {
 	if i >= len(b) {
-		return 0, i, fmt.Errorf("%w: msgpack short", ErrPayload)
+		return 0, i, false
 	}
 	c := b[i]
 	if c < 0x80 {
-		return uint64(c), i + 1, nil
+		return uint64(c), i + 1, true
 	}
 	n := 0
 	if c >= 0xcc && c <= 0xcf {
@@ -182,33 +196,41 @@ func mpUint(b []byte, i int) (uint64, int, error) {
 		n = 1 << (c - 0xd0)
 	}
 	if n == 0 || i+1+n > len(b) {
-		return 0, i, fmt.Errorf("%w: msgpack integer 0x%02x", ErrPayload, c)
+		return 0, i, false
 	}
-	var v uint64
 	for _, x := range b[i+1 : i+1+n] {
 		v = v<<8 | uint64(x)
 	}
-	return v, i + 1 + n, nil
+	return v, i + 1 + n, true
 }
 
 func cborUint(b []byte, i int) (uint64, int, error) {
-	if i >= len(b) || b[i]>>5 != 0 {
+	v, next, ok := cborUintAt(b, i)
+	if !ok {
 		return 0, i, fmt.Errorf("%w: cbor unsigned integer", ErrPayload)
+	}
+	return v, next, nil
+}
+
+// cborUintAt reads a CBOR unsigned integer (major type 0) at b[i]; ok is
+// false where there is none. It does not allocate.
+func cborUintAt(b []byte, i int) (v uint64, next int, ok bool) {
+	if i >= len(b) || b[i]>>5 != 0 {
+		return 0, i, false
 	}
 	ai := b[i] & 0x1f
 	if ai < 24 {
-		return uint64(ai), i + 1, nil
+		return uint64(ai), i + 1, true
 	}
 	if ai > 27 {
-		return 0, i, fmt.Errorf("%w: cbor integer", ErrPayload)
+		return 0, i, false
 	}
 	n := 1 << (ai - 24)
 	if i+1+n > len(b) {
-		return 0, i, fmt.Errorf("%w: cbor integer", ErrPayload)
+		return 0, i, false
 	}
-	var v uint64
 	for _, x := range b[i+1 : i+1+n] {
 		v = v<<8 | uint64(x)
 	}
-	return v, i + 1 + n, nil
+	return v, i + 1 + n, true
 }

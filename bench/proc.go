@@ -108,6 +108,8 @@ func hostCPU(t0, t1 statTicks, self time.Duration, window time.Duration) *HostCP
 type cpuMeter struct {
 	done       chan struct{}
 	cpu        time.Duration
+	self       time.Duration // wampbench's own, from getrusage
+	selfOK     bool
 	start, end int64 // window clock of the two samples
 	ok         bool
 	host       *HostCPU
@@ -132,11 +134,14 @@ func meterCPU(w *window, pid int) *cpuMeter {
 		sleepUntil(w.start)
 		c0, ok0 := processCPU(pid)
 		s0, sok0 := processCPU(self)
+		r0, rok0 := selfCPU()
 		t0, tok0 := machineTicks()
 		m.start = w.now()
 		sleepUntil(w.end)
 		c1, ok1 := processCPU(pid)
 		s1, sok1 := processCPU(self)
+		r1, rok1 := selfCPU()
+		m.self, m.selfOK = r1-r0, rok0 && rok1
 		t1, tok1 := machineTicks()
 		m.end = w.now()
 		m.cpu, m.ok = c1-c0, pid > 0 && ok0 && ok1 && m.end > m.start
@@ -153,6 +158,12 @@ func meterCPU(w *window, pid int) *cpuMeter {
 func (m *cpuMeter) fill(res *Result) {
 	<-m.done
 	res.Host = m.host
+	if m.selfOK {
+		res.ClientCPUSeconds = m.self.Seconds()
+		if res.Received > 0 {
+			res.ClientCPUUsPerOp = float64(m.self.Nanoseconds()) / 1e3 / float64(res.Received)
+		}
+	}
 	if !m.ok {
 		return
 	}
@@ -161,6 +172,17 @@ func (m *cpuMeter) fill(res *Result) {
 	if res.Received > 0 {
 		res.RouterCPUUsPerOp = float64(m.cpu.Microseconds()) / float64(res.Received)
 	}
+}
+
+// selfCPU is this process's CPU time so far (user + system, all threads)
+// from getrusage, which counts in microseconds where /proc's utime and
+// stime count in 10 ms ticks.
+func selfCPU() (time.Duration, bool) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
 
 // raiseFileLimit makes sure this process may hold want descriptors: it

@@ -122,6 +122,9 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 	}, "events/s", res, func(res *Result) {
 		res.Sent = published()
 		res.Received, res.Expected = delivered(healthy), expected(r.healthyPer)
+		for _, s := range healthy {
+			res.ClientFastReads += s.fastReads.Load()
+		}
 		if res.Expected > res.Received {
 			res.Lost = res.Expected - res.Received
 		}
@@ -213,8 +216,8 @@ func (p psSubscriber) OnMessage(s *Session, m *codec.Message) {
 			r.subscribed.Add(1)
 		}
 	case codec.Event:
-		w := r.w.Load()
-		if w == nil {
+		// Only an EVENT the fast read refused comes here (fastread.go).
+		if r.w.Load() == nil {
 			return
 		}
 		stamp, _, err := parsePayload(s.Serializer(), m.Args)
@@ -222,14 +225,30 @@ func (p psSubscriber) OnMessage(s *Session, m *codec.Message) {
 			r.errs.add("subscriber %d: event payload: %v", s.Index, err)
 			return
 		}
-		if !w.in(stamp) {
-			return
-		}
-		s.Received.Add(1)
-		if s.Index < r.nHealthy {
-			r.lat.Record(s.Index, time.Duration(w.now()-stamp))
-		}
+		p.event(s, stamp)
 	}
+}
+
+// OnStampedEvent counts one benchmark EVENT read in place.
+func (p psSubscriber) OnStampedEvent(s *Session, stamp int64, _ uint64) {
+	if p.event(s, stamp) {
+		s.fastReads.Add(1)
+	}
+}
+
+// event counts an EVENT stamped inside the window and records its latency;
+// it reports whether it was counted.
+func (p psSubscriber) event(s *Session, stamp int64) bool {
+	r := p.r
+	w := r.w.Load()
+	if w == nil || !w.in(stamp) {
+		return false
+	}
+	s.Received.Add(1)
+	if s.Index < r.nHealthy {
+		r.lat.Record(s.Index, time.Duration(w.now()-stamp))
+	}
+	return true
 }
 
 func (p psSubscriber) OnClose(s *Session, err error) {

@@ -183,6 +183,15 @@ type Result struct {
 	RouterCPUCores   float64 `json:"router_cpu_cores"`
 	RouterCPUUsPerOp float64 `json:"router_cpu_us_per_op"`
 	ClientRSSBytes   int64   `json:"client_rss_bytes"`
+	// ClientCPUSeconds is wampbench's own CPU time (getrusage of this
+	// process, user + system) during the measured window, ClientCPUUsPerOp
+	// that time per received operation in microseconds: what the load
+	// generator paid per call or event, to tell its ceiling from the
+	// router's. ClientFastReads is how many of the received events the
+	// fast EVENT read took (fastread.go); the rest were fully decoded.
+	ClientCPUSeconds float64 `json:"client_cpu_s"`
+	ClientCPUUsPerOp float64 `json:"client_cpu_us_per_op"`
+	ClientFastReads  uint64  `json:"client_fast_reads"`
 	// Host is how busy the machine was in the window (nil where /proc/stat
 	// cannot be read).
 	Host *HostCPU  `json:"host_cpu,omitempty"`
@@ -605,8 +614,7 @@ func mergeResults(rs []*Result) *Result {
 	out.Realms = nil
 	out.Target.Realm = ""
 	h := hdrhistogram.New(histMin, histMax, histSigFigs)
-	var cores float64
-	var elapsed float64
+	var cores, elapsed, clientCPU float64
 	out.ErrorSamples = []string{}
 	out.Sent, out.Received, out.Expected, out.Lost, out.Errors, out.Disconnects = 0, 0, 0, 0, 0, 0
 	out.Throughput, out.SendRate, out.Sessions = 0, 0, 0
@@ -629,6 +637,8 @@ func mergeResults(rs []*Result) *Result {
 			h.Merge(r.hist)
 		}
 		cores += r.RouterCPUCores
+		clientCPU += r.ClientCPUSeconds // each run measured the whole process
+		out.ClientFastReads += r.ClientFastReads
 		elapsed += r.ElapsedS
 		if out.Host == nil {
 			out.Host = r.Host // the realms ran at once: one machine, one window
@@ -647,6 +657,10 @@ func mergeResults(rs []*Result) *Result {
 	out.RouterCPUUsPerOp = 0
 	if out.Received > 0 && out.RouterCPUSeconds > 0 {
 		out.RouterCPUUsPerOp = out.RouterCPUSeconds * 1e6 / float64(out.Received)
+	}
+	out.ClientCPUSeconds, out.ClientCPUUsPerOp = clientCPU/float64(len(rs)), 0
+	if out.Received > 0 {
+		out.ClientCPUUsPerOp = out.ClientCPUSeconds * 1e6 / float64(out.Received)
 	}
 	return &out
 }

@@ -36,6 +36,14 @@ func checkCounts(t *testing.T, res *Result) {
 	if res.Latency.P50 <= 0 || res.Latency.MaxUs < res.Latency.P99 {
 		t.Fatalf("implausible latency %+v", res.Latency)
 	}
+	// Exact subscriptions without disclosure: every EVENT has the shape
+	// the fast read takes.
+	if (res.Scenario == ScenarioPubSub || res.Scenario == ScenarioFanout) && res.Target.Kind != "nats" && res.ClientFastReads != res.Received {
+		t.Fatalf("fast EVENT read took %d of %d events", res.ClientFastReads, res.Received)
+	}
+	if res.ClientCPUSeconds <= 0 || res.ClientCPUUsPerOp <= 0 {
+		t.Fatalf("wampbench's own CPU not measured: %vs, %v µs/op", res.ClientCPUSeconds, res.ClientCPUUsPerOp)
+	}
 }
 
 func TestScenariosAgainstWampd(t *testing.T) {
@@ -202,7 +210,7 @@ var jsonFields = []string{"name", "scenario", "target", "flags", "machine", "sta
 	"rate_per_sec", "duration_s", "warmup_s", "elapsed_s", "sessions", "sent", "received", "expected", "lost",
 	"errors", "disconnects", "throughput_per_sec", "throughput_unit", "send_rate_per_sec", "latency", "handshake",
 	"router_rss_bytes", "client_rss_bytes", "slow", "baseline", "error_samples", "aborted_reason",
-	"router_cpu_s", "router_cpu_cores", "router_cpu_us_per_op"}
+	"router_cpu_s", "router_cpu_cores", "router_cpu_us_per_op", "client_cpu_s", "client_cpu_us_per_op", "client_fast_reads"}
 
 func TestJSONOutputHoldsEveryField(t *testing.T) {
 	cfg := short(Config{Scenario: ScenarioRPC, URL: "ws://x:1/ws", Flags: map[string]string{"callers": "1"}})
