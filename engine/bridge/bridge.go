@@ -56,7 +56,6 @@ type Bridge struct {
 	tokens   *tokens
 	signer   *signer
 	out      *outbound // nil without forward_events and forward_calls
-	join     func(realm.LocalOptions) (*realm.Local, error)
 	webhooks map[string]webhook
 	busy     chan struct{} // one token per request in flight (max_concurrent)
 
@@ -111,21 +110,23 @@ func New(realmName string, cfg config.Bridge, j Joiner, log *slog.Logger) (*Brid
 	for _, cp := range cfg.Principals {
 		if cp.HMACKey != "" {
 			// Kept as given: verifying an HMAC needs the key itself.
-			ps = append(ps, &principal{authID: cp.AuthID, role: cp.Role, method: AuthMethodHMAC,
-				hmacKey: []byte(cp.HMACKey), join: join})
+			pr := newPrincipal(cp.AuthID, cp.Role, AuthMethodHMAC, join, b.stop)
+			pr.hmacKey = []byte(cp.HMACKey)
+			ps = append(ps, pr)
 			continue
 		}
 		h, err := auth.ParseTicketHash(string(cp.TokenHash))
 		if err != nil {
 			return nil, fmt.Errorf("%w: realm %q principal %q: %w", ErrConfig, realmName, cp.AuthID, err)
 		}
-		ps = append(ps, &principal{authID: cp.AuthID, role: cp.Role, method: AuthMethod, hash: h, join: join})
+		pr := newPrincipal(cp.AuthID, cp.Role, AuthMethod, join, b.stop)
+		pr.hash = h
+		ps = append(ps, pr)
 	}
-	b.join = join
 	b.tokens = newTokens(ps, runtime.GOMAXPROCS(0))
 	b.signer = newSigner(ps)
 	if len(cfg.ForwardEvents)+len(cfg.ForwardCalls) > 0 {
-		b.out = newOutbound(b, cfg)
+		b.out = newOutbound(b, cfg, join)
 	}
 	for _, w := range cfg.Webhooks {
 		b.webhooks[w.Name] = webhook{topic: w.Topic, headers: w.HeaderNames()}
@@ -151,11 +152,11 @@ func durationOr(d config.Duration, def time.Duration) time.Duration {
 
 // Start joins the outbound session (when there are forwards: its
 // subscriptions and registrations must be allowed by the realm's rules, or
-// Start fails), binds addr and serves from a goroutine owned by the bridge
+// Start fails; it is joined again whenever it ends, until Stop), binds addr and serves from a goroutine owned by the bridge
 // (ended by Stop).
 func (b *Bridge) Start(addr string) error {
 	if b.out != nil {
-		if err := b.out.start(b.join); err != nil {
+		if err := b.out.start(); err != nil {
 			b.out.stop()
 			return fmt.Errorf("bridge: realm %q: outbound session: %w", b.realm, err)
 		}
@@ -175,6 +176,19 @@ func (b *Bridge) Start(addr string) error {
 		}
 	}()
 	return nil
+}
+
+// Rejoins is how many times the bridge's sessions (the principals' and
+// the outbound one) joined the realm again after one ended (a kill).
+func (b *Bridge) Rejoins() uint64 {
+	var n uint64
+	for _, p := range b.tokens.principals {
+		n += p.c.Rejoins()
+	}
+	if b.out != nil {
+		n += b.out.c.Rejoins()
+	}
+	return n
 }
 
 // Addr is the bound address (nil before Start).

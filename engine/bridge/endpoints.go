@@ -134,7 +134,7 @@ func (b *Bridge) sendPublish(w http.ResponseWriter, r *http.Request, p *principa
 	opts["acknowledge"] = json.RawMessage("true") // the id is the answer
 	ctx, cancel := context.WithTimeout(r.Context(), b.timeout)
 	defer cancel()
-	a, err := p.request(ctx, b.stop, func(req uint64) []byte {
+	a, err := p.request(ctx, func(req uint64) []byte {
 		return message(codec.Publish, req, opts, topic, args, kwargs)
 	})
 	if err != nil {
@@ -178,7 +178,7 @@ func (b *Bridge) call(w http.ResponseWriter, r *http.Request, p *principal, body
 	delete(opts, "receive_progress") // one answer per request: the final RESULT
 	ctx, cancel := context.WithTimeout(r.Context(), timeout+time.Second)
 	defer cancel()
-	a, err := p.request(ctx, b.stop, func(id uint64) []byte {
+	a, err := p.request(ctx, func(id uint64) []byte {
 		return message(codec.Call, id, opts, req.Procedure, req.Args, req.Kwargs)
 	})
 	if err != nil {

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine/config"
+	"github.com/wampd/wampd/engine/inproc"
 	"github.com/wampd/wampd/internal/wampuri"
 	"github.com/wampd/wampd/realm"
 )
@@ -27,22 +27,26 @@ import (
 // bound it is dropped and counted; an INVOCATION is then answered with
 // wamp.error.limit_exceeded), and the target's workers POST it.
 //
-// Goroutines: the Local's, and per target its workers (one for an event
-// target, so events arrive in order; callWorkers for a call target), all
-// ended by Stop.
+// The session is a kept inproc.Client: when it ends (wamp.session.kill, an
+// overflow of its queue) the client joins again with a bounded backoff and
+// subscribes and registers again (setup), until Stop; the targets and their
+// counters live on. Events published while it is away are not forwarded.
 //
-// Known debt: a killed outbound session is not joined again (forwarding
-// stops until the router restarts, and the counters stop moving), and
-// INTERRUPT is not asked for (the session announces no call_canceling): a
-// canceled call's POST runs to its timeout and its late YIELD is dropped
-// by the dealer.
+// Goroutines: the Local's, the client's rejoin loop, and per target its
+// workers (one for an event target, so events arrive in order; callWorkers
+// for a call target), all ended by Stop.
+//
+// Known debt: INTERRUPT is not asked for (the session announces no
+// call_canceling): a canceled call's POST runs to its timeout and its late
+// YIELD is dropped by the dealer.
 
 const (
 	// callWorkers is how many calls a call target has in flight at once.
 	callWorkers = 4
 	// maxAnswer bounds an HTTP answer read (a forwarded call's result).
 	maxAnswer = 4 << 20
-	// setupTimeout bounds waiting for SUBSCRIBED/REGISTERED at Start.
+	// setupTimeout bounds waiting for the SUBSCRIBEDs and REGISTEREDs of
+	// one join (at Start or a rejoin).
 	setupTimeout = 5 * time.Second
 )
 
@@ -73,6 +77,7 @@ type TargetStats struct {
 // target is one forward_events or forward_calls entry.
 type target struct {
 	kind, uri, url string
+	match          codec.Match // an event target's subscription match
 	timeout        time.Duration
 	retries        int
 	queue          chan delivery
@@ -81,41 +86,42 @@ type target struct {
 }
 
 // delivery is one EVENT or INVOCATION to POST: body is its JSON; req is
-// the INVOCATION's request id (0 for an event).
+// the INVOCATION's request id (0 for an event) and s the session it came
+// on, the one its answer goes to (a session killed meanwhile takes none).
 type delivery struct {
 	body []byte
 	req  uint64
+	s    *inproc.Session
 }
 
-// outbound is the bridge's outbound session and targets. mu guards l and
-// waits (setup answers); subs and regs are written before the SUBSCRIBEs
-// are answered and read only on the Local's goroutine afterwards, under mu.
+// outbound is the bridge's outbound session and targets. mu guards
+// pending, subs and regs, the current session's: setup resets them, and
+// OnMessage maps a SUBSCRIBED or REGISTERED to its target (pending) before
+// the answer reaches setup, so no EVENT of a new subscription finds no
+// target. It is a leaf lock.
 type outbound struct {
-	b      *Bridge
-	role   string
-	client *http.Client
-	events []config.ForwardEvent
-	calls  []config.ForwardCall
+	b       *Bridge
+	client  *http.Client
+	c       *inproc.Client
+	targets []*target // forward_events', then forward_calls'
 
-	mu    sync.Mutex
-	l     *realm.Local
-	waits map[uint64]chan *codec.Message // copies of SUBSCRIBED/REGISTERED/ERROR
-	subs  map[uint64][]*target           // subscription id -> targets
-	regs  map[uint64]*target             // registration id -> target
+	mu      sync.Mutex
+	pending map[uint64]*target   // request id of a SUBSCRIBE or REGISTER -> its target
+	subs    map[uint64][]*target // subscription id -> targets
+	regs    map[uint64]*target   // registration id -> target
 
-	targets []*target
-	ctx     context.Context // canceled by stop: HTTP attempts end
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	ctx    context.Context // canceled by stop: HTTP attempts and the rejoin loop end
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
-func newOutbound(b *Bridge, cfg config.Bridge) *outbound {
+func newOutbound(b *Bridge, cfg config.Bridge, join func(realm.LocalOptions) (*realm.Local, error)) *outbound {
 	role := cfg.OutboundRole
 	if role == "" {
 		role = config.DefaultBridgeOutboundRole
 	}
-	o := &outbound{b: b, role: role, events: cfg.ForwardEvents, calls: cfg.ForwardCalls,
-		waits: map[uint64]chan *codec.Message{}, subs: map[uint64][]*target{}, regs: map[uint64]*target{},
+	o := &outbound{b: b,
+		pending: map[uint64]*target{}, subs: map[uint64][]*target{}, regs: map[uint64]*target{},
 		// The per-attempt timeout is the request's context; the client's
 		// own bounds the connection setup.
 		client: &http.Client{Transport: &http.Transport{
@@ -126,6 +132,24 @@ func newOutbound(b *Bridge, cfg config.Bridge) *outbound {
 			ResponseHeaderTimeout: 0, // the attempt's context bounds it
 		}}}
 	o.ctx, o.cancel = context.WithCancel(context.Background())
+	for _, f := range cfg.ForwardEvents {
+		t := newTarget("event", f.Topic, f.Target())
+		t.match, _ = codec.ParseMatch(f.Match) // checked by config
+		o.targets = append(o.targets, t)
+	}
+	for _, f := range cfg.ForwardCalls {
+		o.targets = append(o.targets, newTarget("call", f.Procedure, f.Target()))
+	}
+	o.c = inproc.New(inproc.Options{
+		Join: join,
+		Session: realm.LocalOptions{AuthID: config.BridgeOutboundAuthID, AuthRole: role,
+			AuthMethod: "trusted", AuthProvider: AuthProvider,
+			Roles: map[string]any{"subscriber": map[string]any{}, "callee": map[string]any{}}},
+		OnMessage: o.onMessage,
+		OnJoin:    o.setup,
+		Stop:      o.ctx.Done(),
+		Log:       b.log,
+	})
 	return o
 }
 
@@ -142,67 +166,11 @@ func newTarget(kind, uri string, f config.Forward) *target {
 
 // start joins the outbound session, subscribes and registers (each
 // answered, or Start fails: a refused subscription is a configuration the
-// realm's rules do not allow), then starts the workers.
-func (o *outbound) start(j func(realm.LocalOptions) (*realm.Local, error)) error {
-	l, err := j(realm.LocalOptions{AuthID: config.BridgeOutboundAuthID, AuthRole: o.role,
-		AuthMethod: "trusted", AuthProvider: AuthProvider,
-		Roles:     map[string]any{"subscriber": map[string]any{}, "callee": map[string]any{}},
-		OnMessage: o.onMessage})
-	if err != nil {
+// realm's rules do not allow), then starts the workers; from then on the
+// client rejoins a session that ended.
+func (o *outbound) start() error {
+	if err := o.c.Start(); err != nil {
 		return err
-	}
-	o.mu.Lock()
-	o.l = l
-	o.mu.Unlock()
-	var req uint64
-	ask := func(m *codec.Message) (*codec.Message, error) {
-		req++
-		m.Request = req
-		ch := make(chan *codec.Message, 1)
-		o.mu.Lock()
-		o.waits[req] = ch
-		o.mu.Unlock()
-		if err := l.Send(m); err != nil {
-			return nil, err
-		}
-		select {
-		case a := <-ch:
-			if a.Type == codec.Error {
-				return nil, fmt.Errorf("%s %q refused: %s", m.Type, m.URI, a.URI)
-			}
-			return a, nil
-		case <-l.Done():
-			return nil, ErrClosed
-		case <-time.After(setupTimeout):
-			return nil, fmt.Errorf("%s %q: no answer in %v", m.Type, m.URI, setupTimeout)
-		}
-	}
-	for _, f := range o.events {
-		mt, _ := codec.ParseMatch(f.Match) // checked by config
-		m := &codec.Message{Type: codec.Subscribe, URI: f.Topic}
-		if mt != codec.MatchExact {
-			m.Options = codec.Options{Has: codec.HasMatch, Match: mt}
-		}
-		a, err := ask(m)
-		if err != nil {
-			return err
-		}
-		t := newTarget("event", f.Topic, f.Target())
-		o.mu.Lock()
-		o.subs[a.ID] = append(o.subs[a.ID], t)
-		o.mu.Unlock()
-		o.targets = append(o.targets, t)
-	}
-	for _, f := range o.calls {
-		a, err := ask(&codec.Message{Type: codec.Register, URI: f.Procedure})
-		if err != nil {
-			return err
-		}
-		t := newTarget("call", f.Procedure, f.Target())
-		o.mu.Lock()
-		o.regs[a.ID] = t
-		o.mu.Unlock()
-		o.targets = append(o.targets, t)
 	}
 	for _, t := range o.targets {
 		n := 1
@@ -212,6 +180,40 @@ func (o *outbound) start(j func(realm.LocalOptions) (*realm.Local, error)) error
 		for range n {
 			o.wg.Add(1)
 			go o.work(t)
+		}
+	}
+	return nil
+}
+
+// setup is the client's OnJoin: it subscribes and registers every target
+// on s, a new session, each answered within setupTimeout.
+func (o *outbound) setup(s *inproc.Session) error {
+	o.mu.Lock()
+	o.pending, o.subs, o.regs = map[uint64]*target{}, map[uint64][]*target{}, map[uint64]*target{}
+	o.mu.Unlock()
+	ctx, cancel := context.WithTimeout(o.ctx, setupTimeout)
+	defer cancel()
+	for _, t := range o.targets {
+		m := &codec.Message{Type: codec.Subscribe, URI: t.uri}
+		if t.kind == "call" {
+			m.Type = codec.Register
+		} else if t.match != codec.MatchExact {
+			m.Options = codec.Options{Has: codec.HasMatch, Match: t.match}
+		}
+		a, err := s.Request(ctx, func(req uint64) (*codec.Message, error) {
+			o.mu.Lock()
+			o.pending[req] = t
+			o.mu.Unlock()
+			m.Request = req
+			return m, nil
+		})
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return fmt.Errorf("%s %q: no answer in %v", m.Type, m.URI, setupTimeout)
+		case err != nil:
+			return fmt.Errorf("%s %q: %w", m.Type, m.URI, err)
+		case a.Type == codec.Error:
+			return fmt.Errorf("%s %q refused: %s", m.Type, m.URI, a.URI)
 		}
 	}
 	return nil
@@ -233,13 +235,7 @@ func (o *outbound) stop() {
 			break
 		}
 	}
-	o.mu.Lock()
-	l := o.l
-	o.l = nil
-	o.mu.Unlock()
-	if l != nil {
-		l.Close()
-	}
+	o.c.Close()
 }
 
 // eventBody is the JSON POSTed for an EVENT.
@@ -264,18 +260,21 @@ type callAnswer struct {
 	Kwargs json.RawMessage `json:"kwargs"`
 }
 
-// onMessage runs on the Local's goroutine and never blocks. m is valid
+// onMessage runs on the session's goroutine and never blocks. m is valid
 // only during the call: a delivery's body is a new buffer.
-func (o *outbound) onMessage(m *codec.Message) {
+func (o *outbound) onMessage(s *inproc.Session, m *codec.Message) {
 	switch m.Type {
-	case codec.Subscribed, codec.Registered, codec.Error:
+	case codec.Subscribed, codec.Registered:
 		o.mu.Lock()
-		ch := o.waits[m.Request]
-		delete(o.waits, m.Request)
-		o.mu.Unlock()
-		if ch != nil {
-			ch <- &codec.Message{Type: m.Type, ID: m.ID, URI: strings.Clone(m.URI)}
+		if t := o.pending[m.Request]; t != nil {
+			delete(o.pending, m.Request)
+			if m.Type == codec.Subscribed {
+				o.subs[m.ID] = append(o.subs[m.ID], t)
+			} else {
+				o.regs[m.ID] = t
+			}
 		}
+		o.mu.Unlock()
 	case codec.Event:
 		o.mu.Lock()
 		ts := o.subs[m.ID]
@@ -301,8 +300,8 @@ func (o *outbound) onMessage(m *codec.Message) {
 		}
 		body, _ := json.Marshal(callBody{Procedure: t.uri, Args: orJSON(toJSON(m.PayloadSer, m.Args), "[]"),
 			Kwargs: orJSON(toJSON(m.PayloadSer, m.Kwargs), "{}")})
-		if !t.put(delivery{body: body, req: m.Request}) {
-			o.answerError(m.Request, string(codec.ErrLimitExceeded), "forward queue full")
+		if !t.put(delivery{body: body, req: m.Request, s: s}) {
+			o.answerError(s, m.Request, string(codec.ErrLimitExceeded), "forward queue full")
 		}
 	}
 }
@@ -338,10 +337,10 @@ func (o *outbound) work(t *target) {
 				continue
 			}
 			if err != nil {
-				o.answerError(d.req, string(ErrForwardFailed), err.Error())
+				o.answerError(d.s, d.req, string(ErrForwardFailed), err.Error())
 				continue
 			}
-			o.answer(d.req, ans)
+			o.answer(d.s, d.req, ans)
 		}
 	}
 }
@@ -428,13 +427,13 @@ func isErrorAnswer(body []byte) bool {
 
 // answer YIELDs a call endpoint's answer, or ERRORs what it says is an
 // error (or what is not an answer).
-func (o *outbound) answer(req uint64, body []byte) {
+func (o *outbound) answer(s *inproc.Session, req uint64, body []byte) {
 	var a callAnswer
 	d := json.NewDecoder(bytes.NewReader(body))
 	if len(bytes.TrimSpace(body)) == 0 {
 		a = callAnswer{} // an empty 2xx body: a YIELD with nothing
 	} else if err := d.Decode(&a); err != nil {
-		o.answerError(req, string(ErrForwardFailed), "answer is not a JSON object: "+err.Error())
+		o.answerError(s, req, string(ErrForwardFailed), "answer is not a JSON object: "+err.Error())
 		return
 	}
 	for _, f := range [...]struct {
@@ -444,7 +443,7 @@ func (o *outbound) answer(req uint64, body []byte) {
 		if len(*f.v) == 0 || string(*f.v) == "null" {
 			*f.v = nil
 		} else if (*f.v)[0] != f.open {
-			o.answerError(req, string(ErrForwardFailed), "answer's args must be a list and kwargs an object")
+			o.answerError(s, req, string(ErrForwardFailed), "answer's args must be a list and kwargs an object")
 			return
 		}
 	}
@@ -452,24 +451,18 @@ func (o *outbound) answer(req uint64, body []byte) {
 	if a.Error != "" {
 		typ, uri = codec.Error, a.Error
 	}
-	o.send(typ, req, uri, a.Args, a.Kwargs)
+	o.send(s, typ, req, uri, a.Args, a.Kwargs)
 }
 
 // answerError answers an INVOCATION with an ERROR of uri and one argument.
-func (o *outbound) answerError(req uint64, uri, msg string) {
+func (o *outbound) answerError(s *inproc.Session, req uint64, uri, msg string) {
 	args, _ := json.Marshal([]string{msg})
-	o.send(codec.Error, req, uri, args, nil)
+	o.send(s, codec.Error, req, uri, args, nil)
 }
 
 // send sends a YIELD or an ERROR (to an INVOCATION) built as JSON text,
-// as the inbound half does.
-func (o *outbound) send(typ codec.Type, req uint64, uri string, args, kwargs json.RawMessage) {
-	o.mu.Lock()
-	l := o.l
-	o.mu.Unlock()
-	if l == nil {
-		return
-	}
+// as the inbound half does, on s, the session the INVOCATION came on.
+func (o *outbound) send(s *inproc.Session, typ codec.Type, req uint64, uri string, args, kwargs json.RawMessage) {
 	var text []byte
 	if typ == codec.Error {
 		u, _ := json.Marshal(uri)
@@ -491,15 +484,15 @@ func (o *outbound) send(typ codec.Type, req uint64, uri string, args, kwargs jso
 	if err := codec.Decode(codec.JSON, text, &m); err != nil {
 		// An error URI that is not a URI: answer with ours instead.
 		if typ == codec.Error && uri != string(ErrForwardFailed) {
-			o.answerError(req, string(ErrForwardFailed), "answer's error is not a valid URI")
+			o.answerError(s, req, string(ErrForwardFailed), "answer's error is not a valid URI")
 		}
 		return
 	}
 	if typ == codec.Error && !wampuri.Valid(m.URI, codec.MatchExact) {
-		o.answerError(req, string(ErrForwardFailed), "answer's error is not a valid URI")
+		o.answerError(s, req, string(ErrForwardFailed), "answer's error is not a valid URI")
 		return
 	}
-	_ = l.Send(&m)
+	_ = s.Send(&m) // fails only when s ended: its caller got an ERROR already
 }
 
 // Stats are the bridge's outbound counters, one per target in
