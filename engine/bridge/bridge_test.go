@@ -411,6 +411,9 @@ func TestSessionMeta(t *testing.T) {
 	if second == first {
 		t.Fatal("the killed session is still used")
 	}
+	if n := rt.Bridge("realm1").Rejoins(); n != 1 {
+		t.Fatalf("rejoins %d, want the principal's one", n)
+	}
 }
 
 func mustJSON(t *testing.T, v any) []byte {

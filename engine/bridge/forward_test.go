@@ -274,3 +274,47 @@ realms:
 		t.Fatalf("Start: %v, want the subscription refused", err)
 	}
 }
+
+// TestForwardRejoin: the outbound session killed through the meta API is
+// joined again (counted), subscribes and registers again, and forwarding
+// resumes: events reach the endpoint and forwarded calls are answered.
+// Killed twice, it comes back twice.
+func TestForwardRejoin(t *testing.T) {
+	s := newSink(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/call" {
+			_, _ = io.WriteString(w, `{"args":["served"]}`)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	rt, b := startForwarding(t, fmt.Sprintf(`      forward_events:
+        - {topic: com.fwd, url: %q}
+      forward_calls:
+        - {procedure: com.fwd.echo, url: %q}
+`, s.URL+"/event", s.URL+"/call"))
+	for round := 1; round <= 2; round++ {
+		r := post(t, rt, "realm1", "/call", "bridge-token-1", "", `{"procedure":"wamp.session.kill_by_authid","args":["`+config.BridgeOutboundAuthID+`"]}`)
+		if r.status != http.StatusOK {
+			t.Fatalf("round %d: kill: %d %s", round, r.status, r.raw)
+		}
+		deadline := time.Now().Add(testTimeout)
+		for b.Rejoins() != uint64(round) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: rejoins %d", round, b.Rejoins())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		publish(t, rt, fmt.Sprintf(`{"topic":"com.fwd","args":[%d]}`, round))
+		if got := s.next(t); !strings.Contains(got, fmt.Sprintf(`"args":[%d]`, round)) {
+			t.Fatalf("round %d: forwarded %s", round, got)
+		}
+		r = post(t, rt, "realm1", "/call", "bridge-token-1", "", `{"procedure":"com.fwd.echo"}`)
+		if r.status != http.StatusOK || r.raw != `{"args":["served"],"kwargs":{}}`+"\n" {
+			t.Fatalf("round %d: forwarded call: %d %s", round, r.status, r.raw)
+		}
+		s.next(t) // the call's POST
+	}
+	if st := b.Stats(); st[0].Delivered != 2 || st[1].Delivered != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
