@@ -18,6 +18,11 @@ import (
 type Frame struct {
 	B   []byte
 	Ser Serializer
+	// From is the peer whose message this frame carries on (the publisher
+	// of an EVENT, the caller of an INVOCATION), nil for the router's own
+	// frames. The transport's flow control slows From when a recipient
+	// falls behind; codec never looks at it.
+	From any
 
 	refs atomic.Int32
 	ws   [10]byte
@@ -38,6 +43,7 @@ func NewFrame(s Serializer) *Frame {
 	f := framePool.Get().(*Frame)
 	f.B = f.B[:0]
 	f.Ser = s
+	f.From = nil
 	f.refs.Store(1)
 	return f
 }
@@ -50,6 +56,7 @@ func (f *Frame) Release() {
 	switch n := f.refs.Add(-1); {
 	case n > 0:
 	case n == 0:
+		f.From = nil // the pool must not keep a peer alive
 		if cap(f.B) > maxPooledFrame {
 			f.B = nil
 		}

@@ -167,6 +167,16 @@ func netpollOptions(cfg config.Config, log *slog.Logger) netpoll.Options {
 	if cfg.Limits.OutboundPolicy == config.PolicyDrop {
 		opts.Policy = netpoll.PolicyDrop
 	}
+	opts.MaxDelay = time.Duration(cfg.Limits.OutboundDelay)
+	if f := cfg.Limits.FlowControl; f.Enabled {
+		opts.Flow = netpoll.FlowControl{HighWater: int(f.HighWater), LowWater: int(f.LowWater), Stall: time.Duration(f.Stall)}
+		if opts.Flow.HighWater == 0 {
+			opts.Flow.HighWater = config.DefaultFlowHighWater
+		}
+		if opts.Flow.Stall == 0 {
+			opts.Flow.Stall = time.Duration(config.DefaultFlowStall)
+		}
+	}
 	for _, l := range cfg.Listeners {
 		nl := netpoll.Listener{Network: "tcp", Addr: l.Listen,
 			WebSocket: l.Has(config.TransportWebSocket), RawSocket: l.Has(config.TransportRawSocket)}

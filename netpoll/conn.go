@@ -77,6 +77,8 @@ type Conn struct {
 	rs     rsReader
 	ctrl   []byte // scratch for control frames written by the event loop
 	woke   bool   // the handler woke an idle goroutine during this read (HandedOff)
+	// readPaused: flow control took reading off in the loop's epoll set.
+	readPaused bool
 
 	// Loop side, written on the event loop after each write. The padding
 	// keeps these lines apart from the sending side's: the actor sending
@@ -98,14 +100,21 @@ type Conn struct {
 	submitted int64     // bytes handed to the loop's queue since open
 	ackedSeen int64     // last acked read: a stale value only overestimates the queue
 	q         *outq     // the connection's event loop's write queue; set before OnOpen
-	_         [64]byte
+	// exempt: flow control cut this recipient (it held a sender past the
+	// stall bound); it holds nobody until it drained under the low-water
+	// mark, and its EVENTs are dropped while it is over the high-water one.
+	exempt bool
+	ages   ages // with MaxDelay: when the batches in flight were started
+	_      [64]byte
 
 	established atomic.Bool
 	dropped     atomic.Uint64
 	drainBy     atomic.Int64 // closing: give up waiting for the drain at this time
+	readOff     atomic.Bool  // flow control wants this connection's socket left unread
 
 	probeCB gnet.AsyncCallback // bound once: no allocation per probe
 	drainCB gnet.AsyncCallback
+	readCB  gnet.AsyncCallback
 }
 
 func newConn(s *Server, gc gnet.Conn, ln int, deadline int64) *Conn {
@@ -115,6 +124,7 @@ func newConn(s *Server, gc gnet.Conn, ln int, deadline int64) *Conn {
 	}
 	c.probeCB = c.onProbe
 	c.drainCB = c.onDrain
+	c.readCB = c.onReadCB
 	return c
 }
 
@@ -190,21 +200,21 @@ func (c *Conn) Send(f *codec.Frame, droppable bool) bool {
 	if b != nil {
 		queued += b.bytes
 	}
-	if bound := c.srv.bound; queued > bound {
+	var from *Conn // the sender flow control should hold
+	if queued > c.srv.mark {
 		// Only now read what the loop wrote: the stale value can only
 		// overestimate, so the common case never touches the loop's line.
 		acked := c.acked.Load()
 		queued -= acked - c.ackedSeen
 		c.ackedSeen = acked
-		if queued > bound {
-			drop := c.srv.opts.Policy == PolicyDrop
+		bound, fl := c.srv.bound, c.srv.flow
+		drop := c.srv.opts.Policy == PolicyDrop
+		switch {
+		case queued > bound || (c.srv.opts.MaxDelay > 0 && queued > delayFloor && c.behind(c.srv.opts.MaxDelay)):
 			switch {
 			case drop && droppable:
 				c.mu.Unlock()
-				c.dropped.Add(1)
-				c.srv.dropped.Add(1)
-				c.srv.logDrop(c)
-				c.probe()
+				c.drop()
 				return false
 			case drop && queued <= 2*bound:
 				c.probe() // a reply: queue it up to twice the bound
@@ -213,10 +223,24 @@ func (c *Conn) Send(f *codec.Frame, droppable bool) bool {
 				c.slowDisconnect(bound)
 				return false
 			}
+		case fl == nil || queued <= fl.hwm:
+		case c.exempt:
+			if droppable { // cut by flow control: policy drop over the mark
+				c.mu.Unlock()
+				c.drop()
+				return false
+			}
+		default:
+			from, _ = f.From.(*Conn)
 		}
+	} else if c.exempt && queued <= c.srv.flow.lwm {
+		c.exempt = false
 	}
 	if b == nil {
 		b = getBatch(c)
+		if c.srv.opts.MaxDelay > 0 {
+			b.born = nanotime()
+		}
 		c.pending = b
 	}
 	b.buf = append(b.buf, hdr...)
@@ -228,7 +252,20 @@ func (c *Conn) Send(f *codec.Frame, droppable bool) bool {
 	}
 	b.bytes += n
 	c.mu.Unlock()
+	if from != nil && from != c {
+		// A publisher subscribed to its own topic is never held by itself:
+		// it could not read what it waits for while it blocks writing.
+		c.srv.flow.holdBy(from, c)
+	}
 	return true
+}
+
+// drop counts a droppable frame refused over the bound (policy drop).
+func (c *Conn) drop() {
+	c.dropped.Add(1)
+	c.srv.dropped.Add(1)
+	c.srv.logDrop(c)
+	c.probe()
 }
 
 // Flush hands the frames queued since the last Flush to the connection's
@@ -279,6 +316,9 @@ func (c *Conn) take() *batch {
 	c.inq = false
 	if b != nil {
 		c.submitted += b.bytes
+		if b.born != 0 {
+			c.ages.push(c.submitted, b.born)
+		}
 	}
 	c.mu.Unlock()
 	return b
@@ -450,6 +490,7 @@ type batch struct {
 	parts      []part
 	vecs       [][]byte // scratch of writeParts (event loop)
 	bytes      int64
+	born       int64 // when its first frame was queued (only with MaxDelay)
 	closeAfter bool
 }
 
@@ -493,7 +534,7 @@ func (b *batch) release() {
 	b.vecs = b.vecs[:0]
 	b.parts = b.parts[:0]
 	b.buf = b.buf[:0]
-	b.bytes = 0
+	b.bytes, b.born = 0, 0
 	b.closeAfter = false
 	b.c = nil
 	if cap(b.buf) > maxPooledBatch || cap(b.vecs) > 4*iovMax || cap(b.parts) > 4*iovMax {

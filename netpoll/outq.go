@@ -32,7 +32,14 @@ const outqMaxRounds = 8
 // Conn's mu is taken (Run takes each conn's batch after releasing it).
 // spare, tlsOut and tlsPlain belong to the loop goroutine alone.
 type outq struct {
-	el gnet.EventLoop
+	el   gnet.EventLoop
+	epfd int // the loop's epoll descriptor (flow control); -1 when unknown
+
+	// Flow control: conns whose acknowledged bytes the loop should
+	// re-read (see refreshAcked). ackMu is a leaf lock.
+	ackMu          sync.Mutex
+	acks, ackSpare []*Conn
+	ackQueued      bool
 
 	mu        sync.Mutex
 	q         []*Conn
@@ -50,7 +57,7 @@ type outq struct {
 }
 
 func newOutq(el gnet.EventLoop) *outq {
-	return &outq{el: el, q: make([]*Conn, 0, 64), spare: make([]*Conn, 0, 64)}
+	return &outq{el: el, epfd: -1, q: make([]*Conn, 0, 64), spare: make([]*Conn, 0, 64)}
 }
 
 // push queues c for writing on the loop; safe from any goroutine.

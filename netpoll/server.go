@@ -128,6 +128,11 @@ type Options struct {
 	HandshakeTimeout time.Duration // default 10s: connections not Established() in time are closed
 	Logger           *slog.Logger  // default slog.Default()
 	EventLoops       int           // 0 = DefaultEventLoops()
+	// MaxDelay, when set, also puts a connection over its bound when its
+	// oldest queued frame is older than this (and its queue over 4 KiB).
+	MaxDelay time.Duration
+	// Flow is sender flow control; off when Flow.HighWater is 0.
+	Flow FlowControl
 	// MaxTLSHandshakes bounds the TLS handshakes in progress at once (each
 	// runs on a goroutine of its own); a connection over it is closed and
 	// counted in TLSHandshakeErrors. Default DefaultMaxTLSHandshakes.
@@ -157,6 +162,10 @@ type Stats struct {
 	// the end of theirs (plaintext on a TLS port, a refused or missing
 	// client certificate, a timeout, too many handshakes at once).
 	TLSHandshakes, TLSHandshakeErrors int64
+	// Flow control: senders whose reads were stopped for a recipient over
+	// the high-water mark, senders read again, how long they were held in
+	// all, recipients cut after the stall bound, senders held now.
+	FlowStalls, FlowReleases, FlowStallNanos, FlowCuts, FlowHeld int64
 }
 
 // Server is wampd's network front: one gnet engine serving every listener,
@@ -166,7 +175,11 @@ type Server struct {
 	h     Handler
 	log   *slog.Logger
 	bound int64
-	rsExp byte // RawSocket length exponent we announce
+	// mark is the queue over which Send looks closer: the bound, or flow
+	// control's high-water mark when lower.
+	mark  int64
+	flow  *flow // nil when flow control is off
+	rsExp byte  // RawSocket length exponent we announce
 	tick  time.Duration
 
 	// gnet's scheme URL and kept address per listener (see gnetAddrs).
@@ -183,6 +196,7 @@ type Server struct {
 	idle      chan struct{} // signalled when the last conn closed while stopping
 	started   atomic.Bool
 	stopping  atomic.Bool
+	stopFlow  atomic.Bool
 
 	conns, accepted, dropped, slow, protoErr atomic.Int64
 	lastDropLog                              atomic.Int64
@@ -293,6 +307,14 @@ func NewServer(opts Options, h Handler) (*Server, error) {
 		perms:    perms,
 		tlsl:     tlsl,
 	}
+	s.mark = s.bound
+	if opts.MaxDelay > 0 {
+		s.mark = min(s.mark, delayFloor)
+	}
+	if fc := opts.Flow; fc.HighWater > 0 {
+		s.flow = newFlow(s, fc)
+		s.mark = min(s.mark, s.flow.hwm)
+	}
 	s.protoAddrs, s.keys = gnetAddrs(opts.Listeners)
 	return s, nil
 }
@@ -337,6 +359,9 @@ func (s *Server) Start() error {
 		return ErrStarted
 	}
 	addrs := s.protoAddrs
+	if s.flow != nil {
+		go s.flow.run() // ended by Stop
+	}
 	go func() {
 		defer close(s.done)
 		s.runErr = gnet.Rotate(&loop{s}, addrs,
@@ -407,6 +432,10 @@ func (s *Server) Stop(ctx context.Context) error {
 		return ErrNotStarted
 	}
 	s.stopping.Store(true)
+	if s.flow != nil && s.stopFlow.CompareAndSwap(false, true) {
+		close(s.flow.stop) // held senders are read again: their GOODBYEs too
+		<-s.flow.done
+	}
 	var err error
 wait:
 	for s.conns.Load() > 0 {
@@ -436,7 +465,7 @@ wait:
 
 // Stats returns the current counters.
 func (s *Server) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Conns:              s.conns.Load(),
 		Accepted:           s.accepted.Load(),
 		DroppedEvents:      s.dropped.Load(),
@@ -445,6 +474,14 @@ func (s *Server) Stats() Stats {
 		TLSHandshakes:      s.tlsOK.Load(),
 		TLSHandshakeErrors: s.tlsErr.Load(),
 	}
+	if fl := s.flow; fl != nil {
+		st.FlowStalls = fl.stalls.Load()
+		st.FlowReleases = fl.releases.Load()
+		st.FlowStallNanos = fl.stallNanos.Load()
+		st.FlowCuts = fl.cuts.Load()
+		st.FlowHeld = st.FlowStalls - st.FlowReleases
+	}
+	return st
 }
 
 func (s *Server) unwatch(c *Conn) {
@@ -579,6 +616,13 @@ func (l *loop) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	q := s.loops[el]
 	if q == nil {
 		q = newOutq(el)
+		if s.flow != nil {
+			fd, err := loopPollFD(el)
+			if err != nil {
+				s.log.Error("netpoll: flow control cannot pause reads on this event loop", "err", err)
+			}
+			q.epfd = fd
+		}
 		s.loops[el] = q
 	}
 	c.q = q // before the conn is published (watch, Handler): set once
@@ -624,10 +668,16 @@ func (l *loop) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(-1)
 		return gnet.Close
 	}
+	var a gnet.Action
 	if c.tls != nil {
-		return c.onTLSTraffic()
+		a = c.onTLSTraffic()
+	} else {
+		a = c.onTraffic()
 	}
-	return c.onTraffic()
+	if c.readOff.Load() || c.readPaused {
+		c.syncRead()
+	}
+	return a
 }
 
 // OnTick closes connections past their handshake deadline and wakes the

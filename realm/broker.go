@@ -311,6 +311,9 @@ func (b *broker) dispatch(r *Realm, pub *publication) {
 				if f == nil {
 					continue
 				}
+				if pub.from != nil {
+					f.From = pub.from.Peer // flow control slows the publisher
+				}
 				frames[to.ser&3] = f
 			}
 			if r.sendFrame(to, f, true) {

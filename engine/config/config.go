@@ -170,6 +170,13 @@ type Limits struct {
 	// OutboundPolicy says what happens to a session over OutboundQueue:
 	// "disconnect" it, or "drop" its events (and count them).
 	OutboundPolicy string `yaml:"outbound_policy"`
+	// OutboundDelay, when set, bounds each session's queue in time as
+	// well: a session whose oldest queued message waits for longer than
+	// this is over its bound, as if over OutboundQueue.
+	OutboundDelay Duration `yaml:"outbound_delay,omitempty"`
+	// FlowControl slows a sender whose recipients fall behind instead of
+	// queueing without end: see FlowControl.
+	FlowControl FlowControl `yaml:"flow_control,omitempty"`
 	// MaxSessions caps the sessions of the whole router; 0 is no cap.
 	MaxSessions int `yaml:"max_sessions"`
 	// HandshakeTimeout closes connections that have not joined a realm in
@@ -195,6 +202,27 @@ type Limits struct {
 	LoginFailuresPerAuthID  int      `yaml:"login_failures_per_authid"`
 	LoginFailureWindow      Duration `yaml:"login_failure_window"`
 }
+
+// FlowControl is limits.flow_control: when a recipient's outbound queue
+// passes HighWater, the router stops reading the connection whose messages
+// fill it (the publisher of its EVENTs, the caller of its INVOCATIONs, the
+// callee of its RESULTs), so TCP slows that sender, and reads it again
+// once the recipient is under LowWater. A recipient that stays over the
+// mark for longer than Stall is handed to outbound_policy (disconnected,
+// or its events dropped while it is over HighWater) and the sender is read
+// again: one stuck subscriber never holds the others for longer.
+type FlowControl struct {
+	Enabled   bool     `yaml:"enabled"`
+	HighWater Size     `yaml:"high_water,omitempty"` // default 256KiB
+	LowWater  Size     `yaml:"low_water,omitempty"`  // default HighWater/2
+	Stall     Duration `yaml:"stall,omitempty"`      // default 250ms
+}
+
+// Defaults of limits.flow_control.
+const (
+	DefaultFlowHighWater = 256 << 10
+	DefaultFlowStall     = Duration(250 * time.Millisecond)
+)
 
 // Log configures the process logger.
 type Log struct {

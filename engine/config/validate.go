@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/internal/wampuri"
@@ -271,6 +272,26 @@ func (c *checker) limits(l Limits) {
 	}
 	if l.OutboundPolicy != PolicyDisconnect && l.OutboundPolicy != PolicyDrop {
 		c.errorf("limits.outbound_policy", "limits.outbound_policy %q is not %q or %q", l.OutboundPolicy, PolicyDisconnect, PolicyDrop)
+	}
+	if l.OutboundDelay < 0 || (l.OutboundDelay != 0 && l.OutboundDelay < Duration(time.Millisecond)) {
+		c.errorf("limits.outbound_delay", "limits.outbound_delay %v is below the minimum of 1ms", l.OutboundDelay)
+	}
+	if f := l.FlowControl; f.Enabled {
+		hw := f.HighWater
+		if hw == 0 {
+			hw = DefaultFlowHighWater
+		}
+		switch {
+		case hw < 4<<10:
+			c.errorf("limits.flow_control.high_water", "limits.flow_control.high_water %v is below the minimum of 4KiB", hw)
+		case l.OutboundQueue != 0 && hw >= l.OutboundQueue:
+			c.errorf("limits.flow_control.high_water", "limits.flow_control.high_water %v must be below limits.outbound_queue %v", hw, l.OutboundQueue)
+		case f.LowWater >= hw:
+			c.errorf("limits.flow_control.low_water", "limits.flow_control.low_water %v must be below high_water %v", f.LowWater, hw)
+		}
+		if f.Stall < 0 || f.Stall > Duration(time.Minute) {
+			c.errorf("limits.flow_control.stall", "limits.flow_control.stall %v is out of range (0, 1m]", f.Stall)
+		}
 	}
 	for _, n := range [...]struct {
 		key string

@@ -1,0 +1,330 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wampd/wampd/engine/config"
+)
+
+// flowConfig is testConfig with flow control on: high-water 64 KiB,
+// low-water 16 KiB, the given stall bound and outbound policy.
+func flowConfig(stall time.Duration, policy string) config.Config {
+	cfg := testConfig()
+	cfg.Limits.OutboundPolicy = policy
+	cfg.Limits.FlowControl = config.FlowControl{Enabled: true, HighWater: 64 << 10, LowWater: 16 << 10, Stall: config.Duration(stall)}
+	return cfg
+}
+
+// rawPeer is a RawSocket JSON client with a small kernel buffer, so that
+// a peer that stops reading (or a router that stops reading it) shows at
+// once instead of after megabytes of socket buffers.
+type rawPeer struct {
+	t    *testing.T
+	conn net.Conn
+	rd   *bufio.Reader
+}
+
+func dialSmall(t *testing.T, rt *Router) *rawPeer {
+	t.Helper()
+	d := net.Dialer{Timeout: testTimeout, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			if serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8<<10); serr == nil {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 8<<10)
+			}
+		})
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", endpoint(t, rt, config.TransportRawSocket).Addr.String())
+	if err != nil {
+		t.Fatalf("rawsocket dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	p := &rawPeer{t: t, conn: conn, rd: bufio.NewReaderSize(conn, 64<<10)}
+	_ = conn.SetDeadline(time.Now().Add(testTimeout))
+	if _, err := conn.Write([]byte{0x7F, 0xF1, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	var reply [4]byte
+	if _, err := io.ReadFull(conn, reply[:]); err != nil {
+		t.Fatalf("rawsocket handshake reply: %v", err)
+	}
+	p.send(`[1,"realm1",{"roles":{"publisher":{},"subscriber":{}}}]`)
+	if m := p.recv(); !strings.HasPrefix(m, "[2,") {
+		t.Fatalf("want WELCOME, got %s", m)
+	}
+	return p
+}
+
+func frame(msg string) []byte {
+	hdr := [4]byte{0, byte(len(msg) >> 16), byte(len(msg) >> 8), byte(len(msg))}
+	return append(hdr[:], msg...)
+}
+
+func (p *rawPeer) send(msg string) {
+	p.t.Helper()
+	_ = p.conn.SetWriteDeadline(time.Now().Add(testTimeout))
+	if _, err := p.conn.Write(frame(msg)); err != nil {
+		p.t.Fatalf("send: %v", err)
+	}
+}
+
+// next reads one message (PINGs skipped); "" at an error.
+func (p *rawPeer) next(deadline time.Time) (string, error) {
+	_ = p.conn.SetReadDeadline(deadline)
+	var hdr [4]byte
+	for {
+		if _, err := io.ReadFull(p.rd, hdr[:]); err != nil {
+			return "", err
+		}
+		data := make([]byte, int(hdr[1])<<16|int(hdr[2])<<8|int(hdr[3]))
+		if _, err := io.ReadFull(p.rd, data); err != nil {
+			return "", err
+		}
+		if hdr[0]&0x07 == 0 {
+			return string(data), nil
+		}
+	}
+}
+
+func (p *rawPeer) recv() string {
+	p.t.Helper()
+	m, err := p.next(time.Now().Add(testTimeout))
+	if err != nil {
+		p.t.Fatalf("recv: %v", err)
+	}
+	return m
+}
+
+func (p *rawPeer) subscribe(topic string) {
+	p.t.Helper()
+	p.send(`[32,1,{},"` + topic + `"]`)
+	if m := p.recv(); !strings.HasPrefix(m, "[33,1,") {
+		p.t.Fatalf("want SUBSCRIBED, got %s", m)
+	}
+}
+
+// events reads EVENTs until n arrived or the connection ended, and checks
+// they carry the sequence numbers 0..n-1 in order.
+func (p *rawPeer) events(n int, within time.Duration) (got int, err error) {
+	deadline := time.Now().Add(within)
+	for got < n {
+		m, err := p.next(deadline)
+		if err != nil {
+			return got, err
+		}
+		if !strings.HasPrefix(m, "[36,") {
+			continue
+		}
+		i := strings.LastIndex(m, "[") // [36,sub,pub,{},[seq,"pad"]]
+		seq, err := strconv.Atoi(m[i+1 : strings.IndexByte(m[i:], ',')+i])
+		if err != nil || seq != got {
+			return got, fmt.Errorf("event %d carries %q", got, m[i:min(len(m), i+20)])
+		}
+		got++
+	}
+	return got, nil
+}
+
+// publisher writes n PUBLISHes of about size bytes on its own goroutine,
+// each write bounded by a short deadline it retries, so that the test sees
+// when the router stopped reading it (blocked) and when it reads again.
+type publisher struct {
+	sent    atomic.Int64 // whole messages written
+	blocked atomic.Int64 // writes that timed out: the router was not reading
+	done    chan error
+}
+
+func (p *rawPeer) publish(topic, options string, n, size int) *publisher {
+	pub := &publisher{done: make(chan error, 1)}
+	pad := strings.Repeat("x", size)
+	go func() {
+		end := time.Now().Add(4 * testTimeout)
+		for i := 0; i < n; i++ {
+			buf := frame(fmt.Sprintf(`[16,%d,%s,"%s",[%d,"%s"]]`, i+100, options, topic, i, pad))
+			for len(buf) > 0 {
+				if time.Now().After(end) {
+					pub.done <- fmt.Errorf("publisher still blocked after %v, %d sent", 4*testTimeout, i)
+					return
+				}
+				_ = p.conn.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+				k, err := p.conn.Write(buf)
+				buf = buf[k:]
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					pub.blocked.Add(1)
+					continue
+				}
+				if err != nil {
+					pub.done <- err
+					return
+				}
+			}
+			pub.sent.Add(1)
+		}
+		pub.done <- nil
+	}()
+	return pub
+}
+
+// routerRecvQueue is the kernel's count of bytes received on the router's
+// side of conn and not read by the router (/proc/net/tcp rx_queue).
+func routerRecvQueue(t *testing.T, conn net.Conn) int {
+	t.Helper()
+	local := conn.LocalAddr().(*net.TCPAddr)
+	remote := conn.RemoteAddr().(*net.TCPAddr)
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+	// The router's socket: local = the router's port, remote = ours.
+	want := fmt.Sprintf(":%04X", remote.Port)
+	peer := fmt.Sprintf(":%04X", local.Port)
+	for _, line := range bytes.Split(data, []byte("\n"))[1:] {
+		f := strings.Fields(string(line))
+		if len(f) < 5 || !strings.HasSuffix(f[1], want) || !strings.HasSuffix(f[2], peer) {
+			continue
+		}
+		q := strings.SplitN(f[4], ":", 2)
+		n, _ := strconv.ParseInt(q[1], 16, 64)
+		return int(n)
+	}
+	t.Fatalf("router's socket for %v not in /proc/net/tcp", local)
+	return 0
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(2 * testTimeout); !cond(); {
+		if time.Now().After(end) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A publisher whose subscriber stopped reading is itself no longer read
+// once the subscriber's queue passes the high-water mark: the kernel holds
+// what it sent, its writes block; when the subscriber reads again the
+// publisher is read again and nothing was lost.
+func TestFlowControlHoldsPublisher(t *testing.T) {
+	rt, _ := startRouter(t, flowConfig(10*time.Second, config.PolicyDrop))
+	sub := dialSmall(t, rt)
+	sub.subscribe("telemetry")
+	pubc := dialSmall(t, rt)
+	// 10 MB: more than the kernel's buffers (the router's send buffer to
+	// the subscriber grows to 4 MiB) and the 64 KiB mark.
+	const n = 2500
+	pub := pubc.publish("telemetry", "{}", n, 4000)
+
+	waitFor(t, "the publisher's writes to block", func() bool { return pub.blocked.Load() > 5 })
+	held := rt.srv.Stats()
+	if held.FlowStalls < 1 || held.FlowHeld != 1 {
+		t.Fatalf("flow stats %+v, want one sender held", held)
+	}
+	if q := routerRecvQueue(t, pubc.conn); q == 0 {
+		t.Fatal("the router's receive queue of the held publisher is empty: it is still being read")
+	}
+	sentWhileHeld := pub.sent.Load()
+	time.Sleep(100 * time.Millisecond)
+	if d := pub.sent.Load() - sentWhileHeld; d > 64 {
+		t.Fatalf("%d more publications went through while the publisher was held", d)
+	}
+
+	// The subscriber reads again: everything arrives, in order.
+	got, err := sub.events(n, 4*testTimeout)
+	if err != nil || got != n {
+		t.Fatalf("subscriber got %d of %d events: %v", got, n, err)
+	}
+	if err := <-pub.done; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the publisher released", func() bool { return rt.srv.Stats().FlowHeld == 0 })
+	st := rt.srv.Stats()
+	if st.FlowReleases < 1 || st.FlowCuts != 0 || st.DroppedEvents != 0 || st.FlowStallNanos <= 0 {
+		t.Fatalf("flow stats %+v: want a release, no cut, no drop", st)
+	}
+}
+
+// A subscriber that never reads holds its publisher for the stall bound
+// only; then the outbound policy takes it, and the healthy subscriber gets
+// every event.
+func TestFlowControlCutsStuckSubscriber(t *testing.T) {
+	for _, policy := range []string{config.PolicyDrop, config.PolicyDisconnect} {
+		t.Run(policy, func(t *testing.T) {
+			rt, _ := startRouter(t, flowConfig(300*time.Millisecond, policy))
+			stuck := dialSmall(t, rt)
+			stuck.subscribe("telemetry")
+			healthy := dialSmall(t, rt)
+			healthy.subscribe("telemetry")
+			pubc := dialSmall(t, rt)
+			const n = 2500
+			pub := pubc.publish("telemetry", "{}", n, 4000)
+
+			got, err := healthy.events(n, 4*testTimeout)
+			if err != nil || got != n {
+				t.Fatalf("healthy subscriber got %d of %d events: %v", got, n, err)
+			}
+			if err := <-pub.done; err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the publisher released", func() bool { return rt.srv.Stats().FlowHeld == 0 })
+			st := rt.srv.Stats()
+			if st.FlowStalls < 1 || st.FlowCuts < 1 {
+				t.Fatalf("flow stats %+v: want the stuck subscriber to have held the publisher, then been cut", st)
+			}
+			switch policy {
+			case config.PolicyDrop:
+				if st.DroppedEvents == 0 || st.SlowDisconnects != 0 {
+					t.Fatalf("stats %+v: want the stuck subscriber's events dropped, no disconnect", st)
+				}
+			case config.PolicyDisconnect:
+				if st.SlowDisconnects != 1 {
+					t.Fatalf("stats %+v: want the stuck subscriber disconnected", st)
+				}
+			}
+		})
+	}
+}
+
+// A publisher subscribed to its own topic that writes without reading is
+// never held by its own queue: it could not read what it would wait for.
+func TestFlowControlSelfSubscriber(t *testing.T) {
+	cfg := flowConfig(10*time.Second, config.PolicyDrop)
+	cfg.Limits.OutboundQueue = 64 << 20 // all of its own events wait for it
+	rt, _ := startRouter(t, cfg)
+	self := dialSmall(t, rt)
+	self.subscribe("loop")
+	const n = 2500 // 10 MB: more than the kernel's buffers
+	pub := self.publish("loop", `{"exclude_me":false}`, n, 4000)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var got int
+	var err error
+	go func() { // reads only once the publisher is done
+		defer wg.Done()
+		if err = <-pub.done; err == nil {
+			got, err = self.events(n, 4*testTimeout)
+		}
+	}()
+	wg.Wait()
+	if err != nil || got != n {
+		t.Fatalf("got %d of %d own events: %v", got, n, err)
+	}
+	if st := rt.srv.Stats(); st.FlowStalls != 0 {
+		t.Fatalf("flow stats %+v: the publisher was held by itself", st)
+	}
+}
