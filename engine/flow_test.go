@@ -328,3 +328,85 @@ func TestFlowControlSelfSubscriber(t *testing.T) {
 		t.Fatalf("flow stats %+v: the publisher was held by itself", st)
 	}
 }
+
+// The same for RPC: a callee that stopped reading holds the caller that
+// fills its queue with INVOCATIONs; once it reads again every call gets
+// its result.
+func TestFlowControlHoldsCaller(t *testing.T) {
+	rt, _ := startRouter(t, flowConfig(10*time.Second, config.PolicyDrop))
+	callee := dialSmall(t, rt)
+	callee.send(`[64,1,{},"slow.echo"]`)
+	if m := callee.recv(); !strings.HasPrefix(m, "[65,1,") {
+		t.Fatalf("want REGISTERED, got %s", m)
+	}
+	caller := dialSmall(t, rt)
+	const n = 2500
+	pad := strings.Repeat("x", 4000)
+	sent := make(chan error, 1)
+	var blocked atomic.Int64
+	go func() {
+		for i := 0; i < n; i++ {
+			buf := frame(fmt.Sprintf(`[48,%d,{},"slow.echo",[%d,"%s"]]`, i+1, i, pad))
+			for len(buf) > 0 {
+				_ = caller.conn.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+				k, err := caller.conn.Write(buf)
+				buf = buf[k:]
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					if blocked.Add(1) > 400 { // 20 s
+						sent <- fmt.Errorf("caller blocked for good after %d calls", i)
+						return
+					}
+					continue
+				}
+				if err != nil {
+					sent <- err
+					return
+				}
+			}
+		}
+		sent <- nil
+	}()
+	waitFor(t, "the caller's writes to block", func() bool { return blocked.Load() > 5 })
+	if st := rt.srv.Stats(); st.FlowHeld != 1 {
+		t.Fatalf("flow stats %+v, want the caller held", st)
+	}
+	if q := routerRecvQueue(t, caller.conn); q == 0 {
+		t.Fatal("the router's receive queue of the held caller is empty: it is still being read")
+	}
+
+	results := make(chan error, 1)
+	go func() { // the caller reads its results
+		deadline := time.Now().Add(4 * testTimeout)
+		for got := 0; got < n; {
+			m, err := caller.next(deadline)
+			if err != nil {
+				results <- fmt.Errorf("after %d results: %w", got, err)
+				return
+			}
+			if strings.HasPrefix(m, "[50,") {
+				got++
+			}
+		}
+		results <- nil
+	}()
+	deadline := time.Now().Add(4 * testTimeout)
+	for got := 0; got < n; got++ { // the callee reads again and answers
+		m, err := callee.next(deadline)
+		if err != nil {
+			t.Fatalf("callee after %d invocations: %v", got, err)
+		}
+		if !strings.HasPrefix(m, "[68,") {
+			t.Fatalf("want INVOCATION, got %.40s", m)
+		}
+		f := strings.SplitN(m, ",", 3) // [68,invID,...
+		callee.send(`[70,` + f[1] + `,{},["ok"]]`)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-results; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the caller released", func() bool { return rt.srv.Stats().FlowHeld == 0 })
+}

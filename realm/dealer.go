@@ -349,7 +349,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		inv.Options.Progress = true
 	}
 	r.stats.calls.Add(1)
-	r.send(callee, &inv, false)
+	r.sendFrom(callee, &inv, s)
 }
 
 // chunk forwards one more CALL of a progressive call invocation to its
@@ -366,7 +366,7 @@ func (d *dealer) chunk(r *Realm, c *call, m *codec.Message) {
 	} else {
 		c.stream = nil // the input is complete; the call waits for its result
 	}
-	r.send(c.callee, &inv, false)
+	r.sendFrom(c.callee, &inv, c.caller)
 }
 
 // startTimer arms the dealer-side timeout of c: the timer only posts an
@@ -419,12 +419,12 @@ func (d *dealer) yield(r *Realm, s *Session, m *codec.Message) {
 		}
 		res.Options.Has |= codec.HasProgress
 		res.Options.Progress = true
-		r.send(c.caller, &res, false)
+		r.sendFrom(c.caller, &res, s)
 		return
 	}
 	caller, start := c.caller, c.start
 	d.finish(c)
-	if r.send(caller, &res, false) {
+	if r.sendFrom(caller, &res, s) {
 		r.latency.observe(r.clock.read() - start)
 	}
 }

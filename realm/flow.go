@@ -1,0 +1,19 @@
+package realm
+
+import "github.com/wampd/wampd/codec"
+
+// sendFrom is send for a message that carries on what from sent (an
+// INVOCATION of its CALL, a RESULT of its YIELD): the frame names from's
+// peer, so that the transport's flow control slows from when to falls
+// behind, as it slows a publisher (broker.dispatch sets the same for
+// EVENTs).
+func (r *Realm) sendFrom(to *Session, m *codec.Message, from *Session) bool {
+	f := r.encode(to.ser, m)
+	if f == nil {
+		return false
+	}
+	f.From = from.Peer
+	ok := r.sendFrame(to, f, false)
+	f.Release()
+	return ok
+}
