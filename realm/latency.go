@@ -46,11 +46,18 @@ func (l *Latency) Count() uint64 {
 	return n
 }
 
-// latency is the histogram: written by the actor only (one uncontended
-// atomic add per bucket and one on the sum per RESULT), read by anyone.
+// latency is the histogram: counted on the actor with plain adds and
+// published with the traffic counters (Realm.publish), so a RESULT costs
+// no atomic operation.
 type latency struct {
-	counts [LatencyBuckets]atomic.Uint64
-	sum    atomic.Int64 // nanoseconds
+	// Only the realm's actor goroutine touches these.
+	counts [LatencyBuckets]uint64
+	sum    int64  // nanoseconds
+	dirty  uint32 // bit i: counts[i] moved since the last publish
+
+	// Written by publish, read by Realm.CallLatency from any goroutine.
+	pubCounts [LatencyBuckets]atomic.Uint64
+	pubSum    atomic.Int64
 }
 
 // observe counts one call that took d nanoseconds.
@@ -65,8 +72,22 @@ func (l *latency) observe(d int64) {
 	if i >= LatencyBuckets {
 		i = LatencyBuckets - 1
 	}
-	l.counts[i].Add(1)
-	l.sum.Add(d)
+	l.counts[i]++
+	l.sum += d
+	l.dirty |= 1 << i
+}
+
+// publish stores the buckets that moved since the last call (actor only).
+func (l *latency) publish() {
+	if l.dirty == 0 {
+		return
+	}
+	for m := l.dirty; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		l.pubCounts[i].Store(l.counts[i])
+	}
+	l.pubSum.Store(l.sum)
+	l.dirty = 0
 }
 
 // clock is the actor's coarse clock: nanoseconds since the realm was made,
@@ -89,12 +110,13 @@ func (c *clock) read() int64 {
 func (c *clock) tick() { c.now = 0 }
 
 // CallLatency returns a snapshot of the realm's router-side call latency
-// (CALL in to RESULT out); safe from any goroutine.
+// (CALL in to RESULT out) as last published (see Realm.publish); safe from
+// any goroutine.
 func (r *Realm) CallLatency() Latency {
 	var s Latency
 	for i := range s.Counts {
-		s.Counts[i] = r.latency.counts[i].Load()
+		s.Counts[i] = r.latency.pubCounts[i].Load()
 	}
-	s.Sum = time.Duration(r.latency.sum.Load())
+	s.Sum = time.Duration(r.latency.pubSum.Load())
 	return s
 }
