@@ -410,3 +410,28 @@ func TestFlowControlHoldsCaller(t *testing.T) {
 	}
 	waitFor(t, "the caller released", func() bool { return rt.srv.Stats().FlowHeld == 0 })
 }
+
+// limits.outbound_delay bounds a queue in time: a subscriber whose oldest
+// queued event waits for longer is over its bound although its bytes are
+// far under outbound_queue; a healthy one loses nothing.
+func TestOutboundDelay(t *testing.T) {
+	cfg := testConfig()
+	cfg.Limits.OutboundQueue = 256 << 20
+	cfg.Limits.OutboundPolicy = config.PolicyDisconnect
+	cfg.Limits.OutboundDelay = config.Duration(50 * time.Millisecond)
+	rt, _ := startRouter(t, cfg)
+	stuck := dialSmall(t, rt)
+	stuck.subscribe("telemetry")
+	healthy := dialSmall(t, rt)
+	healthy.subscribe("telemetry")
+	const n = 2500
+	pub := dialSmall(t, rt).publish("telemetry", "{}", n, 4000)
+	got, err := healthy.events(n, 4*testTimeout)
+	if err != nil || got != n {
+		t.Fatalf("healthy subscriber got %d of %d events: %v", got, n, err)
+	}
+	if err := <-pub.done; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stuck subscriber disconnected", func() bool { return rt.srv.Stats().SlowDisconnects == 1 })
+}

@@ -13,7 +13,7 @@ func (r *Realm) sendFrom(to *Session, m *codec.Message, from *Session) bool {
 		return false
 	}
 	f.From = from.Peer
-	ok := r.sendFrame(to, f, false)
+	ok := r.queue(to, f, m.Type, false)
 	f.Release()
 	return ok
 }
