@@ -63,7 +63,17 @@ func (s *httpServer) stop(ctx context.Context) error {
 // adminSource is what the admin endpoints read of rt: its counters, the
 // runtime figures it reports under its own names, and its readiness.
 func (rt *Router) adminSource() admin.Source {
-	return admin.Source{Stats: rt.Stats, Runtime: adminRuntime, Ready: rt.Ready}
+	return admin.Source{Stats: rt.Stats, Runtime: adminRuntime, Ready: rt.Ready, Traffic: rt.realmTraffic}
+}
+
+// realmTraffic reads every realm's message counters and call latency
+// histogram (atomic loads of what the actors last published).
+func (rt *Router) realmTraffic() []admin.RealmTraffic {
+	out := make([]admin.RealmTraffic, 0, len(rt.realms))
+	for _, r := range rt.realms {
+		out = append(out, admin.RealmTraffic{Realm: r.Name(), Traffic: r.Traffic(), Latency: r.CallLatency()})
+	}
+	return out
 }
 
 // adminRuntime is readRuntimeStats as the collector exports it.

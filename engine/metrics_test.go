@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine/admin"
+	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -232,6 +234,9 @@ func BenchmarkPost_Publish_JSON_Scraped(b *testing.B) {
 				Realms: map[string]realm.Stats{r.Name(): r.Stats()}}
 		},
 		Runtime: adminRuntime,
+		Traffic: func() []admin.RealmTraffic {
+			return []admin.RealmTraffic{{Realm: r.Name(), Traffic: r.Traffic(), Latency: r.CallLatency()}}
+		},
 	}
 	reg := admin.NewRegistry(src)
 	gather := func() {
@@ -270,4 +275,154 @@ func BenchmarkPost_Publish_JSON_Scraped(b *testing.B) {
 	<-stopped
 	b.ReportMetric(float64(scrapes.Load()), "scrapes")
 	b.ReportMetric(perScrape, "scrape-allocs")
+}
+
+// histogramCount is the sample count of family name's histogram with
+// exactly the realm label realm; ok is false when there is none.
+func histogramCount(fams map[string]*dto.MetricFamily, name, realmName string) (n uint64, ok bool) {
+	for _, m := range fams[name].GetMetric() {
+		if l := m.GetLabel(); len(l) == 1 && l[0].GetValue() == realmName && m.GetHistogram() != nil {
+			return m.GetHistogram().GetSampleCount(), true
+		}
+	}
+	return 0, false
+}
+
+// TestMetricsAddUp scrapes /metrics after a short RPC run, a fan-out run
+// and a forced slow-consumer case (a subscriber that does not read, a 16
+// KiB outbound bound, policy drop) with real clients, and checks that the
+// counters are exactly what the clients did: calls, results, messages by
+// type, the latency histogram's count, events delivered and dropped.
+func TestMetricsAddUp(t *testing.T) {
+	const calls, pubs, subs, slowPubs = 20, 10, 3, 200
+	cfg := testConfig()
+	cfg.Metrics.Listen = "127.0.0.1:0"
+	cfg.Limits.OutboundQueue = 16 << 10
+	cfg.Limits.OutboundPolicy = config.PolicyDrop
+	rt, _ := startRouter(t, cfg)
+
+	callee, caller := dialWS(t, rt), dialRS(t, rt)
+	callee.joinJSON()
+	caller.joinJSON()
+	callee.send(`[64,1,{},"com.metrics.proc"]`)
+	if m := callee.mustRecv(); msgType(m) != int(codec.Registered) {
+		t.Fatalf("got %v, want REGISTERED", m)
+	}
+	for i := range calls {
+		caller.send(fmt.Sprintf(`[48,%d,{},"com.metrics.proc",[%d]]`, i+1, i))
+		inv := callee.mustRecv()
+		if msgType(inv) != int(codec.Invocation) {
+			t.Fatalf("got %v, want INVOCATION", inv)
+		}
+		callee.send(fmt.Sprintf(`[70,%d,{},[%d]]`, int64(inv[1].(float64)), i))
+		if m := caller.mustRecv(); msgType(m) != int(codec.Result) || m[1].(float64) != float64(i+1) {
+			t.Fatalf("got %v, want RESULT for %d", m, i+1)
+		}
+	}
+
+	readers := make([]*client, subs)
+	for i := range readers {
+		readers[i] = dialWS(t, rt)
+		readers[i].joinJSON()
+		readers[i].send(`[32,1,{},"com.metrics.topic"]`)
+		if m := readers[i].mustRecv(); msgType(m) != int(codec.Subscribed) {
+			t.Fatalf("got %v, want SUBSCRIBED", m)
+		}
+	}
+	for i := range pubs {
+		caller.send(fmt.Sprintf(`[16,%d,{"acknowledge":true},"com.metrics.topic",[%d]]`, 100+i, i))
+		if m := caller.mustRecv(); msgType(m) != int(codec.Published) {
+			t.Fatalf("got %v, want PUBLISHED", m)
+		}
+	}
+	for _, r := range readers {
+		for range pubs {
+			if m := r.mustRecv(); msgType(m) != int(codec.Event) {
+				t.Fatalf("got %v, want EVENT", m)
+			}
+		}
+	}
+
+	slow := dialSmall(t, rt) // joins; reads nothing after its SUBSCRIBED
+	slow.subscribe("com.metrics.slow")
+	pad := strings.Repeat("x", 2000)
+	for i := range slowPubs {
+		caller.send(fmt.Sprintf(`[16,%d,{"acknowledge":true},"com.metrics.slow",[%d,"%s"]]`, 1000+i, i, pad))
+	}
+	for range slowPubs {
+		if m := caller.mustRecv(); msgType(m) != int(codec.Published) {
+			t.Fatalf("got %v, want PUBLISHED", m)
+		}
+	}
+
+	// What each message type should count; EVENTs are checked below
+	// (the slow subscriber's share depends on its socket).
+	in := map[string]float64{"REGISTER": 1, "CALL": calls, "YIELD": calls, "SUBSCRIBE": subs + 1, "PUBLISH": pubs + slowPubs}
+	out := map[string]float64{"WELCOME": subs + 3, "REGISTERED": 1, "INVOCATION": calls, "RESULT": calls,
+		"SUBSCRIBED": subs + 1, "PUBLISHED": pubs + slowPubs}
+	var fams map[string]*dto.MetricFamily
+	var bad []string
+	deadline := time.Now().Add(testTimeout)
+	for { // the actor publishes its counters when idle: wait for it
+		fams, bad = scrape(t, rt), nil
+		for typ, want := range in {
+			if v, _ := sample(fams, "wampd_realm_messages_in_total", "realm", "realm1", "type", typ); v != want {
+				bad = append(bad, fmt.Sprintf("in %s = %v, want %v", typ, v, want))
+			}
+		}
+		for typ, want := range out {
+			if v, _ := sample(fams, "wampd_realm_messages_out_total", "realm", "realm1", "type", typ); v != want {
+				bad = append(bad, fmt.Sprintf("out %s = %v, want %v", typ, v, want))
+			}
+		}
+		if n, _ := histogramCount(fams, "wampd_realm_call_latency_seconds", "realm1"); n != calls {
+			bad = append(bad, fmt.Sprintf("call latency count = %d, want %d", n, calls))
+		}
+		if len(bad) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, b := range bad {
+		t.Error(b)
+	}
+	for _, name := range []string{"ERROR", "ABORT", "GOODBYE"} {
+		if v, ok := sample(fams, "wampd_realm_messages_out_total", "realm", "realm1", "type", name); ok {
+			t.Errorf("out %s = %v, want none", name, v)
+		}
+	}
+	value := func(name string) float64 {
+		v, ok := sample(fams, name, "realm", "realm1")
+		if !ok {
+			t.Errorf("/metrics lacks %s{realm=realm1}", name)
+		}
+		return v
+	}
+	if v := value("wampd_realm_calls_total"); v != calls {
+		t.Errorf("wampd_realm_calls_total = %v, want %d", v, calls)
+	}
+	if v := value("wampd_realm_published_total"); v != pubs+slowPubs {
+		t.Errorf("wampd_realm_published_total = %v, want %d", v, pubs+slowPubs)
+	}
+	delivered, dropped := value("wampd_realm_events_delivered_total"), value("wampd_realm_events_dropped_total")
+	if delivered+dropped != subs*pubs+slowPubs {
+		t.Errorf("events delivered %v + dropped %v = %v, want %d publications x subscribers",
+			delivered, dropped, delivered+dropped, subs*pubs+slowPubs)
+	}
+	if dropped == 0 || delivered < subs*pubs {
+		t.Errorf("delivered %v, dropped %v: want the readers' %d and drops for the subscriber that does not read",
+			delivered, dropped, subs*pubs)
+	}
+	if v, _ := sample(fams, "wampd_realm_messages_out_total", "realm", "realm1", "type", "EVENT"); v != delivered {
+		t.Errorf("out EVENT = %v, want the %v delivered", v, delivered)
+	}
+	if v, _ := sample(fams, "wampd_dropped_events_total"); v != dropped {
+		t.Errorf("wampd_dropped_events_total = %v, want the realm's %v", v, dropped)
+	}
+	if v := value("wampd_realm_bytes_in_total"); v < float64(slowPubs*len(pad)) {
+		t.Errorf("wampd_realm_bytes_in_total = %v, want over the %d bytes of padding published", v, slowPubs*len(pad))
+	}
+	if v := value("wampd_realm_bytes_out_total"); v <= 0 {
+		t.Errorf("wampd_realm_bytes_out_total = %v, want > 0", v)
+	}
 }

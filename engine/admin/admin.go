@@ -24,6 +24,9 @@ type Source struct {
 	Stats   func() Stats   // the router's counters (engine.Router.Stats)
 	Runtime func() Runtime // the Go runtime figures the router reports itself
 	Ready   func() bool    // listeners bound, realms started, not shutting down
+	// Traffic is what each realm's actor counted of its messages and
+	// calls (realm.Realm.Traffic and CallLatency); nil leaves them out.
+	Traffic func() []RealmTraffic
 }
 
 // NewRegistry returns a registry holding the router's Collector and the

@@ -2,6 +2,8 @@ package admin
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -58,12 +60,19 @@ type Collector struct {
 	forwardQueued  *prometheus.Desc
 	runtime        []runtimeScalar
 	gcPauseSeconds *prometheus.Desc
+	msgsIn         *prometheus.Desc
+	msgsOut        *prometheus.Desc
+	bytesIn        *prometheus.Desc
+	bytesOut       *prometheus.Desc
+	callLatency    *prometheus.Desc
+	// latencyBounds are the histogram's bucket bounds in seconds.
+	latencyBounds [realm.LatencyBuckets - 1]float64
 }
 
 // NewCollector returns the Collector reading src (src.Stats and src.Runtime
 // may be nil: their metrics are then left out).
 func NewCollector(src Source) *Collector {
-	return &Collector{
+	c := &Collector{
 		src: src,
 		scalars: []scalar{
 			{newDesc("wampd_sessions", "WAMP sessions joined now."), gauge, func(s *Stats) float64 { return float64(s.Sessions) }},
@@ -117,7 +126,21 @@ func NewCollector(src Source) *Collector {
 		// bucket bounds and no exact sum.
 		gcPauseSeconds: newDesc("wampd_gc_pause_seconds",
 			"GC stop-the-world pause quantiles since start (/sched/pauses/total/gc:seconds, bucket upper bounds).", "quantile"),
+		msgsIn: newDesc("wampd_realm_messages_in_total",
+			"WAMP messages the realm handled from its sessions, by message type (the handshake is not counted).", "realm", "type"),
+		msgsOut: newDesc("wampd_realm_messages_out_total",
+			"WAMP messages the realm queued to its sessions, by message type (dropped EVENTs are not counted).", "realm", "type"),
+		bytesIn: newDesc("wampd_realm_bytes_in_total",
+			"Serialized bytes of the messages in wampd_realm_messages_in_total (no transport framing).", "realm"),
+		bytesOut: newDesc("wampd_realm_bytes_out_total",
+			"Serialized bytes of the messages the realm queued, EVENTs of a fan-out not included yet.", "realm"),
+		callLatency: newDesc("wampd_realm_call_latency_seconds",
+			"Router-side call latency per realm: the actor handling a CALL to it queuing the RESULT (log2 buckets from 1.024 us).", "realm"),
 	}
+	for i := range c.latencyBounds {
+		c.latencyBounds[i] = realm.LatencyBound(i).Seconds()
+	}
+	return c
 }
 
 // Describe sends the descriptor of every metric Collect may send.
@@ -138,6 +161,11 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- m.desc
 	}
 	ch <- c.gcPauseSeconds
+	ch <- c.msgsIn
+	ch <- c.msgsOut
+	ch <- c.bytesIn
+	ch <- c.bytesOut
+	ch <- c.callLatency
 }
 
 // Collect reads one snapshot of the router and sends its metrics. It runs on
@@ -167,6 +195,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.forwardQueued, gauge, float64(f.Queued), f.Realm, f.Kind, f.URI)
 		}
 	}
+	if c.src.Traffic != nil {
+		ts := c.src.Traffic()
+		for i := range ts {
+			c.collectTraffic(ch, &ts[i])
+		}
+	}
 	if c.src.Runtime != nil {
 		r := c.src.Runtime()
 		for _, m := range c.runtime {
@@ -179,4 +213,28 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.gcPauseSeconds, gauge, q.v, q.label)
 		}
 	}
+}
+
+// collectTraffic sends one realm's messages by type (the types seen only:
+// a router sends few of the 24), bytes and call latency histogram.
+func (c *Collector) collectTraffic(ch chan<- prometheus.Metric, t *RealmTraffic) {
+	for i := range realm.NumTypes {
+		typ := codec.Type(i)
+		if n := t.Traffic.Received[i]; n != 0 {
+			ch <- prometheus.MustNewConstMetric(c.msgsIn, counter, float64(n), t.Realm, typ.String())
+		}
+		if n := t.Traffic.Sent[i]; n != 0 {
+			ch <- prometheus.MustNewConstMetric(c.msgsOut, counter, float64(n), t.Realm, typ.String())
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.bytesIn, counter, float64(t.Traffic.BytesReceived), t.Realm)
+	ch <- prometheus.MustNewConstMetric(c.bytesOut, counter, float64(t.Traffic.BytesSent), t.Realm)
+	buckets := make(map[float64]uint64, len(c.latencyBounds))
+	var cum uint64
+	for i, le := range c.latencyBounds {
+		cum += t.Latency.Counts[i]
+		buckets[le] = cum
+	}
+	count := cum + t.Latency.Counts[realm.LatencyBuckets-1]
+	ch <- prometheus.MustNewConstHistogram(c.callLatency, count, t.Latency.Sum.Seconds(), buckets, t.Realm)
 }

@@ -66,3 +66,12 @@ type Runtime struct {
 	Goroutines   uint64
 	RSS          uint64 // resident set size; 0 where unavailable
 }
+
+// RealmTraffic is one realm's message counters by WAMP message type and
+// its router-side call latency histogram, as its actor last published
+// them.
+type RealmTraffic struct {
+	Realm   string
+	Traffic realm.Traffic
+	Latency realm.Latency
+}
