@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +100,18 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	if !strings.Contains(subscriptions, "com.console.topic") {
 		t.Errorf("subscription table: %q", subscriptions)
+	}
+	// The queue columns come from wampd's extension of wamp.session.get:
+	// a WebSocket session has a number in each.
+	if head, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`table:has(#sessions) thead`))); err != nil ||
+		!strings.Contains(head, "queued bytes") || !strings.Contains(head, "dropped") {
+		t.Errorf("session table head %q (%v), want queued bytes and dropped columns", head, err)
+	}
+	for _, col := range []string{"queued", "dropped"} {
+		v, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(row+" td."+col)))
+		if _, perr := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err != nil || perr != nil {
+			t.Errorf("%s cell of session %d = %q (%v), want a number", col, id, v, err)
+		}
 	}
 
 	// Publish to the victim's topic until the chart shows a rate: the page

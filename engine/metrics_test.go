@@ -16,8 +16,12 @@ import (
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine/admin"
 	"github.com/wampd/wampd/engine/config"
+	"github.com/wampd/wampd/netpoll"
 	"github.com/wampd/wampd/realm"
 )
+
+// The console's queue columns rely on it (wamp.session.get's wampd key).
+var _ realm.QueueInfo = (*netpoll.Conn)(nil)
 
 // scrape reads /metrics of rt with the client library's text parser.
 func scrape(t *testing.T, rt *Router) map[string]*dto.MetricFamily {

@@ -3,6 +3,7 @@ package realm
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wampd/wampd/codec"
 )
@@ -63,6 +64,8 @@ type localPeer struct {
 	queue  []*codec.Frame
 	bytes  int
 	closed bool
+
+	dropped atomic.Uint64 // EVENTs refused over the bound (QueueInfo)
 
 	wake chan struct{} // 1-buffered
 	done chan struct{} // closed when the goroutine has exited
@@ -140,6 +143,17 @@ func (p *localPeer) Serializer() codec.Serializer { return codec.MsgPack }
 func (p *localPeer) TransportName() string { return "local" }
 func (p *localPeer) RemoteAddr() string    { return "" }
 
+// QueuedBytes and Dropped are realm.QueueInfo: what the realm sent and the
+// Local's goroutine has not yet taken, and the events refused over the
+// bound.
+func (p *localPeer) QueuedBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return int64(p.bytes)
+}
+
+func (p *localPeer) Dropped() uint64 { return p.dropped.Load() }
+
 func (p *localPeer) Send(f *codec.Frame, droppable bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -148,6 +162,7 @@ func (p *localPeer) Send(f *codec.Frame, droppable bool) bool {
 	}
 	if p.bytes+f.Len() > p.bound {
 		if droppable {
+			p.dropped.Add(1)
 			return false
 		}
 		p.closed = true // disconnect, as for a socket over its bound

@@ -58,8 +58,18 @@ func metaSessionGet(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, string
 	if s == nil {
 		return nil, codec.ErrNoSuchSession, "no session with that id on this realm"
 	}
-	return []any{r.sessionDetails(s)}, "", ""
+	d := r.sessionDetails(s)
+	if q, ok := s.Peer.(QueueInfo); ok {
+		d[metaWampdKey] = map[string]any{"queued_bytes": q.QueuedBytes(), "dropped": q.Dropped()}
+	}
+	return []any{d}, "", ""
 }
+
+// metaWampdKey is the key of wampd's extension in the session details
+// wamp.session.get returns: {queued_bytes, dropped} of the session's
+// outbound queue, read from its peer at the call (QueueInfo). Clients
+// that do not know it ignore it, as the spec lets them.
+const metaWampdKey = "wampd"
 
 // killReason reads the reason and message kwargs of the kill procedures.
 func killReason(c *metaCall) (reason codec.URI, message string, ok bool) {

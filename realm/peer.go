@@ -32,3 +32,13 @@ type PeerInfo interface {
 	TransportName() string // "websocket", "rawsocket", "local"
 	RemoteAddr() string    // the client's address, "" when there is none
 }
+
+// QueueInfo is what a Peer may tell of its outbound queue (netpoll's
+// *Conn and in-process sessions implement it), shown by wamp.session.get
+// under the wampd extension key (see meta_session.go). Both are read on
+// the actor while it answers the meta call, so they must be cheap and
+// must not block on the transport.
+type QueueInfo interface {
+	QueuedBytes() int64 // bytes queued for the client and not yet handed to the kernel
+	Dropped() uint64    // EVENTs the drop policy discarded for it
+}

@@ -146,3 +146,52 @@ func TestLatencyBuckets(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionGetQueueInfo reads the wampd extension of wamp.session.get
+// for an in-process session: its queued bytes and dropped events.
+func TestSessionGetQueueInfo(t *testing.T) {
+	r := newRealm(t, "queues")
+	got := make(chan *codec.Message, 16)
+	l, err := r.JoinLocal(LocalOptions{ID: 42, AuthID: "console", OnMessage: func(m *codec.Message) {
+		c := *m
+		c.Args = append([]byte(nil), m.Args...)
+		got <- &c
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	if m := <-got; m.Type != codec.Welcome {
+		t.Fatalf("got %s, want WELCOME", m.Type)
+	}
+	args, err := codec.AppendValue(codec.MsgPack, nil, []any{42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Send(&codec.Message{Type: codec.Call, Request: 1, URI: "wamp.session.get", Args: args, PayloadSer: codec.MsgPack}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m.Type != codec.Result {
+			t.Fatalf("got %s, want RESULT", m.Type)
+		}
+		v, err := codec.DecodeValue(codec.MsgPack, m.Args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := v.([]any)[0].(map[string]any)
+		q, ok := d["wampd"].(map[string]any)
+		if !ok {
+			t.Fatalf("session details %v lack the wampd key", d)
+		}
+		if _, ok := q["queued_bytes"]; !ok {
+			t.Errorf("wampd %v lacks queued_bytes", q)
+		}
+		if _, ok := q["dropped"]; !ok {
+			t.Errorf("wampd %v lacks dropped", q)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("no answer to wamp.session.get")
+	}
+}

@@ -89,6 +89,7 @@
       cell(tr, tr0.type);
       cell(tr, tr0.serializer);
       cell(tr, tr0.peer);
+      queueCells(tr, d.wampd);
       const td = cell(tr, "");
       if (d.session === s.id) {
         tr.className = "self";
@@ -104,8 +105,36 @@
       rows.push(tr);
     }
     rows.sort((a, b) => Number(a.dataset.session) - Number(b.dataset.session));
-    fill($("sessions"), rows, 8, "no sessions");
+    fill($("sessions"), rows, 10, "no sessions");
     $("sessions-count").textContent = "(" + rows.length + ")";
+  }
+
+  // queueCells adds (or, on a row that has them, updates) the queue
+  // columns from wampd's extension of wamp.session.get: bytes queued for
+  // the session and not yet handed to the kernel, and EVENTs dropped for
+  // it; "" for a router that does not send them.
+  function queueCells(tr, q) {
+    q = q || {};
+    let a = tr.querySelector("td.queued"), b = tr.querySelector("td.dropped");
+    if (!a) {
+      a = cell(tr, "");
+      a.className = "queued num";
+      b = cell(tr, "");
+      b.className = "dropped num";
+    }
+    a.textContent = q.queued_bytes === undefined ? "" : String(q.queued_bytes);
+    b.textContent = q.dropped === undefined ? "" : String(q.dropped);
+  }
+
+  // refreshQueues updates the queue columns of the sessions shown, every
+  // second (the rest of the table follows meta events and refresh).
+  async function refreshQueues() {
+    const s = state.session;
+    if (!s || s.closed) return;
+    const rows = Array.from($("sessions").querySelectorAll("tr[data-session]"));
+    await Promise.all(rows.map((tr) =>
+      s.call("wamp.session.get", [Number(tr.dataset.session)]).then(
+        (r) => queueCells(tr, (r.args[0] || {}).wampd), () => null)));
   }
 
   async function refreshRegistrations(s) {
@@ -346,6 +375,7 @@
       if (!state.login || state.ticket) join(sel.value);
     });
     setInterval(sample, 1000);
+    setInterval(refreshQueues, 1000);
     setInterval(refresh, 5000);
     draw();
     if (info.login) {
