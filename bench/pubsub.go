@@ -115,7 +115,8 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 		return n
 	}
 
-	r.measure(ctx, cfg, phase{label: cfg.Scenario, senders: pubs, send: r.publish,
+	send := func(w *window, i int, intended int64, async bool) { r.publish(w, pubs[i], intended, async) }
+	r.measure(ctx, cfg, phase{label: cfg.Scenario, senders: len(pubs), send: send,
 		progress: func() uint64 { return delivered(healthy) },
 		done:     func() bool { return delivered(healthy) >= expected(r.healthyPer) },
 		dead:     func() bool { return r.pubsAlive.Load() == 0 || r.subsAlive.Load() == 0 },

@@ -110,7 +110,8 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	sent := func() uint64 { return sum(func(s *Session) uint64 { return s.Sent.Load() }) }
 	recv := func() uint64 { return sum(func(s *Session) uint64 { return s.Received.Load() }) }
 
-	r.measure(ctx, cfg, phase{label: "rpc", senders: callers, send: r.call, progress: recv,
+	send := func(w *window, i int, intended int64, async bool) { r.call(w, callers[i], intended, async) }
+	r.measure(ctx, cfg, phase{label: "rpc", senders: len(callers), send: send, progress: recv,
 		done: func() bool { return recv() >= sent() },
 		dead: func() bool { return r.callersAlive.Load() == 0 || r.calleesAlive.Load() == 0 },
 	}, "calls/s", res, func(res *Result) {

@@ -61,6 +61,13 @@ type Config struct {
 	// RawServerCmd, when set, runs the --target raw server as this child
 	// process (argv) instead of in-process; see RawServerReady.
 	RawServerCmd []string
+	// NATSURL is the nats-server --target nats runs against
+	// (nats://host:port; RouterPID, when given, is its pid). Empty: the
+	// target starts one, as the child process NATSServerCmd (argv; see
+	// NATSServerReady) when set, in-process otherwise (its CPU time is then
+	// not told apart from wampbench's).
+	NATSURL       string
+	NATSServerCmd []string
 	// Shared makes the rpc callees register one procedure with invoke
 	// roundrobin (a shared registration) instead of one procedure each.
 	Shared bool
@@ -270,9 +277,14 @@ type runState struct {
 
 // phase is the measured phase of a closed-loop scenario.
 type phase struct {
-	label    string
-	senders  []*Session
-	send     func(w *window, s *Session, intended int64, async bool)
+	label string
+	// senders is how many senders there are; send sends one operation from
+	// sender i stamped with intended (async: from outside its reader).
+	senders int
+	send    func(w *window, i int, intended int64, async bool)
+	// start, when set, starts the closed loop instead of InFlight sends per
+	// sender (the NATS publishers, which have no per-publication answer).
+	start    func(w *window)
 	progress func() uint64 // what the live line counts
 	done     func() bool   // everything sent has arrived
 	dead     func() bool   // a whole role lost its connections
@@ -292,12 +304,14 @@ func (r *runState) measure(ctx context.Context, cfg Config, p phase, unit string
 	var waitPacer func()
 	if cfg.Rate > 0 {
 		waitPacer = pace(w, cfg.Rate, func(i uint64, intended int64) {
-			p.send(w, p.senders[i%uint64(len(p.senders))], intended, true)
+			p.send(w, int(i%uint64(p.senders)), intended, true)
 		})
+	} else if p.start != nil {
+		p.start(w)
 	} else {
-		for _, s := range p.senders {
+		for i := range p.senders {
 			for range cfg.InFlight {
-				p.send(w, s, w.now(), true)
+				p.send(w, i, w.now(), true)
 			}
 		}
 	}
@@ -325,10 +339,13 @@ func (r *runState) measure(ctx context.Context, cfg Config, p phase, unit string
 
 // lost records that the connection of s (in role) went away, as an error
 // unless the run was already stopping.
-func (r *runState) lost(role string, s *Session, err error) {
+func (r *runState) lost(role string, s *Session, err error) { r.lostIndex(role, s.Index, err) }
+
+// lostIndex is lost for the connection of sender or receiver i of role.
+func (r *runState) lostIndex(role string, i int, err error) {
 	if w := r.w.Load(); w == nil || !w.stop.Load() {
 		r.disconnects.Add(1)
-		r.errs.add("%s %d lost its connection: %v", role, s.Index, err)
+		r.errs.add("%s %d lost its connection: %v", role, i, err)
 	}
 }
 
@@ -368,24 +385,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{
-		Name: cfg.Name, Scenario: cfg.Scenario, Flags: cfg.Flags, Machine: MachineInfo(),
-		StartedAt: time.Now().UTC(), LoadModel: "closed", Rate: cfg.Rate,
-		DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(),
-		Target: TargetInfo{URL: ep.String(), Kind: "router", Transport: ep.Transport.String(),
-			Serializer: cfg.Serializer.String(), Realm: cfg.Realm},
-		Latency: Summarize(NewRecorder(1).Merged()), Handshake: Summarize(NewRecorder(1).Merged()),
-		ErrorSamples: []string{},
-	}
-	if res.Flags == nil {
-		res.Flags = map[string]string{}
-	}
-	if cfg.Rate > 0 {
-		res.LoadModel = "open"
-	}
-	if cfg.RouterPID > 0 {
-		res.RouterRSSBeforeBytes = processRSS(cfg.RouterPID) // no session of ours open yet
-	}
+	res := newResult(cfg, TargetInfo{URL: ep.String(), Kind: "router", Transport: ep.Transport.String(),
+		Serializer: cfg.Serializer.String(), Realm: cfg.Realm})
 	cli, err := NewClient(ClientConfig{Endpoint: ep, Serializer: cfg.Serializer, Realm: cfg.Realm, EventLoops: cfg.EventLoops,
 		SourceAddrs: cfg.SourceAddrs})
 	if err != nil {
@@ -410,6 +411,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.ClientRSSBytes = processRSS(0)
 	return res, nil
+}
+
+// newResult is the Result of a run of cfg (defaults applied) against
+// target before anything is measured; it reads the router's RSS before any
+// session of the run is open.
+func newResult(cfg Config, target TargetInfo) *Result {
+	res := &Result{
+		Name: cfg.Name, Scenario: cfg.Scenario, Flags: cfg.Flags, Machine: MachineInfo(),
+		StartedAt: time.Now().UTC(), LoadModel: "closed", Rate: cfg.Rate,
+		DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(), Target: target,
+		Latency: Summarize(NewRecorder(1).Merged()), Handshake: Summarize(NewRecorder(1).Merged()),
+		ErrorSamples: []string{},
+	}
+	if res.Flags == nil {
+		res.Flags = map[string]string{}
+	}
+	if cfg.Rate > 0 {
+		res.LoadModel = "open"
+	}
+	if cfg.RouterPID > 0 {
+		res.RouterRSSBeforeBytes = processRSS(cfg.RouterPID)
+	}
+	return res
 }
 
 // dialAll opens n sessions with bounded parallelism; failures are counted

@@ -10,16 +10,21 @@ import (
 	"time"
 )
 
+// Targets lists what RunTarget runs against.
+var Targets = []string{"router", "raw", "both", "nats"}
+
 // RunTarget runs cfg against the router at cfg.URL ("router"), against the
-// built-in raw baseline server ("raw"), or both one after the other
-// ("both"), in which case the router's result carries the baseline and the
-// ratio of the two throughputs.
+// built-in raw baseline server ("raw"), both one after the other ("both"),
+// in which case the router's result carries the baseline and the ratio of
+// the two throughputs, or the same shape against nats-server ("nats").
 func RunTarget(ctx context.Context, cfg Config, target string) (*Result, error) {
 	switch target {
 	case "", "router":
 		return Run(ctx, cfg)
 	case "raw":
 		return runRaw(ctx, cfg)
+	case "nats":
+		return runNATSTarget(ctx, cfg)
 	case "both":
 		res, err := Run(ctx, cfg)
 		if err != nil {
@@ -51,7 +56,7 @@ func runRaw(ctx context.Context, cfg Config) (*Result, error) {
 	raw.RouterPID, raw.RouterDebug = 0, ""
 	var addr string
 	if len(cfg.RawServerCmd) > 0 {
-		child, err := startRawChild(cfg.RawServerCmd)
+		child, err := startChild(cfg.RawServerCmd, RawServerReady)
 		if err != nil {
 			return nil, err
 		}
@@ -83,29 +88,59 @@ func runRaw(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// runNATSTarget runs cfg against cfg.NATSURL, or against a nats-server it
+// starts (a child process when cfg.NATSServerCmd is set) and stops.
+func runNATSTarget(ctx context.Context, cfg Config) (*Result, error) {
+	url := cfg.NATSURL
+	switch {
+	case url != "":
+	case len(cfg.NATSServerCmd) > 0:
+		child, err := startChild(cfg.NATSServerCmd, NATSServerReady)
+		if err != nil {
+			return nil, err
+		}
+		defer child.stop()
+		url, cfg.RouterPID = child.addr, child.cmd.Process.Pid
+	default:
+		srv, err := StartNATSServer("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Close()
+		url, cfg.RouterPID = srv.URL(), 0
+	}
+	cfg.RouterDebug = ""
+	if cfg.Name == "" || cfg.Name == cfg.Scenario {
+		cfg.Name = "nats-" + cfg.Scenario
+	}
+	return runNATS(ctx, cfg, url)
+}
+
 // RawServerReady is the line a raw server child prints on stdout once
 // bound, followed by its host:port.
 const RawServerReady = "wampbench raw server listening on "
 
-// rawChild is a raw server running as a child process.
-type rawChild struct {
+// serverChild is a server (the raw server, nats-server) running as a child
+// process of wampbench.
+type serverChild struct {
 	cmd  *exec.Cmd
 	addr string
 	done chan struct{}
 }
 
-// startRawChild runs argv (which must serve a RawServer on a free loopback
-// port and print RawServerReady + address) and waits for the address.
-func startRawChild(argv []string) (*rawChild, error) {
+// startChild runs argv, which must serve on a free loopback port and print
+// ready followed by its address on a line of stdout, and waits up to 10s
+// for the address.
+func startChild(argv []string, ready string) (*serverChild, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("bench: raw server child: %w", err)
+		return nil, fmt.Errorf("bench: server child %s: %w", argv[0], err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("bench: start raw server child: %w", err)
+		return nil, fmt.Errorf("bench: start server child %s: %w", argv[0], err)
 	}
-	c := &rawChild{cmd: cmd, done: make(chan struct{})}
+	c := &serverChild{cmd: cmd, done: make(chan struct{})}
 	addrs := make(chan string, 1)
 	// The reader owns stdout until EOF (the child's exit), so the child
 	// never blocks on a full pipe; done tells stop that reading is over.
@@ -113,7 +148,7 @@ func startRawChild(argv []string) (*rawChild, error) {
 		defer close(c.done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), RawServerReady); ok {
+			if a, ok := strings.CutPrefix(sc.Text(), ready); ok {
 				select {
 				case addrs <- strings.TrimSpace(a):
 				default:
@@ -126,15 +161,15 @@ func startRawChild(argv []string) (*rawChild, error) {
 		return c, nil
 	case <-c.done:
 		_ = cmd.Wait()
-		return nil, fmt.Errorf("bench: raw server child exited before listening")
+		return nil, fmt.Errorf("bench: server child %s exited before listening", argv[0])
 	case <-time.After(10 * time.Second):
 		c.stop()
-		return nil, fmt.Errorf("bench: raw server child: %w", ErrTimeout)
+		return nil, fmt.Errorf("bench: server child %s: %w", argv[0], ErrTimeout)
 	}
 }
 
 // stop ends the child (SIGTERM, then SIGKILL after 5s) and reaps it.
-func (c *rawChild) stop() {
+func (c *serverChild) stop() {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.done:

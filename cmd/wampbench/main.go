@@ -11,10 +11,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/wampd/wampd/bench"
 	"github.com/wampd/wampd/codec"
@@ -52,7 +55,7 @@ var scenarios = []scenario{
 
 // commonFlags apply to every scenario, in the order --help lists them.
 var commonFlags = []string{"url", "realm", "serializer", "duration", "warmup", "drain", "rate", "target", "name", "json",
-	"router-pid", "realms", "source-addrs", "loops", "quiet", "cpuprofile", "raw-in-process"}
+	"router-pid", "realms", "source-addrs", "loops", "quiet", "cpuprofile", "raw-in-process", "nats-url", "nats-in-process"}
 
 func findScenario(name string) (scenario, bool) {
 	for _, s := range scenarios {
@@ -72,6 +75,8 @@ func printUsage(w io.Writer) {
                                  one HTML page comparing runs (written with --json)
   wampbench full --wampd bin/wampd [--out DIR] [--doc docs/benchmarks.md]
                                  every target of docs/benchmarks.md against fresh wampd processes (make bench-full)
+  wampbench compare --wampd bin/wampd [--wampd-config FILE] [--nats-url URL] [--duration 2s]
+                                 wampd and nats-server side by side on the shapes of issue #11, one table (make bench-nats)
 
 scenarios:
 `)
@@ -82,7 +87,8 @@ scenarios:
 example: wampbench rpc --url ws://127.0.0.1:8080/ws --realm realm1 --serializer msgpack --duration 10s
 URLs: ws://host:port/path (WebSocket) or rs://host:port (RawSocket). --target raw runs against
 wampbench's built-in baseline server (the ceiling of the client and the kernel); --target both
-runs the router, then the baseline, and reports the ratio.
+runs the router, then the baseline, and reports the ratio; --target nats runs rpc, pubsub or
+fanout against nats-server (--nats-url, or one wampbench starts as its child process).
 `)
 }
 
@@ -143,6 +149,10 @@ func run(args []string) int {
 		return rawServer(args[1:])
 	case "full":
 		return full(args[1:])
+	case "nats-server":
+		return natsServer(args[1:])
+	case "compare":
+		return compare(args[1:])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -201,10 +211,12 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	ser := fs.String("serializer", "json", "json, msgpack or cbor")
 	quiet := fs.Bool("quiet", false, "no live progress line")
 	inProcessRaw := fs.Bool("raw-in-process", false, "run the --target raw server inside this process instead of a child process")
+	inProcessNATS := fs.Bool("nats-in-process", false, "run --target nats's own nats-server inside this process instead of a child process (its CPU is then wampbench's)")
+	fs.StringVar(&cfg.NATSURL, "nats-url", "", "--target nats: the nats-server to measure (nats://host:port; --router-pid for its CPU); default: start one")
 	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "router URL: ws://host:port/path or rs://host:port")
 	fs.StringVar(&cfg.Realm, "realm", "realm1", "realm to join")
 	fs.StringVar(&cfg.Name, "name", "", "label of this run in reports (default: the scenario)")
-	fs.StringVar(&o.target, "target", "router", "router, raw (built-in baseline server) or both")
+	fs.StringVar(&o.target, "target", "router", "router, raw (built-in baseline server), both, or nats (the same shape against nats-server)")
 	fs.StringVar(&o.jsonPath, "json", "", "write every figure to this file")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write wampbench's own CPU profile to this file (is the load generator the bottleneck?)")
 	fs.DurationVar(&cfg.Duration, "duration", 10e9, "measured period")
@@ -262,26 +274,23 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 			cfg.SourceAddrs = strings.Split(*srcAddrs, ",")
 		}
 	}
-	switch strings.ToLower(*ser) {
-	case "json":
-		cfg.Serializer = codec.JSON
-	case "msgpack":
-		cfg.Serializer = codec.MsgPack
-	case "cbor":
-		cfg.Serializer = codec.CBOR
-	default:
-		return cfg, o, fmt.Errorf("unknown serializer %q", *ser)
+	var err error
+	if cfg.Serializer, err = parseSerializer(*ser); err != nil {
+		return cfg, o, err
 	}
-	switch o.target {
-	case "router", "raw", "both":
-	default:
-		return cfg, o, fmt.Errorf("unknown --target %q (router, raw or both)", o.target)
+	if !slices.Contains(bench.Targets, o.target) {
+		return cfg, o, fmt.Errorf("unknown --target %q (%s)", o.target, strings.Join(bench.Targets, ", "))
 	}
 	if !*quiet {
 		cfg.Progress = stderr
 	}
-	if exe, err := os.Executable(); err == nil && !*inProcessRaw {
-		cfg.RawServerCmd = []string{exe, "raw-server", "--listen", "127.0.0.1:0"}
+	if exe, err := os.Executable(); err == nil {
+		if !*inProcessRaw {
+			cfg.RawServerCmd = []string{exe, "raw-server", "--listen", "127.0.0.1:0"}
+		}
+		if !*inProcessNATS {
+			cfg.NATSServerCmd = []string{exe, "nats-server", "--listen", "127.0.0.1:0"}
+		}
 	}
 	cfg.Flags = map[string]string{}
 	fs.Visit(func(f *flag.Flag) { cfg.Flags[f.Name] = f.Value.String() })
@@ -403,4 +412,118 @@ func full(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// natsServer serves an embedded nats-server until SIGTERM/SIGINT: --target
+// nats and compare run wampbench itself as this child so that the broker's
+// CPU time and RSS are its own, like a router's.
+func natsServer(args []string) int {
+	fs := flag.NewFlagSet("wampbench nats-server", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "host:port to serve on")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := bench.StartNATSServer(*listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "wampbench nats-server:", err)
+		return 1
+	}
+	fmt.Println(bench.NATSServerReady + srv.URL())
+	<-ctx.Done()
+	srv.Close()
+	return 0
+}
+
+// compare runs the shapes of issue #11 against a fresh wampd and against
+// nats-server and prints one table (make bench-nats).
+func compare(args []string) int {
+	fs := flag.NewFlagSet("wampbench compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg bench.CompareConfig
+	fs.StringVar(&cfg.Wampd, "wampd", "bin/wampd", "wampd binary to start")
+	fs.StringVar(&cfg.WampdConfig, "wampd-config", "", "configuration file for wampd (--config), e.g. examples/telemetry.yaml; default: its embedded configuration")
+	fs.StringVar(&cfg.Realm, "realm", "realm1", "realm to join (without --wampd-config wampd serves it with --realm)")
+	transport := fs.String("transport", "rs", "WAMP transport to wampd: rs (RawSocket) or ws (WebSocket)")
+	ser := fs.String("serializer", "msgpack", "WAMP serializer, also the payload's encoding on NATS: json, msgpack or cbor")
+	fs.StringVar(&cfg.NATSURL, "nats-url", "", "an external nats-server (nats://host:port); default: start one as a child process")
+	fs.IntVar(&cfg.NATSPID, "nats-pid", 0, "the external nats-server's pid, for its CPU and RSS")
+	inProcess := fs.Bool("nats-in-process", false, "run nats-server inside this process (its CPU is then not measured)")
+	fs.DurationVar(&cfg.Duration, "duration", 2*time.Second, "measured period of each run")
+	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up of each run")
+	fs.Float64Var(&cfg.Rate, "rate", 200, "publications per second of the fixed-rate fan-out rows")
+	fs.IntVar(&cfg.InFlight, "inflight", 128, "flat out: publications in flight per publisher")
+	shapes := fs.String("shapes", "", "comma-separated shapes to run (default all: "+strings.Join(shapeNames(), ",")+")")
+	fs.StringVar(&cfg.OutDir, "out", "bench-results/nats", "directory for every run's JSON, compare.json and wampd.log")
+	quiet := fs.Bool("quiet", false, "no live progress line")
+	verbose := fs.Bool("v", false, "print every run's full summary on stderr")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch strings.ToLower(*transport) {
+	case "rs", "rawsocket":
+		cfg.Transport = bench.RawSocket
+	case "ws", "websocket":
+		cfg.Transport = bench.WebSocket
+	default:
+		fmt.Fprintf(stderr, "wampbench compare: unknown --transport %q (rs or ws)\n", *transport)
+		return 2
+	}
+	var err error
+	if cfg.Serializer, err = parseSerializer(*ser); err != nil {
+		fmt.Fprintln(stderr, "wampbench compare:", err)
+		return 2
+	}
+	if *shapes != "" {
+		cfg.Shapes = strings.Split(*shapes, ",")
+	}
+	if exe, err := os.Executable(); err == nil && !*inProcess {
+		cfg.NATSServerCmd = []string{exe, "nats-server", "--listen", "127.0.0.1:0"}
+	}
+	if !*quiet {
+		cfg.Progress = stderr
+	}
+	if *verbose {
+		cfg.Log = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rows, err := bench.RunCompare(ctx, cfg)
+	if len(rows) > 0 {
+		bench.PrintCompare(stdout, rows)
+		if werr := bench.WriteCompareJSON(filepath.Join(cfg.OutDir, "compare.json"), rows); werr != nil {
+			fmt.Fprintln(stderr, "wampbench compare:", werr)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "wampbench compare:", err)
+		return 1
+	}
+	for _, r := range rows {
+		if r.Result == nil {
+			return 3
+		}
+	}
+	return 0
+}
+
+func shapeNames() []string {
+	var out []string
+	for _, s := range bench.CompareShapes(0, 0) {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func parseSerializer(name string) (codec.Serializer, error) {
+	switch strings.ToLower(name) {
+	case "json":
+		return codec.JSON, nil
+	case "msgpack":
+		return codec.MsgPack, nil
+	case "cbor":
+		return codec.CBOR, nil
+	}
+	return 0, fmt.Errorf("unknown serializer %q", name)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,10 +12,14 @@ import (
 )
 
 // TestMain lets the test binary stand in for wampbench as the raw server
-// child process that --target raw starts through os.Executable.
+// and nats-server child processes that --target raw and --target nats
+// start through os.Executable.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "raw-server" {
 		os.Exit(rawServer(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "nats-server" {
+		os.Exit(natsServer(os.Args[2:]))
 	}
 	os.Exit(m.Run())
 }
@@ -142,5 +147,55 @@ func TestHelp(t *testing.T) {
 	}
 	if code, _, errOut := runOut(t, "nosuch"); code != 2 || !strings.Contains(errOut, `unknown scenario or command "nosuch"`) {
 		t.Errorf("unknown scenario: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestNATSTargetChild: --target nats starts nats-server as a child process
+// of its own, whose RSS (and CPU) is measured as a router's.
+func TestNATSTargetChild(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nats.json")
+	code, out, errOut := runOut(t, "fanout", "--target", "nats", "--subscribers", "3", "--rate", "500", "--duration", "300ms",
+		"--warmup", "100ms", "--quiet", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	res, err := bench.ReadJSON(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Target.Kind != "nats" || res.Sent == 0 || res.Received != 3*res.Sent || res.Lost != 0 {
+		t.Fatalf("target %s: sent %d received %d lost %d", res.Target.Kind, res.Sent, res.Received, res.Lost)
+	}
+	if res.RouterRSSBytes <= 0 || res.RouterRSSBeforeBytes <= 0 {
+		t.Fatalf("nats-server child's RSS not measured: %d, %d", res.RouterRSSBeforeBytes, res.RouterRSSBytes)
+	}
+}
+
+// TestCompare runs two shapes of `wampbench compare` against a wampd built
+// for the test and nats-server: one table, a row per shape and server.
+func TestCompare(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "wampd")
+	if out, err := exec.Command("go", "build", "-o", bin, "../wampd").CombinedOutput(); err != nil {
+		t.Fatalf("wampd does not build: %v: %s", err, out)
+	}
+	code, out, errOut := runOut(t, "compare", "--wampd", bin, "--shapes", "fanout-100-rate,rpc-1x1", "--duration", "300ms",
+		"--warmup", "100ms", "--rate", "100", "--quiet", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"| shape | server | delivered/s", "| fan-out 1→100, 100 publications/s | wampd |",
+		"| fan-out 1→100, 100 publications/s | nats-server |", "| RPC / request-reply 1×1 | wampd |", "| RPC / request-reply 1×1 | nats-server |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "failed") {
+		t.Errorf("a run failed:\n%s", out)
+	}
+	for _, f := range []string{"compare.json", "wampd.log", "fanout-100-rate-wampd.json", "rpc-1x1-nats.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
 	}
 }
