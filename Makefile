@@ -1,4 +1,4 @@
-# wampd's front door: make build | run | test | bench | fuzz | deps (| pgo | icount).
+# wampd's front door: make build | run | test | bench | fuzz | deps (| bench-nats | pgo | icount).
 # `make test` is the whole check CI runs (.ci/run): it installs the interop
 # clients, vets, runs every test with -race and gives every Fuzz target a
 # short pass.
@@ -79,10 +79,27 @@ fuzz-all:
 	done
 
 ## bench: the short standard wampbench set against a freshly started wampd
-## (bench/standard.sh: JSON, report.html and wampd.log in $(BENCHOUT)); prints the table
+## (bench/standard.sh: JSON, report.html and wampd.log in $(BENCHOUT)); prints the table;
+## then wampd against nats-server (bench-nats)
 BENCHOUT  ?= bench-results
 bench:
 	GO=$(GO) sh bench/standard.sh $(BENCHOUT)
+	@$(MAKE) --no-print-directory bench-nats
+
+## bench-nats: wampd and nats-server side by side on the shapes of issue #11
+## (fan-out 1->100 and 1->1,000 flat out and at NATSRATE, pub/sub 1->1, request/reply
+## 1x1 and 8x16; wampbench compare, about a minute): one markdown table, every run's
+## JSON in $(BENCHOUT)/nats. NATSFLAGS adds flags, e.g. --wampd-config examples/telemetry.yaml
+NATSDURATION ?= 2s
+NATSWARMUP   ?= 1s
+NATSRATE     ?= 200
+NATSFLAGS    ?=
+.PHONY: bench-nats
+bench-nats:
+	$(GO) build -o $(BENCHOUT)/wampd ./cmd/wampd
+	$(GO) build -o $(BENCHOUT)/wampbench ./cmd/wampbench
+	$(BENCHOUT)/wampbench compare --wampd $(BENCHOUT)/wampd --out $(BENCHOUT)/nats --quiet \
+		--duration $(NATSDURATION) --warmup $(NATSWARMUP) --rate $(NATSRATE) $(NATSFLAGS)
 
 ## bench-full: every target of the performance issue against fresh wampd
 ## processes, each next to the raw ceiling measured in the same run; writes the
