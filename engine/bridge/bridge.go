@@ -11,9 +11,14 @@
 // and registers as configured, and its events and calls are POSTed to
 // HTTP endpoints.
 //
+// Sessions are inproc.Clients: a principal's joins on first use and again
+// on the first use after a kill; the outbound one is kept (joined again,
+// with backoff, after a kill). Rejoins counts both.
+//
 // Goroutines: the HTTP server's (one per connection, bounded by
 // max_concurrent requests in flight), each principal's Local, and the
-// outbound session's Local and target workers. Requests block only their
+// outbound session's Local, rejoin loop and target workers, all ended by
+// Stop. Requests block only their
 // own goroutine; the realm's actor never waits on HTTP: the Locals'
 // OnMessage hands answers to waiting channels, and deliveries to bounded
 // queues, without blocking.
