@@ -97,6 +97,9 @@ type connState struct {
 	msgs   uint64      // messages not yet added to handler.messages
 	re     *realmEntry // the joined session's realm, for its counters; nil before
 	kind   connKind    // transport and serializer, known at OnOpen
+	// backlog counts what this connection posted and the actor has not
+	// finished (flow control); nil when flow control is off.
+	backlog *netpoll.Backlog
 }
 
 // statePool recycles connState: connections come and go by the thousand
@@ -107,6 +110,7 @@ var statePool = sync.Pool{New: func() any { return new(connState) }}
 func (h *handler) OnOpen(c *netpoll.Conn) {
 	st := statePool.Get().(*connState)
 	st.kind = kindOf(c.Transport(), c.Serializer())
+	st.backlog = c.Backlog()
 	c.SetContext(st)
 }
 
@@ -154,6 +158,10 @@ func (h *handler) post(st *connState, ser codec.Serializer, payload []byte) (wok
 		return false
 	}
 	in.Sess = st.sess
+	if bl := st.backlog; bl != nil {
+		bl.Add(len(payload))
+		in.Backlog, in.BacklogN = bl, len(payload)
+	}
 	return st.realm.Post(in)
 }
 

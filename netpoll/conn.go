@@ -109,8 +109,9 @@ type Conn struct {
 
 	established atomic.Bool
 	dropped     atomic.Uint64
-	drainBy     atomic.Int64 // closing: give up waiting for the drain at this time
-	readOff     atomic.Bool  // flow control wants this connection's socket left unread
+	drainBy     atomic.Int64  // closing: give up waiting for the drain at this time
+	readOff     atomic.Uint32 // why this connection's socket is left unread (readOff* bits)
+	backlog     Backlog
 
 	probeCB gnet.AsyncCallback // bound once: no allocation per probe
 	drainCB gnet.AsyncCallback

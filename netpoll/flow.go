@@ -107,7 +107,7 @@ func (fl *flow) holdBy(from, blocker *Conn) {
 		return
 	}
 	fl.stalls.Add(1)
-	from.setReadOff(true)
+	from.setReadOff(readOffFlow, true)
 	select {
 	case fl.wake <- struct{}{}:
 	default:
@@ -187,7 +187,7 @@ func (fl *flow) check() {
 	}
 	for _, from := range resume {
 		fl.releases.Add(1)
-		from.setReadOff(false)
+		from.setReadOff(readOffFlow, false)
 	}
 	clear(resume)
 	clear(cut)
@@ -204,7 +204,7 @@ func (fl *flow) releaseAll() {
 	fl.mu.Unlock()
 	for from := range held {
 		fl.releases.Add(1)
-		from.setReadOff(false)
+		from.setReadOff(readOffFlow, false)
 	}
 }
 
@@ -237,12 +237,27 @@ func (c *Conn) flowCut(hwm int64) {
 		"remote", c.remote, "stall", time.Duration(c.srv.flow.stall))
 }
 
-// setReadOff asks c's loop to stop (or resume) reading c's socket.
-func (c *Conn) setReadOff(off bool) {
-	c.readOff.Store(off)
-	if err := c.gc.Wake(c.readCB); err != nil && off {
-		c.readOff.Store(false)
+// Why a connection's socket is left unread: a recipient of what it sent
+// is over the high-water mark (flow), or what it sent waits for the
+// handler's consumer (its Backlog).
+const (
+	readOffFlow    uint32 = 1
+	readOffBacklog uint32 = 2
+)
+
+// setReadOff sets or clears one reason to leave c unread and, when that
+// changes whether c is read at all, asks c's loop to apply it.
+func (c *Conn) setReadOff(why uint32, off bool) {
+	var old uint32
+	if off {
+		old = c.readOff.Or(why)
+	} else {
+		old = c.readOff.And(^why)
 	}
+	if (old != 0) == (off || old&^why != 0) {
+		return // read or not read as before
+	}
+	_ = c.gc.Wake(c.readCB) // fails only once the conn or the server is gone
 }
 
 // onReadCB runs on c's loop after a setReadOff (gnet's Wake has run
@@ -256,7 +271,7 @@ func (c *Conn) onReadCB(gnet.Conn, error) error {
 // wanted pause is applied again each time: gnet turns reading back on by
 // itself when a buffered write drains.
 func (c *Conn) syncRead() {
-	off := c.readOff.Load()
+	off := c.readOff.Load() != 0
 	if !off && !c.readPaused {
 		return
 	}

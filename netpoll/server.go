@@ -674,7 +674,7 @@ func (l *loop) OnTraffic(gc gnet.Conn) gnet.Action {
 	} else {
 		a = c.onTraffic()
 	}
-	if c.readOff.Load() || c.readPaused {
+	if c.readOff.Load() != 0 || c.readPaused {
 		c.syncRead()
 	}
 	return a

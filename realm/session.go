@@ -155,6 +155,11 @@ type Inbound struct {
 	ext  codec.OptionsExt
 	next atomic.Pointer[Inbound]
 	kind itemKind
+
+	// Backlog, when set, is told BacklogN bytes are done when in is
+	// released (see realm.Backlog).
+	Backlog  Backlog
+	BacklogN int
 }
 
 // maxPooledInbound is the largest buffer an Inbound keeps when recycled;
@@ -179,6 +184,10 @@ func NewInbound() *Inbound {
 // that does not Post (a decode error) releases it itself. Msg must not be
 // used afterwards: it aliases Buf.
 func (in *Inbound) Release() {
+	if in.Backlog != nil {
+		in.Backlog.Done(in.BacklogN)
+		in.Backlog = nil
+	}
 	in.Sess = nil
 	in.Msg.Reset()
 	in.ext.Reset() // nothing aliasing the old buffer stays
