@@ -25,6 +25,7 @@ func flowConfig(stall time.Duration, policy string) config.Config {
 	cfg := testConfig()
 	cfg.Limits.OutboundPolicy = policy
 	cfg.Limits.FlowControl = config.FlowControl{Enabled: true, HighWater: 64 << 10, LowWater: 16 << 10, Stall: config.Duration(stall)}
+	cfg.Metrics.Listen = "127.0.0.1:0"
 	return cfg
 }
 
@@ -285,6 +286,23 @@ func TestFlowControlCutsStuckSubscriber(t *testing.T) {
 			st := rt.srv.Stats()
 			if st.FlowStalls < 1 || st.FlowCuts < 1 {
 				t.Fatalf("flow stats %+v: want the stuck subscriber to have held the publisher, then been cut", st)
+			}
+			fams := scrape(t, rt)
+			for _, m := range []struct {
+				name string
+				want float64
+			}{
+				{"wampd_flow_stalls_total", float64(st.FlowStalls)},
+				{"wampd_flow_releases_total", float64(st.FlowReleases)},
+				{"wampd_flow_cuts_total", float64(st.FlowCuts)},
+				{"wampd_flow_held", 0},
+			} {
+				if v, ok := sample(fams, m.name); !ok || v != m.want {
+					t.Errorf("/metrics %s = %v (present %v), want %v", m.name, v, ok, m.want)
+				}
+			}
+			if v, _ := sample(fams, "wampd_flow_stall_seconds_total"); v <= 0 {
+				t.Errorf("/metrics wampd_flow_stall_seconds_total = %v, want > 0", v)
 			}
 			switch policy {
 			case config.PolicyDrop:

@@ -399,21 +399,26 @@ type TransportSessions = admin.TransportSessions
 func (rt *Router) Stats() Stats {
 	ns := rt.srv.Stats()
 	s := Stats{
-		Sessions:        rt.h.sessions.Load(),
-		Messages:        rt.h.messages.Load(),
-		Rejected:        rt.h.rejected.Load(),
-		Conns:           ns.Conns,
-		Accepted:        ns.Accepted,
-		DroppedEvents:   ns.DroppedEvents,
-		SlowDisconnects: ns.SlowDisconnects,
-		ProtocolErrors:  ns.ProtocolErrors,
-		AuthFailures:    rt.h.adm.failures.Load(),
-		AuthThrottled:   rt.h.adm.throttled.Load(),
-		AuthBusy:        rt.h.adm.busy.Load(),
-		TLSHandshakes:   ns.TLSHandshakes,
-		TLSErrors:       ns.TLSHandshakeErrors,
-		Realms:          make(map[string]realm.Stats, len(rt.realms)),
-		RealmMessages:   make(map[string]uint64, len(rt.realms)),
+		Sessions:         rt.h.sessions.Load(),
+		Messages:         rt.h.messages.Load(),
+		Rejected:         rt.h.rejected.Load(),
+		Conns:            ns.Conns,
+		Accepted:         ns.Accepted,
+		DroppedEvents:    ns.DroppedEvents,
+		SlowDisconnects:  ns.SlowDisconnects,
+		ProtocolErrors:   ns.ProtocolErrors,
+		AuthFailures:     rt.h.adm.failures.Load(),
+		AuthThrottled:    rt.h.adm.throttled.Load(),
+		AuthBusy:         rt.h.adm.busy.Load(),
+		TLSHandshakes:    ns.TLSHandshakes,
+		TLSErrors:        ns.TLSHandshakeErrors,
+		FlowStalls:       ns.FlowStalls,
+		FlowReleases:     ns.FlowReleases,
+		FlowCuts:         ns.FlowCuts,
+		FlowHeld:         ns.FlowHeld,
+		FlowStallSeconds: float64(ns.FlowStallNanos) / 1e9,
+		Realms:           make(map[string]realm.Stats, len(rt.realms)),
+		RealmMessages:    make(map[string]uint64, len(rt.realms)),
 	}
 	for _, r := range rt.realms {
 		s.Realms[r.Name()] = r.Stats()
@@ -422,6 +427,7 @@ func (rt *Router) Stats() Stats {
 		s.Transports = re.transportSessions(s.Transports)
 	}
 	for i, b := range rt.bridges.list {
+		s.BridgeRejoins += b.Rejoins()
 		for _, ts := range b.Stats() {
 			s.Forwards = append(s.Forwards, admin.ForwardTarget{Realm: rt.bridges.realms[i], Kind: ts.Kind, URI: ts.URI,
 				Delivered: ts.Delivered, Retries: ts.Retries, Failed: ts.Failed, Timeouts: ts.Timeouts,

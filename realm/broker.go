@@ -293,7 +293,7 @@ func (b *broker) dispatch(r *Realm, pub *publication) {
 	matched = b.byURI.prefix.appendMatches(matched, pub.topic)
 	matched = b.byURI.wild.appendMatches(matched, pub.topic)
 
-	var delivered, dropped int64
+	var delivered, dropped, bytes int64
 	for _, sub := range matched {
 		var ev codec.Message
 		pub.event(&ev, sub, &b.evExt)
@@ -318,6 +318,7 @@ func (b *broker) dispatch(r *Realm, pub *publication) {
 			}
 			if r.sendFrame(to, f, true) {
 				delivered++
+				bytes += int64(f.Len())
 			} else {
 				dropped++
 			}
@@ -332,6 +333,7 @@ func (b *broker) dispatch(r *Realm, pub *publication) {
 	b.matched = matched[:0]
 	if delivered > 0 {
 		r.stats.delivered.Add(delivered)
+		r.traffic.bytesOut += uint64(bytes)
 	}
 	if dropped > 0 {
 		r.stats.dropped.Add(dropped)

@@ -16,12 +16,9 @@ const NumTypes = int(codec.Yield) + 1
 // message type, and their serialized bytes (transport framing not
 // included). The handshake (HELLO, CHALLENGE, AUTHENTICATE, an ABORT
 // before WELCOME) is the engine's and not counted here; a message a peer
-// refused (a dropped EVENT) is not counted as sent.
-//
-// Known debt: BytesSent leaves out the EVENTs of the broker's fan-out
-// until broker.dispatch sums their bytes (a local sum beside its
-// delivered count, added to traffic.bytesOut once per publication); their
-// count is in Sent[EVENT].
+// refused (a dropped EVENT) is not counted as sent. The fan-out's EVENTs
+// are counted by broker.dispatch once per publication (a local sum beside
+// its delivered count), not per subscriber.
 type Traffic struct {
 	Received, Sent           [NumTypes]uint64 // by codec.Type
 	BytesReceived, BytesSent uint64

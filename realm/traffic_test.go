@@ -32,11 +32,10 @@ type sizePeer struct {
 	bytes atomic.Uint64
 }
 
-// Send sums all but EVENTs (droppable): the fan-out's bytes are not in
-// Traffic.BytesSent yet (see Traffic).
+// Send sums the bytes of every frame it queued.
 func (p *sizePeer) Send(f *codec.Frame, droppable bool) bool {
 	ok := p.fakePeer.Send(f, droppable)
-	if ok && !droppable {
+	if ok {
 		p.bytes.Add(uint64(f.Len()))
 	}
 	return ok

@@ -18,7 +18,16 @@ type Stats struct {
 	AuthBusy        uint64 // logins refused because the auth pool was full
 	TLSHandshakes   int64  // TLS handshakes completed
 	TLSErrors       int64  // TLS handshakes failed: plaintext clients, bad certificates, timeouts, the cap
-	Realms          map[string]realm.Stats
+	// Flow control (limits.flow_control): senders whose reads were stopped
+	// for a recipient over the high-water mark, senders read again, the
+	// time they were held in all, recipients cut after the stall bound,
+	// senders held now.
+	FlowStalls, FlowReleases, FlowCuts, FlowHeld int64
+	FlowStallSeconds                             float64
+	// BridgeRejoins counts the HTTP bridges' in-process sessions joined
+	// again after they ended (killed through the meta API, say).
+	BridgeRejoins uint64
+	Realms        map[string]realm.Stats
 
 	// RealmMessages is Messages split by the realm of the session that
 	// sent them (counted in the same per-connection batches; messages of
