@@ -220,9 +220,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // A publisher whose subscriber stopped reading is itself no longer read
 // once the subscriber's queue passes the high-water mark: the kernel holds
 // what it sent, its writes block; when the subscriber reads again the
-// publisher is read again and nothing was lost.
+// publisher is read again and nothing was lost. (A subscriber that makes
+// no progress is cut after a tenth of the stall bound: 60 s leaves the
+// test 6 s to look.)
 func TestFlowControlHoldsPublisher(t *testing.T) {
-	rt, _ := startRouter(t, flowConfig(10*time.Second, config.PolicyDrop))
+	rt, _ := startRouter(t, flowConfig(time.Minute, config.PolicyDrop))
 	sub := dialSmall(t, rt)
 	sub.subscribe("telemetry")
 	pubc := dialSmall(t, rt)
@@ -318,6 +320,30 @@ func TestFlowControlCutsStuckSubscriber(t *testing.T) {
 	}
 }
 
+// A subscriber that makes no progress at all is cut once watched for a
+// tenth of the stall bound, not at the bound: it would not get under the
+// low-water mark in time, and meanwhile it holds every healthy subscriber.
+func TestFlowControlCutsHopelessEarly(t *testing.T) {
+	rt, _ := startRouter(t, flowConfig(20*time.Second, config.PolicyDrop))
+	stuck := dialSmall(t, rt)
+	stuck.subscribe("telemetry")
+	healthy := dialSmall(t, rt)
+	healthy.subscribe("telemetry")
+	const n = 2500
+	pub := dialSmall(t, rt).publish("telemetry", "{}", n, 4000)
+	got, err := healthy.events(n, 4*testTimeout) // 20 s: would fail if held for the whole bound
+	if err != nil || got != n {
+		t.Fatalf("healthy subscriber got %d of %d events: %v", got, n, err)
+	}
+	if err := <-pub.done; err != nil {
+		t.Fatal(err)
+	}
+	st := rt.srv.Stats()
+	if st.FlowCuts != 1 || time.Duration(st.FlowStallNanos) >= 10*time.Second {
+		t.Fatalf("flow stats %+v: want the stuck subscriber cut well before the 20 s bound", st)
+	}
+}
+
 // A publisher subscribed to its own topic that writes without reading is
 // never held by its own queue: it could not read what it would wait for.
 func TestFlowControlSelfSubscriber(t *testing.T) {
@@ -351,7 +377,7 @@ func TestFlowControlSelfSubscriber(t *testing.T) {
 // fills its queue with INVOCATIONs; once it reads again every call gets
 // its result.
 func TestFlowControlHoldsCaller(t *testing.T) {
-	rt, _ := startRouter(t, flowConfig(10*time.Second, config.PolicyDrop))
+	rt, _ := startRouter(t, flowConfig(time.Minute, config.PolicyDrop))
 	callee := dialSmall(t, rt)
 	callee.send(`[64,1,{},"slow.echo"]`)
 	if m := callee.recv(); !strings.HasPrefix(m, "[65,1,") {

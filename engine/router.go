@@ -176,6 +176,10 @@ func netpollOptions(cfg config.Config, log *slog.Logger) netpoll.Options {
 		if opts.Flow.Stall == 0 {
 			opts.Flow.Stall = time.Duration(config.DefaultFlowStall)
 		}
+		// A held sender's messages in flight wait in the kernel's receive
+		// buffer, which autotuning grows to tens of MiB: bound it to a few
+		// marks, so they are a few ms late, not seconds.
+		opts.SocketRecvBuffer = min(max(4*opts.Flow.HighWater, 64<<10), 1<<20)
 	}
 	for _, l := range cfg.Listeners {
 		nl := netpoll.Listener{Network: "tcp", Addr: l.Listen,

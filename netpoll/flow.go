@@ -67,7 +67,14 @@ type flow struct {
 // hold is one sender whose reads are off, and the recipients it waits for.
 type hold struct {
 	since int64
-	by    map[*Conn]struct{}
+	by    map[*Conn]*blocker
+}
+
+// blocker is a recipient holding a sender: since when, and how much of its
+// stream the kernel had taken then (its progress says whether it can get
+// under the low-water mark within the stall bound).
+type blocker struct {
+	since, acked int64
 }
 
 func newFlow(s *Server, fc FlowControl) *flow {
@@ -93,15 +100,17 @@ func newFlow(s *Server, fc FlowControl) *flow {
 // holdBy stops reading from until blocker's queue is under the low-water
 // mark (or Stall passed). Called by the goroutine that found blocker over
 // the high-water mark, without blocker's mu.
-func (fl *flow) holdBy(from, blocker *Conn) {
+func (fl *flow) holdBy(from, b *Conn) {
 	fl.mu.Lock()
 	h := fl.held[from]
 	first := h == nil
 	if first {
-		h = &hold{since: nanotime(), by: make(map[*Conn]struct{}, 4)}
+		h = &hold{since: nanotime(), by: make(map[*Conn]*blocker, 4)}
 		fl.held[from] = h
 	}
-	h.by[blocker] = struct{}{}
+	if h.by[b] == nil {
+		h.by[b] = &blocker{since: nanotime(), acked: b.acked.Load()}
+	}
 	fl.mu.Unlock()
 	if !first {
 		return
@@ -153,10 +162,15 @@ func (fl *flow) check() {
 	fl.mu.Lock()
 	resume, cut := fl.resume[:0], fl.cut[:0]
 	for from, h := range fl.held {
-		for b := range h.by {
+		for b, st := range h.by {
 			q, gone, exempt := b.flowState()
 			if gone || exempt || q <= fl.lwm {
 				delete(h.by, b)
+				continue
+			}
+			if fl.hopeless(now, st, b.acked.Load(), q) {
+				delete(h.by, b)
+				cut = append(cut, b)
 				continue
 			}
 			if b.q != nil {
@@ -164,13 +178,7 @@ func (fl *flow) check() {
 				b.q.wantAcked(b)
 			}
 		}
-		switch {
-		case len(h.by) == 0:
-		case now-h.since > fl.stall:
-			for b := range h.by {
-				cut = append(cut, b)
-			}
-		default:
+		if len(h.by) > 0 {
 			continue
 		}
 		delete(fl.held, from)
@@ -194,6 +202,30 @@ func (fl *flow) check() {
 	fl.mu.Lock()
 	fl.resume, fl.cut = resume[:0], cut[:0]
 	fl.mu.Unlock()
+}
+
+// hopeless reports whether a blocker should be cut now: it held its
+// sender for the stall bound, or, once watched for a tenth of it, what
+// the kernel took from it since says it will not be under the low-water
+// mark within the bound (a subscriber that stopped reading shows no
+// progress at all). So a stuck subscriber holds its publisher, and with it
+// the healthy ones, for a tenth of the bound, not all of it, while a slow
+// but reading one (a busy Python client) keeps its events.
+func (fl *flow) hopeless(now int64, st *blocker, acked, queued int64) bool {
+	held := now - st.since
+	if held > fl.stall {
+		return true
+	}
+	if held < max(fl.stall/10, int64(5*time.Millisecond)) {
+		return false
+	}
+	done := acked - st.acked
+	if done <= 0 {
+		return true
+	}
+	// Time to drain to the low-water mark at the rate seen so far.
+	need := float64(queued-fl.lwm) * float64(held) / float64(done)
+	return need > float64(fl.stall-held)
 }
 
 // releaseAll reads every held sender again (Stop).

@@ -131,6 +131,11 @@ type Options struct {
 	// MaxDelay, when set, also puts a connection over its bound when its
 	// oldest queued frame is older than this (and its queue over 4 KiB).
 	MaxDelay time.Duration
+	// SocketRecvBuffer, when set, is the kernel receive buffer (SO_RCVBUF)
+	// of every connection, which stops the kernel's autotuning: with flow
+	// control on, what a held sender has in flight waits in that buffer,
+	// so it bounds how late its messages are once it is read again.
+	SocketRecvBuffer int
 	// Flow is sender flow control; off when Flow.HighWater is 0.
 	Flow FlowControl
 	// MaxTLSHandshakes bounds the TLS handshakes in progress at once (each
@@ -364,13 +369,17 @@ func (s *Server) Start() error {
 	}
 	go func() {
 		defer close(s.done)
-		s.runErr = gnet.Rotate(&loop{s}, addrs,
+		opts := []gnet.Option{
 			gnet.WithNumEventLoop(s.opts.EventLoops),
 			gnet.WithTicker(true),
 			gnet.WithReuseAddr(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithLogger(gnetLogger{s.log}),
-		)
+		}
+		if n := s.opts.SocketRecvBuffer; n > 0 {
+			opts = append(opts, gnet.WithSocketRecvBuffer(n))
+		}
+		s.runErr = gnet.Rotate(&loop{s}, addrs, opts...)
 	}()
 	select {
 	case <-s.ready:
