@@ -105,7 +105,9 @@ type Conn struct {
 	// mark, and its EVENTs are dropped while it is over the high-water one.
 	exempt bool
 	ages   ages // with MaxDelay: when the batches in flight were started
-	_      [64]byte
+	// holding is the sender this conn last asked flow control to hold.
+	holding *Conn
+	_       [64]byte
 
 	established atomic.Bool
 	dropped     atomic.Uint64
@@ -232,7 +234,10 @@ func (c *Conn) Send(f *codec.Frame, droppable bool) bool {
 				return false
 			}
 		default:
-			from, _ = f.From.(*Conn)
+			// Tell flow control once per hold, not at every frame.
+			if fc, ok := f.From.(*Conn); ok && (c.holding != fc || fc.readOff.Load()&readOffFlow == 0) {
+				from, c.holding = fc, fc
+			}
 		}
 	} else if c.exempt && queued <= c.srv.flow.lwm {
 		c.exempt = false

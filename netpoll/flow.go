@@ -140,6 +140,7 @@ func (fl *flow) run() {
 		t.Reset(flowTick)
 		select {
 		case <-t.C:
+		case <-fl.wake: // a refresh found a recipient under the mark: look now
 		case <-fl.stop:
 			fl.releaseAll()
 			return
@@ -354,9 +355,18 @@ func (a ackRefresh) Run(context.Context) error {
 	o.acks = o.ackSpare[:0]
 	o.ackQueued = false
 	o.ackMu.Unlock()
+	drained := false
 	for _, c := range acks {
 		if !c.gone {
-			c.acked.Store(c.doneBytes - int64(c.gc.OutboundBuffered()))
+			left := int64(c.gc.OutboundBuffered())
+			c.acked.Store(c.doneBytes - left)
+			drained = drained || left <= c.srv.flow.lwm
+		}
+	}
+	if drained { // a sender may be read again: do not wait for the tick
+		select {
+		case acks[0].srv.flow.wake <- struct{}{}:
+		default:
 		}
 	}
 	clear(acks)
