@@ -270,14 +270,7 @@ func TestOpsFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Listeners) != 2 || cfg.Listeners[0].Listen != "127.0.0.1:8080" || cfg.Listeners[0].WSPath != "/ws" ||
-		!cfg.Listeners[0].Has(config.TransportWebSocket) ||
-		cfg.Listeners[1].Listen != "127.0.0.1:8081" || !cfg.Listeners[1].Has(config.TransportRawSocket) {
-		t.Fatalf("listeners %+v", cfg.Listeners)
-	}
-	if len(cfg.Realms) != 1 || cfg.Realms[0].Name != "realm1" || !cfg.Realms[0].Anonymous || len(cfg.Realms[0].Roles) != 0 {
-		t.Fatalf("realms %+v", cfg.Realms)
-	}
+	fixtureRealm1(t, cfg)
 	b := cfg.Realms[0].Bridge
 	if b == nil || b.Listen != "127.0.0.1:8090" || len(b.Principals) != 1 ||
 		b.Principals[0].AuthID != "bridge" || b.Principals[0].Role != "anonymous" {

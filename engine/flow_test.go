@@ -55,14 +55,7 @@ func dialSmall(t *testing.T, rt *Router) *rawPeer {
 	}
 	t.Cleanup(func() { conn.Close() })
 	p := &rawPeer{t: t, conn: conn, rd: bufio.NewReaderSize(conn, 64<<10)}
-	_ = conn.SetDeadline(time.Now().Add(testTimeout))
-	if _, err := conn.Write([]byte{0x7F, 0xF1, 0, 0}); err != nil {
-		t.Fatal(err)
-	}
-	var reply [4]byte
-	if _, err := io.ReadFull(conn, reply[:]); err != nil {
-		t.Fatalf("rawsocket handshake reply: %v", err)
-	}
+	rsHandshake(t, conn)
 	p.send(`[1,"realm1",{"roles":{"publisher":{},"subscriber":{}}}]`)
 	if m := p.recv(); !strings.HasPrefix(m, "[2,") {
 		t.Fatalf("want WELCOME, got %s", m)
@@ -181,6 +174,31 @@ func (p *rawPeer) publish(topic, options string, n, size int) *publisher {
 	return pub
 }
 
+// everyEvent checks sub gets all n events of pub in order, and that pub
+// wrote them all.
+func everyEvent(t *testing.T, sub *rawPeer, pub *publisher, n int) {
+	t.Helper()
+	got, err := sub.events(n, 4*testTimeout)
+	if err != nil || got != n {
+		t.Fatalf("subscriber got %d of %d events: %v", got, n, err)
+	}
+	if err := <-pub.done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stuckAndHealthy subscribes a subscriber that never reads and one that
+// does to topic, then publishes n events of 4 KB (10 MB: more than the
+// kernel's buffers) and checks the healthy one gets them all.
+func stuckAndHealthy(t *testing.T, rt *Router, n int) {
+	t.Helper()
+	stuck := dialSmall(t, rt)
+	stuck.subscribe("telemetry")
+	healthy := dialSmall(t, rt)
+	healthy.subscribe("telemetry")
+	everyEvent(t, healthy, dialSmall(t, rt).publish("telemetry", "{}", n, 4000), n)
+}
+
 // routerRecvQueue is the kernel's count of bytes received on the router's
 // side of conn and not read by the router (/proc/net/tcp rx_queue).
 func routerRecvQueue(t *testing.T, conn net.Conn) int {
@@ -248,13 +266,7 @@ func TestFlowControlHoldsPublisher(t *testing.T) {
 	}
 
 	// The subscriber reads again: everything arrives, in order.
-	got, err := sub.events(n, 4*testTimeout)
-	if err != nil || got != n {
-		t.Fatalf("subscriber got %d of %d events: %v", got, n, err)
-	}
-	if err := <-pub.done; err != nil {
-		t.Fatal(err)
-	}
+	everyEvent(t, sub, pub, n)
 	waitFor(t, "the publisher released", func() bool { return rt.srv.Stats().FlowHeld == 0 })
 	st := rt.srv.Stats()
 	if st.FlowReleases < 1 || st.FlowCuts != 0 || st.DroppedEvents != 0 || st.FlowStallNanos <= 0 {
@@ -269,21 +281,7 @@ func TestFlowControlCutsStuckSubscriber(t *testing.T) {
 	for _, policy := range []string{config.PolicyDrop, config.PolicyDisconnect} {
 		t.Run(policy, func(t *testing.T) {
 			rt, _ := startRouter(t, flowConfig(300*time.Millisecond, policy))
-			stuck := dialSmall(t, rt)
-			stuck.subscribe("telemetry")
-			healthy := dialSmall(t, rt)
-			healthy.subscribe("telemetry")
-			pubc := dialSmall(t, rt)
-			const n = 2500
-			pub := pubc.publish("telemetry", "{}", n, 4000)
-
-			got, err := healthy.events(n, 4*testTimeout)
-			if err != nil || got != n {
-				t.Fatalf("healthy subscriber got %d of %d events: %v", got, n, err)
-			}
-			if err := <-pub.done; err != nil {
-				t.Fatal(err)
-			}
+			stuckAndHealthy(t, rt, 2500)
 			waitFor(t, "the publisher released", func() bool { return rt.srv.Stats().FlowHeld == 0 })
 			st := rt.srv.Stats()
 			if st.FlowStalls < 1 || st.FlowCuts < 1 {
@@ -325,19 +323,7 @@ func TestFlowControlCutsStuckSubscriber(t *testing.T) {
 // low-water mark in time, and meanwhile it holds every healthy subscriber.
 func TestFlowControlCutsHopelessEarly(t *testing.T) {
 	rt, _ := startRouter(t, flowConfig(20*time.Second, config.PolicyDrop))
-	stuck := dialSmall(t, rt)
-	stuck.subscribe("telemetry")
-	healthy := dialSmall(t, rt)
-	healthy.subscribe("telemetry")
-	const n = 2500
-	pub := dialSmall(t, rt).publish("telemetry", "{}", n, 4000)
-	got, err := healthy.events(n, 4*testTimeout) // 20 s: would fail if held for the whole bound
-	if err != nil || got != n {
-		t.Fatalf("healthy subscriber got %d of %d events: %v", got, n, err)
-	}
-	if err := <-pub.done; err != nil {
-		t.Fatal(err)
-	}
+	stuckAndHealthy(t, rt, 2500) // within 20 s: would fail if held for the whole bound
 	st := rt.srv.Stats()
 	if st.FlowCuts != 1 || time.Duration(st.FlowStallNanos) >= 10*time.Second {
 		t.Fatalf("flow stats %+v: want the stuck subscriber cut well before the 20 s bound", st)
@@ -464,18 +450,6 @@ func TestOutboundDelay(t *testing.T) {
 	cfg.Limits.OutboundPolicy = config.PolicyDisconnect
 	cfg.Limits.OutboundDelay = config.Duration(50 * time.Millisecond)
 	rt, _ := startRouter(t, cfg)
-	stuck := dialSmall(t, rt)
-	stuck.subscribe("telemetry")
-	healthy := dialSmall(t, rt)
-	healthy.subscribe("telemetry")
-	const n = 2500
-	pub := dialSmall(t, rt).publish("telemetry", "{}", n, 4000)
-	got, err := healthy.events(n, 4*testTimeout)
-	if err != nil || got != n {
-		t.Fatalf("healthy subscriber got %d of %d events: %v", got, n, err)
-	}
-	if err := <-pub.done; err != nil {
-		t.Fatal(err)
-	}
+	stuckAndHealthy(t, rt, 2500)
 	waitFor(t, "the stuck subscriber disconnected", func() bool { return rt.srv.Stats().SlowDisconnects == 1 })
 }

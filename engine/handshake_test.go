@@ -134,6 +134,13 @@ func dialRS(t *testing.T, rt *Router) *client {
 		t.Fatalf("rawsocket dial: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	rsHandshake(t, conn)
+	return &client{t: t, conn: conn, rs: true, rd: bufio.NewReader(conn)}
+}
+
+// rsHandshake runs the RawSocket handshake for JSON on conn.
+func rsHandshake(t *testing.T, conn net.Conn) {
+	t.Helper()
 	_ = conn.SetDeadline(time.Now().Add(testTimeout))
 	// 0x7F, max length 2^(9+15) (0xF_), serializer 1 (JSON), reserved.
 	if _, err := conn.Write([]byte{0x7F, 0xF1, 0, 0}); err != nil {
@@ -146,7 +153,6 @@ func dialRS(t *testing.T, rt *Router) *client {
 	if reply[0] != 0x7F || reply[1]&0x0F != 1 {
 		t.Fatalf("rawsocket handshake reply = % x", reply)
 	}
-	return &client{t: t, conn: conn, rs: true, rd: bufio.NewReader(conn)}
 }
 
 func (c *client) send(msg string) {
