@@ -314,7 +314,13 @@ func TestForwardRejoin(t *testing.T) {
 		}
 		s.next(t) // the call's POST
 	}
-	if st := b.Stats(); st[0].Delivered != 2 || st[1].Delivered != 2 {
-		t.Fatalf("stats %+v", st)
+	// The sink saw the last POST before the forwarder read its answer and
+	// counted the delivery: wait (bounded) for the count.
+	deadline := time.Now().Add(testTimeout)
+	for st := b.Stats(); st[0].Delivered != 2 || st[1].Delivered != 2; st = b.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
