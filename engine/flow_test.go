@@ -322,7 +322,7 @@ func TestFlowControlCutsStuckSubscriber(t *testing.T) {
 // tenth of the stall bound, not at the bound: it would not get under the
 // low-water mark in time, and meanwhile it holds every healthy subscriber.
 func TestFlowControlCutsHopelessEarly(t *testing.T) {
-	const bound = time.Minute
+	const bound = 20 * time.Second
 	rt, _ := startRouter(t, flowConfig(bound, config.PolicyDrop))
 	start := time.Now()
 	cut := make(chan time.Duration, 1)
@@ -332,8 +332,9 @@ func TestFlowControlCutsHopelessEarly(t *testing.T) {
 		}
 		cut <- time.Since(start)
 	}()
-	// The healthy subscriber gets everything; the wait in events is 20 s,
-	// so it would fail if the publisher were held for the whole minute.
+	// The healthy subscriber gets everything (within 20 s), and the cut
+	// comes before half the bound: a tenth of it once the stuck one's
+	// queue is over the mark.
 	stuckAndHealthy(t, rt, 2500)
 	if d := <-cut; d >= bound/2 {
 		t.Fatalf("the stuck subscriber was cut after %v, want well before the %v bound", d, bound)
