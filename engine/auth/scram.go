@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -322,7 +323,7 @@ func (s *SCRAM) Start(_ context.Context, h *Hello) (*Identity, *Challenge, State
 	if !present || !ok || len(cnonce) > maxNonceLen {
 		return nil, nil, nil, failed("wamp-scram nonce missing or too long")
 	}
-	if raw, err := base64.StdEncoding.Strict().DecodeString(cnonce); err != nil || len(raw) < minNonceBytes {
+	if raw, err := decodeCanonical(cnonce); err != nil || len(raw) < minNonceBytes {
 		return nil, nil, nil, failed("wamp-scram nonce not base64 of 8 bytes or more")
 	}
 	cbName, cbData, err := scramChannelBinding(h)
@@ -408,15 +409,25 @@ func scramClientFinal(st *scramState, signature string, extra map[string]any) ([
 		return nil, nil, failed("cbind_data mismatch")
 	}
 	if present {
-		cb, err := base64.StdEncoding.Strict().DecodeString(cbText)
+		cb, err := decodeCanonical(cbText)
 		if err != nil || subtle.ConstantTimeCompare(cb, st.cbData) != 1 {
 			return nil, nil, failed("cbind_data mismatch")
 		}
 	}
-	proof, err := base64.StdEncoding.Strict().DecodeString(signature)
+	proof, err := decodeCanonical(signature)
 	if err != nil || len(proof) != sha256.Size {
 		return nil, nil, failed("malformed proof")
 	}
 	am := scramAuthMessage(st.authid, st.clientNonce, st.serverNonce, st.salt, st.iterations, st.cbName, st.cbData, nonce)
 	return am, proof, nil
+}
+
+// decodeCanonical decodes standard base64 in its one canonical form:
+// Strict refuses non-zero padding bits, but Go's decoder still skips \r
+// and \n, so a proof with a line break would pass as the same proof.
+func decodeCanonical(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("base64 with a line break")
+	}
+	return base64.StdEncoding.Strict().DecodeString(s)
 }
