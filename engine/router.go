@@ -168,14 +168,8 @@ func netpollOptions(cfg config.Config, log *slog.Logger) netpoll.Options {
 		opts.Policy = netpoll.PolicyDrop
 	}
 	opts.MaxDelay = time.Duration(cfg.Limits.OutboundDelay)
-	if f := cfg.Limits.FlowControl; f.Enabled {
+	if f := cfg.Limits.FlowControl.WithDefaults(); f.Enabled {
 		opts.Flow = netpoll.FlowControl{HighWater: int(f.HighWater), LowWater: int(f.LowWater), Stall: time.Duration(f.Stall)}
-		if opts.Flow.HighWater == 0 {
-			opts.Flow.HighWater = config.DefaultFlowHighWater
-		}
-		if opts.Flow.Stall == 0 {
-			opts.Flow.Stall = time.Duration(config.DefaultFlowStall)
-		}
 		// A held sender's messages in flight wait in the kernel's receive
 		// buffer, which autotuning grows to tens of MiB: bound it to a few
 		// marks, so they are a few ms late, not seconds.

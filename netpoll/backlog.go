@@ -26,7 +26,6 @@ func (c *Conn) Backlog() *Backlog {
 	if c.srv.flow == nil {
 		return nil
 	}
-	c.backlog.c = c
 	return &c.backlog
 }
 

@@ -128,6 +128,7 @@ func newConn(s *Server, gc gnet.Conn, ln int, deadline int64) *Conn {
 	c.probeCB = c.onProbe
 	c.drainCB = c.onDrain
 	c.readCB = c.onReadCB
+	c.backlog.c = c
 	return c
 }
 
@@ -349,7 +350,7 @@ func (c *Conn) writeBatch(b *batch) {
 	}
 	c.doneBytes += b.bytes
 	if err == nil {
-		c.acked.Store(c.doneBytes - int64(gc.OutboundBuffered()))
+		c.storeAcked()
 	}
 	closeAfter := b.closeAfter
 	b.release()
@@ -461,9 +462,17 @@ func (c *Conn) probe() {
 	}
 }
 
-func (c *Conn) onProbe(gc gnet.Conn, err error) error {
+// storeAcked publishes how much of what the loop wrote left gnet's buffer
+// for the kernel, and returns what gnet still holds (event loop only).
+func (c *Conn) storeAcked() (left int64) {
+	left = int64(c.gc.OutboundBuffered())
+	c.acked.Store(c.doneBytes - left)
+	return left
+}
+
+func (c *Conn) onProbe(_ gnet.Conn, err error) error {
 	if err == nil && !c.gone {
-		c.acked.Store(c.doneBytes - int64(gc.OutboundBuffered()))
+		c.storeAcked()
 	}
 	c.probing.Store(false)
 	return nil

@@ -246,11 +246,7 @@ func (fl *flow) releaseAll() {
 func (c *Conn) flowState() (queued int64, gone, exempt bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	queued = c.submitted - c.acked.Load()
-	if c.pending != nil {
-		queued += c.pending.bytes
-	}
-	return queued, c.closed, c.exempt
+	return c.queuedLocked(), c.closed, c.exempt
 }
 
 // flowCut hands c, which held a sender past the stall bound, to the
@@ -358,9 +354,7 @@ func (a ackRefresh) Run(context.Context) error {
 	drained := false
 	for _, c := range acks {
 		if !c.gone {
-			left := int64(c.gc.OutboundBuffered())
-			c.acked.Store(c.doneBytes - left)
-			drained = drained || left <= c.srv.flow.lwm
+			drained = c.storeAcked() <= c.srv.flow.lwm || drained
 		}
 	}
 	if drained { // a sender may be read again: do not wait for the tick

@@ -8,10 +8,16 @@ package netpoll
 // Together with Dropped it is realm.QueueInfo.
 func (c *Conn) QueuedBytes() int64 {
 	c.mu.Lock()
+	q := c.queuedLocked()
+	c.mu.Unlock()
+	return max(q, 0)
+}
+
+// queuedLocked is QueuedBytes with c.mu held (flow control reads it too).
+func (c *Conn) queuedLocked() int64 {
 	q := c.submitted - c.acked.Load()
 	if b := c.pending; b != nil {
 		q += b.bytes
 	}
-	c.mu.Unlock()
-	return max(q, 0)
+	return q
 }

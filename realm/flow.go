@@ -13,12 +13,5 @@ type Backlog interface{ Done(n int) }
 // behind, as it slows a publisher (broker.dispatch sets the same for
 // EVENTs).
 func (r *Realm) sendFrom(to *Session, m *codec.Message, from *Session) bool {
-	f := r.encode(to.ser, m)
-	if f == nil {
-		return false
-	}
-	f.From = from.Peer
-	ok := r.queue(to, f, m.Type, false)
-	f.Release()
-	return ok
+	return r.sendAs(to, m, false, from.Peer)
 }

@@ -284,10 +284,17 @@ func sendClose(p Peer, typ codec.Type, reason codec.URI, message string) (n int)
 // send encodes m for s, queues it and marks s for the batch flush. It
 // reports whether the peer queued it.
 func (r *Realm) send(s *Session, m *codec.Message, droppable bool) bool {
+	return r.sendAs(s, m, droppable, nil)
+}
+
+// sendAs is send for a frame that names from (a Peer, or nil) as its
+// sender, for the transport's flow control (see sendFrom).
+func (r *Realm) sendAs(s *Session, m *codec.Message, droppable bool, from any) bool {
 	f := r.encode(s.ser, m)
 	if f == nil {
 		return false
 	}
+	f.From = from
 	ok := r.queue(s, f, m.Type, droppable)
 	f.Release()
 	return ok

@@ -224,6 +224,22 @@ const (
 	DefaultFlowStall     = Duration(250 * time.Millisecond)
 )
 
+// WithDefaults is f with its omitted values filled in: high_water
+// DefaultFlowHighWater, low_water half of high_water, stall
+// DefaultFlowStall.
+func (f FlowControl) WithDefaults() FlowControl {
+	if f.HighWater == 0 {
+		f.HighWater = DefaultFlowHighWater
+	}
+	if f.LowWater == 0 {
+		f.LowWater = f.HighWater / 2
+	}
+	if f.Stall == 0 {
+		f.Stall = DefaultFlowStall
+	}
+	return f
+}
+
 // Log configures the process logger.
 type Log struct {
 	Format string `yaml:"format"` // text or json

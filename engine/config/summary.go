@@ -1,7 +1,6 @@
 package config
 
 import (
-	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,16 +50,8 @@ func (c Config) Summary() string {
 	fmt.Fprintf(&b, "limits: max_message_size=%v outbound_queue=%v outbound_policy=%s max_sessions=%s handshake_timeout=%v memory_limit=%s\n",
 		c.Limits.MaxMessageSize, c.Limits.OutboundQueue, c.Limits.OutboundPolicy, bound(c.Limits.MaxSessions), c.Limits.HandshakeTimeout,
 		orDefault(sizeOrZero(c.Limits.MemoryLimit), "runtime default"))
-	if f := c.Limits.FlowControl; f.Enabled {
-		hw := f.HighWater
-		if hw == 0 {
-			hw = DefaultFlowHighWater
-		}
-		lw := f.LowWater
-		if lw == 0 {
-			lw = hw / 2
-		}
-		fmt.Fprintf(&b, "flow control: high_water=%v low_water=%v stall=%v\n", hw, lw, cmp.Or(f.Stall, DefaultFlowStall))
+	if f := c.Limits.FlowControl.WithDefaults(); f.Enabled {
+		fmt.Fprintf(&b, "flow control: high_water=%v low_water=%v stall=%v\n", f.HighWater, f.LowWater, f.Stall)
 	}
 	if c.Limits.OutboundDelay > 0 {
 		fmt.Fprintf(&b, "outbound_delay: %v\n", c.Limits.OutboundDelay)

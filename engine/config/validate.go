@@ -277,10 +277,7 @@ func (c *checker) limits(l Limits) {
 		c.errorf("limits.outbound_delay", "limits.outbound_delay %v is below the minimum of 1ms", l.OutboundDelay)
 	}
 	if f := l.FlowControl; f.Enabled {
-		hw := f.HighWater
-		if hw == 0 {
-			hw = DefaultFlowHighWater
-		}
+		hw := f.WithDefaults().HighWater
 		switch {
 		case hw < 4<<10:
 			c.errorf("limits.flow_control.high_water", "limits.flow_control.high_water %v is below the minimum of 4KiB", hw)
