@@ -61,6 +61,9 @@ type Config struct {
 	Metrics   Metrics    `yaml:"metrics"`
 	Debug     Debug      `yaml:"debug"`
 	Tuning    Tuning     `yaml:"tuning"`
+	// Cluster, when set, makes the router one node of a cluster
+	// (cluster.go, docs/cluster.md).
+	Cluster *Cluster `yaml:"cluster,omitempty"`
 }
 
 // Listener is one listening socket. Exactly one of Listen (TCP host:port)

@@ -79,6 +79,21 @@ func (c Config) Summary() string {
 		loops = strconv.Itoa(c.Tuning.EventLoops)
 	}
 	fmt.Fprintf(&b, "tuning: event_loops=%s\n", loops)
+	if cl := c.Cluster; cl != nil {
+		fmt.Fprintf(&b, "cluster %s: node %s, registration replicas %d, ", cl.Name, cl.Node, cl.ReplicasOrDefault())
+		if e := cl.NATS.Embedded; e != nil {
+			fmt.Fprintf(&b, "embedded NATS on %s, routes on %s to %s", e.Listen, e.ClusterListen, strings.Join(cl.Peers(), " "))
+			if e.TLS != nil {
+				b.WriteString(" (tls)")
+			}
+		} else {
+			fmt.Fprintf(&b, "NATS at %s", cl.NATS.URL)
+			if cl.NATS.Credentials != "" {
+				b.WriteString(" (credentials file)")
+			}
+		}
+		b.WriteByte('\n')
+	}
 	return b.String()
 }
 

@@ -130,6 +130,9 @@ func (c *checker) values(cfg *Config) {
 		c.errorf("metrics.console_auth", "metrics.console_auth.authid is required: the ticket principal the console logs in as")
 	}
 	c.listenAddr("debug.listen", cfg.Debug.Listen)
+	if cfg.Cluster != nil {
+		c.cluster(cfg.Cluster)
+	}
 	if n := cfg.Tuning.EventLoops; n < 0 || n > maxEventLoops {
 		c.errorf("tuning.event_loops", "tuning.event_loops %d is out of range [0, %d] (0 picks GOMAXPROCS-1)", n, maxEventLoops)
 	}
