@@ -18,6 +18,7 @@ import (
 
 	"github.com/wampd/wampd/engine/admin"
 	"github.com/wampd/wampd/engine/auth"
+	"github.com/wampd/wampd/engine/cluster"
 	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/engine/console"
 	"github.com/wampd/wampd/netpoll"
@@ -49,6 +50,7 @@ type Router struct {
 	https         []*httpServer   // metrics and debug listeners (one when they share an address)
 	upstreams     []*procUpstream // dynamic authenticators' sessions, ended by Shutdown
 	bridges       bridgeSet       // realms' HTTP bridges, stopped first by Shutdown
+	cluster       *cluster.Node   // nil for a single node
 }
 
 // Endpoint is one bound listener and transport, as logged at start.
@@ -82,10 +84,16 @@ func New(cfg config.Config, log *slog.Logger) (*Router, error) {
 		statsInterval: defaultStatsInterval,
 		stop:          make(chan struct{}),
 	}
+	if cfg.Cluster != nil {
+		rt.cluster = cluster.New(*cfg.Cluster, log)
+	}
 	for _, rc := range cfg.Realms {
 		r := realm.New(realmOptions(rc, log))
 		h.realms[rc.Name] = &realmEntry{r: r}
 		rt.realms = append(rt.realms, r)
+		if rt.cluster != nil {
+			rt.cluster.Attach(r)
+		}
 	}
 	for _, rc := range cfg.Realms {
 		var up auth.Upstream
@@ -214,11 +222,19 @@ func (rt *Router) Start() error {
 	if rt.started.Swap(true) {
 		return nil
 	}
+	if rt.cluster != nil {
+		if err := rt.cluster.Start(); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+	}
 	for _, r := range rt.realms {
 		r.Start()
 	}
 	if err := rt.srv.Start(); err != nil {
 		rt.stopRealms()
+		if rt.cluster != nil {
+			rt.cluster.Stop()
+		}
 		return fmt.Errorf("engine: start listeners: %w", err)
 	}
 	for _, e := range rt.Endpoints() {
@@ -299,6 +315,9 @@ func (rt *Router) Shutdown(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			err = fmt.Errorf("engine: stopping realms: %w", ctx.Err())
+		}
+		if rt.cluster != nil {
+			rt.cluster.Stop() // after the realms: their sessions' leaves go first
 		}
 		if serr := rt.srv.Stop(ctx); serr != nil {
 			err = errors.Join(err, fmt.Errorf("engine: stopping listeners: %w", serr))

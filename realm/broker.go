@@ -85,6 +85,9 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 		if mayMatchMeta(sub.topic, match) {
 			b.metaSubs++
 		}
+		if r.cluster != nil && !reservedURI(sub.topic) {
+			r.cluster.Interest(sub.topic, match, true)
+		}
 		created = true
 	}
 	sub.index[s] = len(sub.subscribers)
@@ -149,6 +152,9 @@ func (b *broker) drop(r *Realm, sub *subscription, s *Session) {
 	b.byURI.remove(sub.topic, sub.match)
 	if mayMatchMeta(sub.topic, sub.match) {
 		b.metaSubs--
+	}
+	if r.cluster != nil && meta {
+		r.cluster.Interest(sub.topic, sub.match, false)
 	}
 	if meta && r.watched(metaSubOnDelete) {
 		r.metaEvent(metaSubOnDelete, []any{s.ID, sub.id})
@@ -243,6 +249,9 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 		pub.filter = &b.filter
 	}
 	r.deliver(&pub, m.Options.Retain)
+	if r.cluster != nil {
+		r.clusterPublish(s, m.URI, pub.id, pub.publisher != 0)
+	}
 	if ack {
 		reply := codec.Message{Type: codec.Published, Request: m.Request, ID: pub.id}
 		r.send(s, &reply, false)

@@ -57,12 +57,16 @@ type dealer struct {
 	byURI   patternIndex[*registration]
 	matched []*registration // scratch of call, reused
 	free    []*call
+	// cluster is the cluster's registration table as last heard, by
+	// clusterKey (cluster.go); empty on a single node.
+	cluster map[string]*ClusterRegistration
 	pending int              // calls waiting for their callee, realm-wide
 	invExt  codec.OptionsExt // scratch: an INVOCATION's out-of-line details
 }
 
 func (d *dealer) init() {
 	d.byID = make(map[uint64]*registration)
+	d.cluster = make(map[string]*ClusterRegistration)
 	d.byURI.init()
 	d.matched = make([]*registration, 0, 4)
 }
@@ -100,6 +104,15 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 		return
 	}
 	reg := d.byURI.get(m.URI, match)
+	if r.cluster != nil {
+		if reg != nil && (reg.invoke == codec.InvokeSingle || reg.invoke != invoke || reg.has(s)) {
+			r.sendError(s, codec.Register, m.Request, codec.ErrProcedureAlreadyExists,
+				"procedure '"+m.URI+"' is already registered")
+			return
+		}
+		d.clusterRegister(r, s, m) // REGISTERED when the cluster agrees
+		return
+	}
 	created := false
 	if reg == nil {
 		reg = &registration{id: freshID(r, d.byID), procedure: strings.Clone(m.URI), match: match,
@@ -157,6 +170,9 @@ func (d *dealer) drop(r *Realm, reg *registration, s *Session) {
 			break
 		}
 	}
+	if r.cluster != nil && !s.remote {
+		r.cluster.Unregister(reg.procedure, reg.match, s.ID)
+	}
 	if r.watched(metaRegOnUnregister) {
 		r.metaEvent(metaRegOnUnregister, []any{s.ID, reg.id})
 	}
@@ -212,6 +228,13 @@ func (d *dealer) pick(r *Realm, reg *registration) *Session {
 // request id, until a CALL without progress ends the input.
 func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	if c := s.calls[m.Request]; c != nil {
+		if c.stream != nil && c.callee.remote {
+			if !m.Options.Progress {
+				c.stream = nil
+			}
+			d.forwardRaw(r, s, c)
+			return
+		}
 		if c.stream != nil {
 			if c.killed { // canceled (mode kill): the callee is being interrupted
 				if !m.Options.Progress {
@@ -286,7 +309,17 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 			"pending call limit reached (max "+strconv.Itoa(max)+" per realm)")
 		return
 	}
-	callee := d.pick(r, reg)
+	var callee *Session
+	if s.remote { // a CALL another node routed to one of our callees
+		callee = r.sessions[r.current.Remote.Target]
+		if callee == nil || callee.remote || !reg.has(callee) {
+			r.sendError(s, codec.Call, m.Request, codec.ErrCanceled,
+				"the callee left before the call reached it")
+			return
+		}
+	} else {
+		callee = d.pick(r, reg)
+	}
 	if m.Options.Progress && (callee.features()&featCalleePCI == 0 || !callee.canceling()) {
 		r.sendError(s, codec.Call, m.Request, codec.ErrFeatureNotSupported,
 			"the callee does not support progressive call invocations")
@@ -295,6 +328,10 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	if ppt && callee.features()&featCalleePPT == 0 {
 		r.sendError(s, codec.Call, m.Request, codec.ErrFeatureNotSupported,
 			"the callee does not support payload passthru mode")
+		return
+	}
+	if callee.remote {
+		d.forward(r, s, m, callee)
 		return
 	}
 	c := d.newCall()
@@ -458,6 +495,10 @@ func (d *dealer) cancel(r *Realm, s *Session, m *codec.Message) {
 	if c == nil || c.killed {
 		return // already answered, or a kill is in flight
 	}
+	if c.callee.remote { // the callee's node cancels it and answers
+		d.forwardRaw(r, s, c)
+		return
+	}
 	mode := modeKillNoWait
 	if m.Options.Has&codec.HasMode != 0 {
 		mode = m.Options.Mode
@@ -485,6 +526,9 @@ func (d *dealer) cancel(r *Realm, s *Session, m *codec.Message) {
 
 // interrupt sends INTERRUPT [69, INVOCATION.Request, Options] to c's callee.
 func (d *dealer) interrupt(r *Realm, c *call, mode string, reason codec.URI) {
+	if c.callee.remote {
+		return // its node interrupts it when it learns the caller left
+	}
 	m := codec.Message{Type: codec.Interrupt, Request: c.invID}
 	m.Options.Has = codec.HasMode | codec.HasReason
 	m.Options.Mode = mode

@@ -98,8 +98,9 @@ type Realm struct {
 	retained   retention
 	history    history
 	authz      authorizer
-	metaBuf    []byte // scratch of metaEvent
-	quiet      bool   // kill_all at work: no meta events, no testaments
+	cluster    Cluster // nil for a single node (cluster.go)
+	metaBuf    []byte  // scratch of metaEvent
+	quiet      bool    // kill_all at work: no meta events, no testaments
 	// filterEpoch stamps the sessions a black/white list names (filter.mark).
 	filterEpoch uint32
 	// current is the message being handled, held whether the realm kept
@@ -309,6 +310,19 @@ func (r *Realm) handleItem(in *Inbound) {
 		}
 	case itemTimeout:
 		r.dealer.timeout(r, in.Sess, in.Msg.Request)
+	case itemRemote:
+		r.current = in
+		r.handleRemote(in)
+		r.current = nil
+		in.Release()
+	case itemRemoteJoin:
+		r.remoteJoin(in.Sess)
+	case itemRemoteLeave:
+		r.remoteLeave(in.Msg.ID, in.Remote.Disclose)
+	case itemRemoteRegistered:
+		r.dealer.registered(r, in.ctl.(*ClusterRegistered))
+	case itemRemoteRegistration:
+		r.dealer.reconcile(r, in.ctl.(*ClusterRegistration))
 	}
 }
 
@@ -349,6 +363,9 @@ func (r *Realm) flush() {
 // the joins still queued behind the stop item (actor only).
 func (r *Realm) shutdown() {
 	for _, s := range r.sessions {
+		if s.remote { // its own node says goodbye to it
+			continue
+		}
 		r.closeSession(s, codec.Goodbye, codec.CloseSystemShutdown, "router is shutting down")
 	}
 	r.flush()
@@ -361,7 +378,7 @@ func (r *Realm) shutdown() {
 			sendClose(in.Sess.Peer, codec.Abort, codec.CloseSystemShutdown, "realm is shutting down")
 			in.Sess.Peer.Flush()
 			in.Sess.Peer.Close(codec.CloseSystemShutdown)
-		case itemMessage:
+		case itemMessage, itemRemote:
 			in.Release()
 		}
 	}

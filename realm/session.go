@@ -27,6 +27,7 @@ type Session struct {
 	// Only the realm's actor goroutine touches the fields below.
 	state   sessionState
 	touched bool
+	remote  bool // a shadow of another node's session (cluster.go)
 	ser     codec.Serializer
 	feat    features            // client features the realm acts on, from Hello (see features)
 	subs    map[uint64]struct{} // subscription ids
@@ -139,6 +140,11 @@ const (
 	itemKick
 	itemTimeout
 	itemStop
+	itemRemote             // a message from another node (Inbound.Remote)
+	itemRemoteJoin         // a shadow joins
+	itemRemoteLeave        // a shadow leaves (Msg.ID)
+	itemRemoteRegistered   // the cluster's answer to a REGISTER (ctl)
+	itemRemoteRegistration // a change of the cluster's registration table (ctl)
 )
 
 // Inbound is one decoded message on its way to the actor. Msg aliases
@@ -160,6 +166,10 @@ type Inbound struct {
 	// released (see realm.Backlog).
 	Backlog  Backlog
 	BacklogN int
+
+	// Remote is what a message from the cluster link is (cluster.go).
+	Remote RemoteInfo
+	ctl    any // the payload of a cluster control item
 }
 
 // maxPooledInbound is the largest buffer an Inbound keeps when recycled;
@@ -189,6 +199,8 @@ func (in *Inbound) Release() {
 		in.Backlog = nil
 	}
 	in.Sess = nil
+	in.Remote = RemoteInfo{}
+	in.ctl = nil
 	in.Msg.Reset()
 	in.ext.Reset() // nothing aliasing the old buffer stays
 	in.kind = itemMessage
@@ -220,6 +232,9 @@ func (r *Realm) join(s *Session) {
 		m.Details = r.welcomeDetails(s)
 	}
 	r.send(s, &m, false)
+	if r.cluster != nil {
+		r.cluster.Joined(s)
+	}
 	if r.watched(metaOnJoin) {
 		r.metaEvent(metaOnJoin, []any{r.sessionDetails(s)})
 	}
@@ -234,7 +249,12 @@ func (r *Realm) remove(s *Session) {
 	}
 	s.state = stateClosed
 	delete(r.sessions, s.ID)
-	r.stats.sessions.Add(-1)
+	if !s.remote {
+		r.stats.sessions.Add(-1)
+		if r.cluster != nil {
+			r.cluster.Left(s.ID)
+		}
+	}
 	r.dropWaiting(s)
 	r.broker.removeSession(r, s)
 	r.dealer.removeSession(r, s)

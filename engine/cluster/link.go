@@ -1,0 +1,414 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/realm"
+)
+
+// outQueue bounds what a realm's actor has handed its link and the link
+// has not yet given NATS; past it a message is dropped and counted
+// (Stats.Dropped), the actor never waits.
+const outQueue = 1 << 16
+
+// evQueue bounds the publications received from NATS and not yet posted
+// to the realm (nats.go counts what it drops past it as a slow consumer).
+const evQueue = 1 << 16
+
+// link is one realm's side of the cluster: the realm.Cluster its actor
+// calls, the sender goroutine that gives NATS what the actor queued, and
+// the NATS handlers that post what other nodes sent to the actor.
+type link struct {
+	n    *Node
+	r    *realm.Realm
+	subj subjects
+	out  chan outMsg
+	reg  *registry
+
+	mu     sync.Mutex                     // guards local and remote
+	local  map[uint64]*announce           // this node's sessions of the realm (snapshots)
+	remote map[string]map[uint64]struct{} // other nodes' sessions shadowed here, by node
+
+	// Only the sender goroutine touches interest.
+	interest map[string]*interestSub
+	evCh     chan *nats.Msg
+}
+
+// interestSub is one NATS subscription for publications, shared by the
+// local subscriptions that need it.
+type interestSub struct {
+	sub  *nats.Subscription
+	refs int
+}
+
+// outMsg is one item of the sender's queue.
+type outMsg struct {
+	op      outOp
+	subject string
+	data    []byte
+	topic   string
+	match   codec.Match
+	sess    *realm.Session
+	id      uint64
+}
+
+type outOp uint8
+
+const (
+	opPublish  outOp = iota // data to subject
+	opInterest              // subscribe (topic, match)
+	opNoInterest
+	opJoined // announce sess
+	opLeft   // announce id
+)
+
+// announce is a session join or leave on a realm's sess subject, and an
+// item of a snapshot.
+type announce struct {
+	Op           string         `json:"op"` // "join" or "leave"
+	Node         string         `json:"node"`
+	Boot         string         `json:"boot"`
+	ID           uint64         `json:"id"`
+	AuthID       string         `json:"authid,omitempty"`
+	AuthRole     string         `json:"authrole,omitempty"`
+	AuthMethod   string         `json:"authmethod,omitempty"`
+	AuthProvider string         `json:"authprovider,omitempty"`
+	Ser          uint8          `json:"ser,omitempty"`
+	Transport    string         `json:"transport,omitempty"`
+	Addr         string         `json:"addr,omitempty"`
+	Roles        map[string]any `json:"roles,omitempty"`
+}
+
+func newLink(n *Node, r *realm.Realm) *link {
+	l := &link{
+		n: n, r: r, subj: newSubjects(n.cfg.Name, r.Name(), n.cfg.Node),
+		out:      make(chan outMsg, outQueue),
+		local:    make(map[uint64]*announce),
+		remote:   make(map[string]map[uint64]struct{}),
+		interest: make(map[string]*interestSub),
+		evCh:     make(chan *nats.Msg, evQueue),
+	}
+	l.reg = newRegistry(l)
+	return l
+}
+
+// start subscribes to the realm's subjects and starts the link's
+// goroutines.
+func (l *link) start() error {
+	nc := l.n.nc
+	if _, err := nc.Subscribe(l.subj.self, l.onDirect); err != nil {
+		return fmt.Errorf("cluster: subscribe %s: %w", l.subj.self, err)
+	}
+	if _, err := nc.Subscribe(l.subj.sess, l.onAnnounce); err != nil {
+		return fmt.Errorf("cluster: subscribe %s: %w", l.subj.sess, err)
+	}
+	l.n.goOwned(l.run)
+	l.n.goOwned(l.events)
+	l.n.goOwned(l.reg.run)
+	return nil
+}
+
+// queue hands m to the sender without waiting; a full queue drops it.
+func (l *link) queue(m outMsg) {
+	select {
+	case l.out <- m:
+	default:
+		l.n.stats.Dropped.Add(1)
+	}
+}
+
+// realm.Cluster, called on the actor.
+
+func (l *link) Joined(s *realm.Session) { l.queue(outMsg{op: opJoined, sess: s}) }
+func (l *link) Left(id uint64)          { l.queue(outMsg{op: opLeft, id: id}) }
+
+func (l *link) Interest(topic string, match codec.Match, on bool) {
+	op := opInterest
+	if !on {
+		op = opNoInterest
+	}
+	l.queue(outMsg{op: op, topic: topic, match: match})
+}
+
+func (l *link) Publish(p *realm.ClusterPublication) {
+	var flags byte
+	if p.Disclose {
+		flags = flagDisclose
+	}
+	data := appendEnvelope(make([]byte, 0, envelopeHeader+len(p.Raw)), kindEvent, p.Ser, p.ID, p.Publisher, flags, p.Raw)
+	l.queue(outMsg{op: opPublish, subject: l.subj.eventSubject(p.Topic), data: data})
+	l.n.stats.Published.Add(1)
+}
+
+func (l *link) Register(req *realm.ClusterRegister) {
+	l.reg.queue(regOp{kind: regRegister, req: *req})
+}
+
+func (l *link) Unregister(uri string, match codec.Match, session uint64) {
+	l.reg.queue(regOp{kind: regUnregister, req: realm.ClusterRegister{URI: uri, Match: match, Session: session}})
+}
+
+// sendTo queues an envelope for node's link of this realm.
+func (l *link) sendTo(node string, kind byte, ser codec.Serializer, a, b uint64, msg []byte) {
+	data := appendEnvelope(make([]byte, 0, envelopeHeader+len(msg)), kind, ser, a, b, 0, msg)
+	l.queue(outMsg{op: opPublish, subject: l.subj.to + node, data: data})
+	l.n.stats.Forwarded.Add(1)
+}
+
+// run is the sender: it gives NATS what the actor queued, in order, until
+// the node stops (then what is still queued goes too).
+func (l *link) run() {
+	for {
+		select {
+		case m := <-l.out:
+			l.send(m)
+		case <-l.n.stop:
+			for {
+				select {
+				case m := <-l.out:
+					l.send(m)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (l *link) send(m outMsg) {
+	nc := l.n.nc
+	switch m.op {
+	case opPublish:
+		if err := nc.Publish(m.subject, m.data); err != nil {
+			l.n.stats.Dropped.Add(1)
+		}
+	case opInterest, opNoInterest:
+		l.setInterest(l.subj.interestSubject(m.topic, m.match), m.op == opInterest)
+	case opJoined:
+		a := l.announceOf(m.sess)
+		l.mu.Lock()
+		l.local[a.ID] = a
+		l.mu.Unlock()
+		l.publishJSON(l.subj.sess, a)
+	case opLeft:
+		l.mu.Lock()
+		delete(l.local, m.id)
+		l.mu.Unlock()
+		l.publishJSON(l.subj.sess, &announce{Op: "leave", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id})
+	}
+}
+
+func (l *link) publishJSON(subject string, v any) {
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = l.n.nc.Publish(subject, b)
+	}
+	if err != nil {
+		l.n.stats.Dropped.Add(1)
+		l.n.log.Warn("cluster announce", "subject", subject, "err", err)
+	}
+}
+
+// announceOf is the join announcement of a local session (its exported
+// fields are read-only once it joined).
+func (l *link) announceOf(s *realm.Session) *announce {
+	a := &announce{
+		Op: "join", Node: l.n.cfg.Node, Boot: l.n.boot, ID: s.ID,
+		AuthID: s.AuthID, AuthRole: s.AuthRole, AuthMethod: s.AuthMethod, AuthProvider: s.AuthProvider,
+		Ser: uint8(s.Peer.Serializer()),
+	}
+	if pi, ok := s.Peer.(realm.PeerInfo); ok {
+		a.Transport, a.Addr = pi.TransportName(), pi.RemoteAddr()
+	}
+	if roles, ok := s.Hello["roles"].(map[string]any); ok {
+		a.Roles = roles
+	}
+	return a
+}
+
+// setInterest counts the local subscriptions that need subject and
+// subscribes on the first, unsubscribes after the last (sender only).
+func (l *link) setInterest(subject string, on bool) {
+	is := l.interest[subject]
+	if on {
+		if is == nil {
+			sub, err := l.n.nc.ChanSubscribe(subject, l.evCh)
+			if err != nil {
+				l.n.log.Error("cluster subscribe", "subject", subject, "err", err)
+				return
+			}
+			_ = sub.SetPendingLimits(evQueue, 256<<20)
+			is = &interestSub{sub: sub}
+			l.interest[subject] = is
+		}
+		is.refs++
+		return
+	}
+	if is == nil {
+		return
+	}
+	if is.refs--; is.refs == 0 {
+		_ = is.sub.Unsubscribe()
+		delete(l.interest, subject)
+	}
+}
+
+// recentIDs is how many publication ids events remembers: a publication
+// matching two of the node's NATS subscriptions comes twice, back to back.
+const recentIDs = 256
+
+// events posts publications of other nodes to the realm, once each.
+func (l *link) events() {
+	var ring [recentIDs]uint64
+	seen := make(map[uint64]struct{}, recentIDs)
+	next := 0
+	for {
+		select {
+		case <-l.n.stop:
+			return
+		case msg := <-l.evCh:
+			env, err := parseEnvelope(msg.Data)
+			if err != nil || env.kind != kindEvent {
+				l.n.stats.Bad.Add(1)
+				continue
+			}
+			if _, dup := seen[env.a]; dup {
+				continue
+			}
+			delete(seen, ring[next])
+			ring[next] = env.a
+			seen[env.a] = struct{}{}
+			next = (next + 1) % recentIDs
+			in := l.inbound(&env)
+			if in == nil {
+				continue
+			}
+			in.Remote = realm.RemoteInfo{Kind: realm.RemotePublish, PubID: env.a, Publisher: env.b,
+				Disclose: env.flags&flagDisclose != 0}
+			l.n.stats.Received.Add(1)
+			l.r.PostRemote(in)
+		}
+	}
+}
+
+// inbound copies env's message into a pooled Inbound and decodes it there
+// (nil, counted, when it does not decode).
+func (l *link) inbound(env *envelope) *realm.Inbound {
+	in := realm.NewInbound()
+	in.Buf.B = append(in.Buf.B[:0], env.msg...)
+	if err := codec.Decode(env.ser, in.Buf.B, &in.Msg); err != nil {
+		in.Release()
+		l.n.stats.Bad.Add(1)
+		return nil
+	}
+	return in
+}
+
+// onDirect handles a message for this node: a call for a local callee, or
+// an answer or a kill for a local session.
+func (l *link) onDirect(msg *nats.Msg) {
+	env, err := parseEnvelope(msg.Data)
+	if err != nil {
+		l.n.stats.Bad.Add(1)
+		return
+	}
+	in := l.inbound(&env)
+	if in == nil {
+		return
+	}
+	switch env.kind {
+	case kindCall:
+		in.Remote = realm.RemoteInfo{Kind: realm.RemoteCall, Session: env.a, Target: env.b}
+	case kindDeliver:
+		in.Remote = realm.RemoteInfo{Kind: realm.RemoteDeliver, Session: env.a}
+	default:
+		in.Release()
+		l.n.stats.Bad.Add(1)
+		return
+	}
+	l.r.PostRemote(in)
+}
+
+// onAnnounce handles a session join or leave of another node.
+func (l *link) onAnnounce(msg *nats.Msg) {
+	var a announce
+	if err := json.Unmarshal(msg.Data, &a); err != nil || a.Node == "" || a.ID == 0 {
+		l.n.stats.Bad.Add(1)
+		return
+	}
+	if a.Node == l.n.cfg.Node {
+		return
+	}
+	l.n.mem.heard(a.Node, a.Boot)
+	switch a.Op {
+	case "join":
+		l.join(&a)
+	case "leave":
+		l.mu.Lock()
+		if ids := l.remote[a.Node]; ids != nil {
+			delete(ids, a.ID)
+		}
+		l.mu.Unlock()
+		l.r.RemoteLeave(a.ID, false)
+	}
+}
+
+// join shadows a session of another node.
+func (l *link) join(a *announce) {
+	ser := codec.Serializer(a.Ser)
+	if ser != codec.JSON && ser != codec.MsgPack && ser != codec.CBOR {
+		l.n.stats.Bad.Add(1)
+		return
+	}
+	l.mu.Lock()
+	ids := l.remote[a.Node]
+	if ids == nil {
+		ids = make(map[uint64]struct{})
+		l.remote[a.Node] = ids
+	}
+	_, known := ids[a.ID]
+	ids[a.ID] = struct{}{}
+	l.mu.Unlock()
+	if known {
+		return
+	}
+	p := &shadowPeer{l: l, node: a.Node, id: a.ID, ser: ser, transport: a.Transport, addr: a.Addr}
+	roles := a.Roles
+	if roles == nil {
+		roles = map[string]any{}
+	}
+	l.r.RemoteJoin(&realm.Session{
+		ID: a.ID, Peer: p, AuthID: a.AuthID, AuthRole: a.AuthRole,
+		AuthMethod: a.AuthMethod, AuthProvider: a.AuthProvider,
+		Hello: map[string]any{"roles": roles},
+	})
+}
+
+// snapshot is this node's sessions of the realm.
+func (l *link) snapshot() []*announce {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*announce, 0, len(l.local))
+	for _, a := range l.local {
+		out = append(out, a)
+	}
+	return out
+}
+
+// nodeLost removes the shadows of node's sessions (their testaments fire
+// here) and its callees from the registration table.
+func (l *link) nodeLost(node string) {
+	l.mu.Lock()
+	ids := l.remote[node]
+	delete(l.remote, node)
+	l.mu.Unlock()
+	for id := range ids {
+		l.r.RemoteLeave(id, true)
+	}
+	l.reg.queue(regOp{kind: regPurge, node: node})
+}

@@ -1,0 +1,401 @@
+package cluster
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/realm"
+)
+
+// The registration table of a realm is a JetStream KV bucket: one key per
+// (procedure, match), its value the registration with its callees in
+// registration order (node and session). Every change is a
+// compare-and-set on the key's revision, so two nodes registering the same
+// procedure at once cannot both win, and a shared registration's callees
+// are one list the invoke policy reads on every node. Every node watches
+// the bucket and hands each change to its realm (reconcile).
+
+const (
+	regQueue = 4096
+	// regWait bounds how long a REGISTER waits for the table (JetStream
+	// needs a quorum of nodes to come up).
+	regWait = 10 * time.Second
+	// regAttempts bounds the compare-and-set retries of one operation.
+	regAttempts = 32
+	opTimeout   = 5 * time.Second
+	// ErrClusterUnavailable is the REGISTER error when the registration
+	// table cannot be reached in time.
+	ErrClusterUnavailable codec.URI = "wampd.error.cluster_unavailable"
+)
+
+// regEntry is a key's value.
+type regEntry struct {
+	URI      string      `json:"uri"`
+	Match    uint8       `json:"match"`
+	Invoke   uint8       `json:"invoke"`
+	Disclose bool        `json:"disclose,omitempty"`
+	ID       uint64      `json:"id"`
+	Created  time.Time   `json:"created"`
+	Callees  []regCallee `json:"callees"`
+}
+
+type regCallee struct {
+	Node    string `json:"node"`
+	Session uint64 `json:"session"`
+}
+
+type regKind uint8
+
+const (
+	regRegister regKind = iota
+	regUnregister
+	regPurge // every callee of node
+)
+
+type regOp struct {
+	kind regKind
+	req  realm.ClusterRegister
+	node string
+	at   time.Time
+}
+
+// registry is a realm's registration table worker: one goroutine doing
+// the table's operations in order, off the actor.
+type registry struct {
+	l   *link
+	ops chan regOp
+	kv  jetstream.KeyValue // set by run once the bucket is up
+}
+
+func newRegistry(l *link) *registry { return &registry{l: l, ops: make(chan regOp, regQueue)} }
+
+// queue hands op to the worker; a full queue fails a REGISTER at once.
+func (g *registry) queue(op regOp) {
+	op.at = time.Now()
+	select {
+	case g.ops <- op:
+	default:
+		g.l.n.stats.RegFailures.Add(1)
+		if op.kind == regRegister {
+			g.answer(&op.req, 0, ErrClusterUnavailable, "the cluster's registration queue is full")
+		}
+	}
+}
+
+// bucket is the realm's KV bucket name.
+func (g *registry) bucket() string {
+	return "wampd_" + g.l.n.cfg.Name + "_" + hex.EncodeToString([]byte(g.l.r.Name()))
+}
+
+// regKey is the KV key of (uri, match).
+func regKey(uri string, match codec.Match) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte{'0' + byte(match)}, uri...))
+}
+
+// run brings the bucket up (retrying until the cluster has a quorum),
+// clears this node's callees left by an earlier run, starts the watcher
+// and then does the operations in order, until Stop.
+func (g *registry) run() {
+	n := g.l.n
+	for g.kv == nil {
+		ctx, cancel := n.ctx(opTimeout)
+		kv, err := n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: g.bucket(), History: 1, Storage: jetstream.MemoryStorage,
+			Replicas: n.cfg.ReplicasOrDefault(),
+		})
+		cancel()
+		if err == nil {
+			g.kv = kv
+			break
+		}
+		n.log.Debug("cluster registration table not up yet", "realm", g.l.r.Name(), "err", err)
+		g.expire()
+		select {
+		case <-n.stop:
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	n.log.Info("cluster registration table up", "realm", g.l.r.Name(), "bucket", g.bucket())
+	g.purge(n.cfg.Node)
+	n.goOwned(g.watch)
+	for {
+		select {
+		case <-n.stop:
+			g.drain()
+			return
+		case op := <-g.ops:
+			g.do(op)
+		}
+	}
+}
+
+// drain does the operations still queued at Stop (the unregistrations of
+// the sessions the realm's shutdown closed), bounded.
+func (g *registry) drain() {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case op := <-g.ops:
+			if op.kind != regRegister {
+				g.do(op)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// expire fails the REGISTERs that waited longer than regWait while the
+// table was not up (the others stay queued, in order).
+func (g *registry) expire() {
+	var keep []regOp
+	for more := true; more; {
+		select {
+		case op := <-g.ops:
+			if op.kind == regRegister && time.Since(op.at) > regWait {
+				g.answer(&op.req, 0, ErrClusterUnavailable, "the cluster's registration table is not available")
+				continue
+			}
+			keep = append(keep, op)
+		default:
+			more = false
+		}
+	}
+	for _, op := range keep {
+		select {
+		case g.ops <- op:
+		default:
+		}
+	}
+}
+
+func (g *registry) do(op regOp) {
+	switch op.kind {
+	case regRegister:
+		g.register(&op.req)
+	case regUnregister:
+		g.update(regKey(op.req.URI, op.req.Match), func(c regCallee) bool {
+			return c.Node == g.l.n.cfg.Node && c.Session == op.req.Session
+		})
+	case regPurge:
+		g.purge(op.node)
+	}
+}
+
+func (g *registry) answer(req *realm.ClusterRegister, id uint64, err codec.URI, msg string) {
+	g.l.r.RemoteRegistered(&realm.ClusterRegistered{
+		Session: req.Session, Request: req.Request, URI: req.URI, Match: req.Match,
+		ID: id, Err: err, Message: msg,
+	})
+}
+
+// register adds a local callee: a new key (create-if-absent), or one more
+// callee of a shared registration with the same invoke policy.
+func (g *registry) register(req *realm.ClusterRegister) {
+	n := g.l.n
+	key := regKey(req.URI, req.Match)
+	me := regCallee{Node: n.cfg.Node, Session: req.Session}
+	for range regAttempts {
+		ctx, cancel := n.ctx(opTimeout)
+		e := regEntry{URI: req.URI, Match: uint8(req.Match), Invoke: uint8(req.Invoke), Disclose: req.Disclose,
+			ID: req.ID, Created: time.Now().UTC(), Callees: []regCallee{me}}
+		b, _ := json.Marshal(&e)
+		_, err := g.kv.Create(ctx, key, b)
+		if err == nil {
+			cancel()
+			n.stats.RegWrites.Add(1)
+			g.answer(req, e.ID, "", "")
+			return
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			cancel()
+			g.fail(req, err)
+			return
+		}
+		cur, rev, err := g.get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			cancel()
+			continue // deleted meanwhile: create again
+		}
+		if err != nil {
+			cancel()
+			g.fail(req, err)
+			return
+		}
+		if codec.Invoke(cur.Invoke) == codec.InvokeSingle || cur.Invoke != uint8(req.Invoke) || hasCallee(cur.Callees, me) {
+			cancel()
+			g.answer(req, 0, codec.ErrProcedureAlreadyExists, "procedure '"+req.URI+"' is already registered")
+			return
+		}
+		cur.Callees = append(cur.Callees, me)
+		b, _ = json.Marshal(cur)
+		_, err = g.kv.Update(ctx, key, b, rev)
+		cancel()
+		if err == nil {
+			n.stats.RegWrites.Add(1)
+			g.answer(req, cur.ID, "", "")
+			return
+		}
+		if !isConflict(err) {
+			g.fail(req, err)
+			return
+		}
+	}
+	g.fail(req, errors.New("too many concurrent changes"))
+}
+
+func (g *registry) fail(req *realm.ClusterRegister, err error) {
+	g.l.n.stats.RegFailures.Add(1)
+	g.l.n.log.Warn("cluster register", "realm", g.l.r.Name(), "procedure", req.URI, "err", err)
+	g.answer(req, 0, ErrClusterUnavailable, "the cluster's registration table failed: "+err.Error())
+}
+
+func hasCallee(list []regCallee, c regCallee) bool {
+	for _, x := range list {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// isConflict reports whether err is a lost compare-and-set.
+func isConflict(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		errors.Is(err, jetstream.ErrKeyExists)
+}
+
+func (g *registry) get(ctx context.Context, key string) (*regEntry, uint64, error) {
+	ent, err := g.kv.Get(ctx, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	var e regEntry
+	if err := json.Unmarshal(ent.Value(), &e); err != nil {
+		return nil, 0, err
+	}
+	return &e, ent.Revision(), nil
+}
+
+// update removes the callees drop selects from key, and the key when none
+// is left, by compare-and-set.
+func (g *registry) update(key string, drop func(regCallee) bool) {
+	n := g.l.n
+	for range regAttempts {
+		ctx, cancel := n.ctx(opTimeout)
+		cur, rev, err := g.get(ctx, key)
+		if err != nil {
+			cancel()
+			if !errors.Is(err, jetstream.ErrKeyNotFound) {
+				n.stats.RegFailures.Add(1)
+				n.log.Warn("cluster unregister", "realm", g.l.r.Name(), "err", err)
+			}
+			return
+		}
+		kept := cur.Callees[:0]
+		for _, c := range cur.Callees {
+			if !drop(c) {
+				kept = append(kept, c)
+			}
+		}
+		if len(kept) == len(cur.Callees) {
+			cancel()
+			return
+		}
+		cur.Callees = kept
+		if len(kept) == 0 {
+			err = g.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+		} else {
+			b, _ := json.Marshal(cur)
+			_, err = g.kv.Update(ctx, key, b, rev)
+		}
+		cancel()
+		if err == nil {
+			n.stats.RegWrites.Add(1)
+			return
+		}
+		if !isConflict(err) {
+			n.stats.RegFailures.Add(1)
+			n.log.Warn("cluster unregister", "realm", g.l.r.Name(), "err", err)
+			return
+		}
+	}
+}
+
+// purge removes every callee of node from the table.
+func (g *registry) purge(node string) {
+	if g.kv == nil {
+		return // the table is not up: this node purges its own when it is
+	}
+	ctx, cancel := g.l.n.ctx(opTimeout)
+	keys, err := g.kv.Keys(ctx)
+	cancel()
+	if err != nil {
+		if !errors.Is(err, jetstream.ErrNoKeysFound) {
+			g.l.n.log.Warn("cluster purge", "realm", g.l.r.Name(), "node", node, "err", err)
+		}
+		return
+	}
+	for _, k := range keys {
+		g.update(k, func(c regCallee) bool { return c.Node == node })
+	}
+}
+
+// watch hands every change of the table to the realm, until Stop.
+func (g *registry) watch() {
+	n := g.l.n
+	w, err := g.kv.WatchAll(n.base)
+	if err != nil {
+		n.log.Error("cluster registration watch", "realm", g.l.r.Name(), "err", err)
+		return
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case ent, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if ent == nil {
+				continue // the initial values are all in
+			}
+			g.l.r.RemoteRegistration(decodeState(ent))
+		}
+	}
+}
+
+// decodeState reads a KV entry as the realm's ClusterRegistration.
+func decodeState(ent jetstream.KeyValueEntry) *realm.ClusterRegistration {
+	st := &realm.ClusterRegistration{}
+	if ent.Operation() != jetstream.KeyValuePut {
+		raw, err := base64.RawURLEncoding.DecodeString(ent.Key())
+		if err != nil || len(raw) < 1 {
+			st.Deleted = true
+			return st
+		}
+		st.Match, st.URI, st.Deleted = codec.Match(raw[0]-'0'), string(raw[1:]), true
+		return st
+	}
+	var e regEntry
+	if err := json.Unmarshal(ent.Value(), &e); err != nil {
+		st.Deleted = true
+		return st
+	}
+	st.URI, st.Match, st.Invoke, st.Disclose = e.URI, codec.Match(e.Match), codec.Invoke(e.Invoke), e.Disclose
+	st.ID, st.Created = e.ID, e.Created
+	for _, c := range e.Callees {
+		st.Callees = append(st.Callees, c.Session)
+	}
+	return st
+}

@@ -1,0 +1,483 @@
+package realm
+
+import (
+	"strings"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// A realm of a clustered router (engine/cluster) shares its subscribers,
+// callees, registrations and sessions with the same realm on the other
+// nodes. The realm knows nothing of NATS: it talks to its node's cluster
+// link through Cluster, and the link talks back through the Remote*
+// methods below, which only enqueue, like every exported method.
+//
+// The model:
+//   - Every session of another node has a shadow here: a Session whose
+//     Peer is a RemotePeer. Shadows make the session meta API, kill and
+//     the registration tables cluster-wide without a second code path.
+//     They never subscribe, get no WELCOME and are not in Stats.Sessions.
+//   - Publications are interest-driven: the link subscribes on NATS to
+//     what this node's subscriptions need (Cluster.Interest), a local
+//     publication is delivered here and handed to the link once
+//     (Cluster.Publish), and a publication of another node comes in as
+//     RemotePublish and is dispatched to the local subscribers only.
+//   - Registrations are decided by the link (a JetStream KV bucket per
+//     realm): a local REGISTER waits for Cluster.Register's answer
+//     (RemoteRegistered); every change of the table comes in as
+//     RemoteRegistration and puts the remote callees (shadows) in the
+//     dealer's registrations, so the invoke policy spans the cluster.
+//   - A CALL routed to a shadow is not turned into an INVOCATION here: its
+//     bytes go to the callee's node (RemotePeer.Forward), which handles it
+//     as a CALL of the caller's shadow aimed at that callee, with the
+//     caller's own options (progress, timeout, disclose_me). Its RESULT
+//     and ERROR come back as RemoteDeliver, already encoded for the
+//     caller. CANCEL and the chunks of a progressive call follow the CALL.
+
+// Cluster is what the actor tells its node's cluster link. Every method
+// is called on the actor: it must not block, and must copy what it keeps.
+type Cluster interface {
+	// Joined and Left tell of a local session's life.
+	Joined(s *Session)
+	Left(id uint64)
+	// Interest says this node has a first subscription to (topic, match)
+	// (on), or has lost its last one.
+	Interest(topic string, match codec.Match, on bool)
+	// Publish hands over a publication of a local session.
+	Publish(p *ClusterPublication)
+	// Register asks the cluster to register a local callee; the answer
+	// comes back through Realm.RemoteRegistered.
+	Register(req *ClusterRegister)
+	// Unregister withdraws a local callee from a registration.
+	Unregister(uri string, match codec.Match, session uint64)
+}
+
+// ClusterPublication is a local publication for the other nodes. Raw is
+// the PUBLISH as the publisher sent it (in Ser), valid during the call.
+type ClusterPublication struct {
+	ID        uint64 // the publication id, the same on every node
+	Topic     string // valid during the call
+	Publisher uint64 // the publishing session
+	Disclose  bool   // the publisher is disclosed
+	Ser       codec.Serializer
+	Raw       []byte
+}
+
+// ClusterRegister is a local REGISTER the cluster decides on.
+type ClusterRegister struct {
+	Session, Request uint64
+	URI              string
+	Match            codec.Match
+	Invoke           codec.Invoke
+	Disclose         bool
+	ID               uint64 // the id the registration gets if it is new
+}
+
+// ClusterRegistered is the cluster's answer to a ClusterRegister: the
+// registration's id, or an error URI and message.
+type ClusterRegistered struct {
+	Session, Request uint64
+	URI              string
+	Match            codec.Match
+	ID               uint64
+	Err              codec.URI
+	Message          string
+}
+
+// ClusterRegistration is one entry of the cluster's registration table:
+// the callees in registration order, or Deleted.
+type ClusterRegistration struct {
+	URI      string
+	Match    codec.Match
+	Invoke   codec.Invoke
+	Disclose bool
+	ID       uint64
+	Created  time.Time
+	Callees  []uint64 // session ids, local or shadows
+	Deleted  bool
+}
+
+// RemotePeer is the Peer of a shadow. Send gets what the realm sends the
+// session (the RESULT or ERROR of a call it made here, a GOODBYE when it
+// is killed) and carries it to the session's node.
+type RemotePeer interface {
+	Peer
+	// Forward carries raw (a CALL or CANCEL in ser) of local session from
+	// to the shadow's node, for the shadow's session as callee.
+	Forward(from uint64, ser codec.Serializer, raw []byte)
+}
+
+// RemoteKind says what a RemoteInfo item is.
+type RemoteKind uint8
+
+const (
+	// RemotePublish is a publication of another node (Msg is its PUBLISH).
+	RemotePublish RemoteKind = iota + 1
+	// RemoteCall is a CALL or CANCEL of a shadow (Session) for a local
+	// callee (Target).
+	RemoteCall
+	// RemoteDeliver is a message for a local session (Session), encoded
+	// by another node for it: the answer to a call it forwarded, or a
+	// GOODBYE that kills it.
+	RemoteDeliver
+)
+
+// RemoteInfo is what an Inbound from the cluster link carries besides its
+// message.
+type RemoteInfo struct {
+	Kind      RemoteKind
+	Session   uint64
+	Target    uint64
+	PubID     uint64
+	Publisher uint64
+	Disclose  bool
+}
+
+// SetCluster makes r a clustered realm; call it before Start.
+func (r *Realm) SetCluster(c Cluster) { r.cluster = c }
+
+// RemoteJoin adds s, a session of another node whose Peer is a
+// RemotePeer, as a shadow (no WELCOME is sent). A second join of the same
+// id is ignored.
+func (r *Realm) RemoteJoin(s *Session) { r.enqueue(&Inbound{kind: itemRemoteJoin, Sess: s}) }
+
+// RemoteLeave removes the shadow of session id. lost says its node is
+// gone: its testaments (copies kept with the shadow) fire here, for this
+// node's subscribers.
+func (r *Realm) RemoteLeave(id uint64, lost bool) {
+	in := &Inbound{kind: itemRemoteLeave}
+	in.Msg.ID = id
+	in.Remote.Disclose = lost
+	r.enqueue(in)
+}
+
+// RemoteRegistered hands the cluster's answer to a ClusterRegister to the
+// actor.
+func (r *Realm) RemoteRegistered(res *ClusterRegistered) {
+	r.enqueue(&Inbound{kind: itemRemoteRegistered, ctl: res})
+}
+
+// RemoteRegistration hands a change of the cluster's registration table
+// to the actor.
+func (r *Realm) RemoteRegistration(st *ClusterRegistration) {
+	r.enqueue(&Inbound{kind: itemRemoteRegistration, ctl: st})
+}
+
+// PostRemote hands the actor a message from another node (in.Remote says
+// what it is; Msg is decoded from Buf). The actor releases in.
+func (r *Realm) PostRemote(in *Inbound) {
+	in.kind = itemRemote
+	r.enqueue(in)
+}
+
+// handleRemote handles an itemRemote (actor only).
+func (r *Realm) handleRemote(in *Inbound) {
+	r.countReceived(in)
+	switch in.Remote.Kind {
+	case RemotePublish:
+		r.broker.remotePublish(r, in)
+	case RemoteCall:
+		s := r.sessions[in.Remote.Session]
+		if s == nil || !s.remote {
+			return // the caller left, or its node is gone
+		}
+		switch in.Msg.Type {
+		case codec.Call:
+			r.dealer.call(r, s, &in.Msg)
+		case codec.Cancel:
+			r.dealer.cancel(r, s, &in.Msg)
+		}
+	case RemoteDeliver:
+		r.remoteDeliver(in)
+	}
+}
+
+// remoteDeliver hands a message another node encoded for local session s
+// to its peer, keeping the dealer's record of a forwarded call.
+func (r *Realm) remoteDeliver(in *Inbound) {
+	s := r.sessions[in.Remote.Session]
+	if s == nil || s.remote || s.state != stateJoined {
+		return
+	}
+	m := &in.Msg
+	switch m.Type {
+	case codec.Goodbye, codec.Abort:
+		r.closeSession(s, m.Type, m.URI, m.Options.Message) // a kill on another node
+		return
+	case codec.Result:
+		c := s.calls[m.Request]
+		if c == nil || !c.callee.remote {
+			return // the call ended here (the caller canceled, the callee's node is gone)
+		}
+		if !m.Options.Progress {
+			r.dealer.finish(c)
+		}
+	case codec.Error:
+		if m.ReqType == codec.Call {
+			c := s.calls[m.Request]
+			if c == nil || !c.callee.remote {
+				return
+			}
+			r.dealer.finish(c)
+		}
+	default:
+		return
+	}
+	f := codec.NewFrame(s.ser)
+	f.B = append(f.B, in.Buf.B...)
+	f.Seal()
+	r.queue(s, f, m.Type, false)
+	f.Release()
+}
+
+// remoteJoin adds a shadow (actor only).
+func (r *Realm) remoteJoin(s *Session) {
+	if s.state != stateNew {
+		return
+	}
+	if old := r.sessions[s.ID]; old != nil {
+		return // known already (a snapshot and an announcement crossed)
+	}
+	s.state = stateJoined
+	s.remote = true
+	s.ser = s.Peer.Serializer()
+	r.sessions[s.ID] = s
+	if r.watched(metaOnJoin) {
+		r.metaEvent(metaOnJoin, []any{r.sessionDetails(s)})
+	}
+	// Registrations that named it before it was known.
+	for _, st := range r.dealer.cluster {
+		for _, id := range st.Callees {
+			if id == s.ID {
+				r.dealer.reconcile(r, st)
+				break
+			}
+		}
+	}
+}
+
+// remoteLeave removes a shadow (actor only).
+func (r *Realm) remoteLeave(id uint64, lost bool) {
+	s := r.sessions[id]
+	if s == nil || !s.remote {
+		return
+	}
+	if !lost && s.more != nil {
+		s.more.testaments = testaments{} // fired by its own node
+	}
+	r.remove(s)
+}
+
+// remotePublish dispatches a publication of another node to this node's
+// subscribers: authorized and checked there, with its id and its
+// black/white list as the publisher gave them.
+func (b *broker) remotePublish(r *Realm, in *Inbound) {
+	m := &in.Msg
+	if m.Type != codec.Publish {
+		return
+	}
+	pub := publication{
+		id: in.Remote.PubID, topic: m.URI,
+		args: m.Args, kwargs: m.Kwargs, ser: m.PayloadSer,
+	}
+	if in.Remote.Disclose {
+		pub.publisher = in.Remote.Publisher
+		if p := r.sessions[pub.publisher]; p != nil {
+			pub.authID, pub.authRole = p.AuthID, p.AuthRole
+		}
+	}
+	if m.Options.PPTOn() {
+		pub.ppt, pub.pptHas = m.Options.Ext, m.Options.Has&codec.HasPPT
+	}
+	if m.Options.Filtered() {
+		if !b.filter.load(m.PayloadSer, m.Options.Ext) {
+			return
+		}
+		b.filter.mark(r)
+		pub.filter = &b.filter
+	}
+	r.deliver(&pub, m.Options.Retain)
+}
+
+// clusterPublish hands a local publication to the link.
+func (r *Realm) clusterPublish(s *Session, topic string, id uint64, disclose bool) {
+	if r.current == nil || r.current.Buf == nil {
+		return
+	}
+	p := ClusterPublication{ID: id, Topic: topic, Publisher: s.ID, Disclose: disclose, Ser: s.ser, Raw: r.current.Buf.B}
+	r.cluster.Publish(&p)
+}
+
+// clusterRegister asks the cluster for a registration of s (actor only).
+func (d *dealer) clusterRegister(r *Realm, s *Session, m *codec.Message) {
+	req := ClusterRegister{
+		Session: s.ID, Request: m.Request, URI: strings.Clone(m.URI),
+		Match: m.Options.Match, Invoke: m.Options.Invoke, Disclose: m.Options.DiscloseCaller,
+		ID: freshID(r, d.byID),
+	}
+	r.cluster.Register(&req)
+}
+
+// registered completes a local REGISTER the cluster has answered.
+func (d *dealer) registered(r *Realm, res *ClusterRegistered) {
+	s := r.sessions[res.Session]
+	if s == nil || s.remote || s.state != stateJoined {
+		if res.Err == "" {
+			r.cluster.Unregister(res.URI, res.Match, res.Session) // it left meanwhile
+		}
+		return
+	}
+	if res.Err != "" {
+		r.sendError(s, codec.Register, res.Request, res.Err, res.Message)
+		return
+	}
+	reg := d.byURI.get(res.URI, res.Match)
+	created := false
+	if reg == nil {
+		reg = d.clusterReg(res.URI, res.Match, res.ID, time.Now())
+		if st := d.cluster[clusterKey(res.URI, res.Match)]; st != nil {
+			reg.invoke, reg.disclose = st.Invoke, st.Disclose
+		}
+		created = true
+	}
+	if !reg.has(s) {
+		reg.callees = append(reg.callees, s)
+	}
+	lazyMap(&s.regs)[reg.id] = struct{}{}
+	reply := codec.Message{Type: codec.Registered, Request: res.Request, ID: reg.id}
+	r.send(s, &reply, false)
+	if created && r.watched(metaRegOnCreate) {
+		r.metaEvent(metaRegOnCreate, []any{s.ID, registrationDetails(reg)})
+	}
+	if r.watched(metaRegOnRegister) {
+		r.metaEvent(metaRegOnRegister, []any{s.ID, reg.id})
+	}
+}
+
+// clusterReg makes and indexes a registration with the cluster's id.
+func (d *dealer) clusterReg(uri string, match codec.Match, id uint64, created time.Time) *registration {
+	reg := &registration{id: id, procedure: uri, match: match, created: created}
+	d.byID[id] = reg
+	d.byURI.add(uri, match, reg)
+	return reg
+}
+
+// clusterKey keys dealer.cluster.
+func clusterKey(uri string, match codec.Match) string { return string(rune('0'+match)) + uri }
+
+// reconcile makes the registration of st what the cluster says: its remote
+// callees (shadows) in the cluster's order, with the local callees this
+// node registered, and their meta events (actor only).
+func (d *dealer) reconcile(r *Realm, st *ClusterRegistration) {
+	key := clusterKey(st.URI, st.Match)
+	if st.Deleted {
+		delete(d.cluster, key)
+	} else {
+		d.cluster[key] = st
+	}
+	reg := d.byURI.get(st.URI, st.Match)
+	var want []*Session
+	if !st.Deleted {
+		for _, id := range st.Callees {
+			s := r.sessions[id]
+			switch {
+			case s == nil:
+			case s.remote:
+				want = append(want, s)
+			case reg != nil && reg.has(s):
+				want = append(want, s)
+			}
+		}
+	}
+	if reg == nil {
+		if len(want) == 0 {
+			return
+		}
+		reg = d.clusterReg(st.URI, st.Match, st.ID, st.Created)
+		if r.watched(metaRegOnCreate) {
+			r.metaEvent(metaRegOnCreate, []any{want[0].ID, registrationDetails(reg)})
+		}
+	}
+	if !st.Deleted {
+		reg.invoke, reg.disclose = st.Invoke, st.Disclose
+	}
+	// Local callees the table does not list yet (their answer is on its
+	// way) stay, after the listed ones.
+	for _, c := range reg.callees {
+		if !c.remote && !containsSession(want, c) {
+			want = append(want, c)
+		}
+	}
+	old := reg.callees
+	for _, c := range old {
+		if c.remote && !containsSession(want, c) {
+			delete(c.regs, reg.id)
+			if r.watched(metaRegOnUnregister) {
+				r.metaEvent(metaRegOnUnregister, []any{c.ID, reg.id})
+			}
+		}
+	}
+	for _, c := range want {
+		if c.remote && !containsSession(old, c) {
+			lazyMap(&c.regs)[reg.id] = struct{}{}
+			if r.watched(metaRegOnRegister) {
+				r.metaEvent(metaRegOnRegister, []any{c.ID, reg.id})
+			}
+		}
+	}
+	reg.callees = want
+	if len(want) == 0 {
+		delete(d.byID, reg.id)
+		d.byURI.remove(reg.procedure, reg.match)
+		if r.watched(metaRegOnDelete) {
+			var last uint64
+			if len(old) > 0 {
+				last = old[0].ID
+			}
+			r.metaEvent(metaRegOnDelete, []any{last, reg.id})
+		}
+	}
+}
+
+func containsSession(list []*Session, s *Session) bool {
+	for _, c := range list {
+		if c == s {
+			return true
+		}
+	}
+	return false
+}
+
+// forward routes a CALL of s to callee, a shadow: the call is recorded
+// here (for CANCEL, the chunks of a progressive call, the caller's limits
+// and the callee's node going away) and the CALL goes to the callee's
+// node as it came (actor only).
+func (d *dealer) forward(r *Realm, s *Session, m *codec.Message, callee *Session) {
+	c := d.newCall()
+	c.caller, c.callerReq, c.callee = s, m.Request, callee
+	c.start = r.clock.read()
+	c.progress = m.Options.ReceiveProgress
+	callee.invSeq++
+	c.invID = callee.invSeq
+	lazyMap(&callee.invs)[c.invID] = c
+	lazyMap(&s.calls)[m.Request] = c
+	d.pending++
+	if m.Options.Progress {
+		c.stream = &stream{} // later chunks follow the CALL
+	}
+	r.stats.calls.Add(1)
+	d.forwardRaw(r, s, c)
+}
+
+// forwardRaw carries the message being handled (a CALL, a chunk, a
+// CANCEL of c's caller) to c's callee's node.
+func (d *dealer) forwardRaw(r *Realm, s *Session, c *call) {
+	in := r.current
+	if in == nil || in.Buf == nil {
+		return
+	}
+	if p, ok := c.callee.Peer.(RemotePeer); ok {
+		p.Forward(s.ID, s.ser, in.Buf.B)
+	}
+}
