@@ -324,11 +324,22 @@ func (r *Realm) resume(s *Session, key authzKey, d decision) {
 		return
 	}
 	r.authz.once, r.authz.onceKey = &d, key
+	r.resumeWaiting(s, nil)
+	r.authz.once = nil
+}
+
+// resumeWaiting handles again the messages of s that wait, in order,
+// until one waits again; first, when set, runs before the first of them.
+func (r *Realm) resumeWaiting(s *Session, first func()) {
 	prev := r.current
-	for s.state == stateJoined && len(s.more.waiting) > 0 {
+	for i := 0; s.state == stateJoined && len(s.more.waiting) > 0; i++ {
 		in := s.more.waiting[0]
 		r.current, r.held = in, false
+		if i == 0 && first != nil {
+			first()
+		}
 		r.handle(in)
+		r.lookedUp = false
 		if r.held {
 			break // waits again, still at the head
 		}
@@ -341,7 +352,6 @@ func (r *Realm) resume(s *Session, key authzKey, d decision) {
 		in.Release()
 	}
 	r.current = prev
-	r.authz.once = nil
 	r.held = false
 }
 

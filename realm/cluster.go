@@ -51,6 +51,11 @@ type Cluster interface {
 	Register(req *ClusterRegister)
 	// Unregister withdraws a local callee from a registration.
 	Unregister(uri string, match codec.Match, session uint64)
+	// Lookup reads procedure's entry of the cluster's table for a CALL of
+	// session that found none here (the table's change may not have
+	// reached this node yet): the entry, if any, comes back through
+	// RemoteRegistration, then RemoteLookedUp(session) follows, always.
+	Lookup(session uint64, procedure string)
 }
 
 // ClusterPublication is a local publication for the other nodes. Raw is
@@ -164,6 +169,14 @@ func (r *Realm) RemoteRegistration(st *ClusterRegistration) {
 	r.enqueue(&Inbound{kind: itemRemoteRegistration, ctl: st})
 }
 
+// RemoteLookedUp tells the actor that a Cluster.Lookup of session is done:
+// its CALL, which waited, is handled again.
+func (r *Realm) RemoteLookedUp(session uint64) {
+	in := &Inbound{kind: itemRemoteLookedUp}
+	in.Msg.ID = session
+	r.enqueue(in)
+}
+
 // PostRemote hands the actor a message from another node (in.Remote says
 // what it is; Msg is decoded from Buf). The actor releases in.
 func (r *Realm) PostRemote(in *Inbound) {
@@ -266,7 +279,9 @@ func (r *Realm) remoteLeave(id uint64, lost bool) {
 	if !lost && s.more != nil {
 		s.more.testaments = testaments{} // fired by its own node
 	}
+	r.nodeLost = lost
 	r.remove(s)
+	r.nodeLost = false
 }
 
 // remotePublish dispatches a publication of another node to this node's

@@ -284,6 +284,13 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		reg = d.route(m.URI)
 	}
 	if reg == nil {
+		if r.cluster != nil && !s.remote && !r.lookedUp && r.current != nil {
+			// The registration may be on its way to this node: the CALL
+			// waits for one read of the cluster's table.
+			r.cluster.Lookup(s.ID, m.URI)
+			r.park(r.current)
+			return
+		}
 		r.sendError(s, codec.Call, m.Request, codec.ErrNoSuchProcedure,
 			"no callee registered for procedure '"+m.URI+"'")
 		return
@@ -619,8 +626,11 @@ func (d *dealer) removeSession(r *Realm, s *Session) {
 			continue
 		}
 		if caller.state == stateJoined {
-			r.sendError(caller, codec.Call, req, codec.ErrCanceled,
-				"callee left before answering the call")
+			msg := "callee left before answering the call"
+			if r.nodeLost {
+				msg = "the callee's node left the cluster before answering the call"
+			}
+			r.sendError(caller, codec.Call, req, codec.ErrCanceled, msg)
 		}
 	}
 	for _, c := range s.calls {

@@ -99,6 +99,10 @@ type Realm struct {
 	history    history
 	authz      authorizer
 	cluster    Cluster // nil for a single node (cluster.go)
+	// lookedUp is set while a CALL that waited for the cluster's table
+	// (Cluster.Lookup) is handled again: a second miss is an error.
+	lookedUp bool
+	nodeLost bool // a lost node's shadow is being removed (remoteLeave)
 	metaBuf    []byte  // scratch of metaEvent
 	quiet      bool    // kill_all at work: no meta events, no testaments
 	// filterEpoch stamps the sessions a black/white list names (filter.mark).
@@ -323,6 +327,10 @@ func (r *Realm) handleItem(in *Inbound) {
 		r.dealer.registered(r, in.ctl.(*ClusterRegistered))
 	case itemRemoteRegistration:
 		r.dealer.reconcile(r, in.ctl.(*ClusterRegistration))
+	case itemRemoteLookedUp:
+		if s := r.sessions[in.Msg.ID]; s != nil && !s.remote && s.more != nil {
+			r.resumeWaiting(s, func() { r.lookedUp = true })
+		}
 	}
 }
 

@@ -145,6 +145,7 @@ const (
 	itemRemoteLeave        // a shadow leaves (Msg.ID)
 	itemRemoteRegistered   // the cluster's answer to a REGISTER (ctl)
 	itemRemoteRegistration // a change of the cluster's registration table (ctl)
+	itemRemoteLookedUp     // a Cluster.Lookup of session Msg.ID is done
 )
 
 // Inbound is one decoded message on its way to the actor. Msg aliases

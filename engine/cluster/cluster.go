@@ -221,11 +221,21 @@ func (n *Node) startEmbedded(e *config.EmbeddedNATS) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: embedded NATS: %w", err)
 	}
-	srv.SetLoggerV2(natsLogger{n.log.With("component", "nats")}, false, false, false)
+	lg := natsLogger{log: n.log.With("component", "nats"), fatal: make(chan string, 1)}
+	srv.SetLoggerV2(lg, false, false, false)
 	go srv.Start() // the server's goroutines end with Shutdown
-	if !srv.ReadyForConnections(connectTimeout) {
-		srv.Shutdown()
-		return nil, fmt.Errorf("cluster: embedded NATS on %s not ready within %v", e.Listen, connectTimeout)
+	deadline := time.Now().Add(connectTimeout)
+	for !srv.ReadyForConnections(100 * time.Millisecond) {
+		select {
+		case msg := <-lg.fatal:
+			srv.Shutdown()
+			return nil, fmt.Errorf("cluster: embedded NATS: %s", msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			srv.Shutdown()
+			return nil, fmt.Errorf("cluster: embedded NATS on %s not ready within %v", e.Listen, connectTimeout)
+		}
 	}
 	return srv, nil
 }

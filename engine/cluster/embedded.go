@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -161,11 +162,30 @@ func externalOptions(c config.ClusterNATS) ([]nats.Option, error) {
 
 // natsLogger passes the embedded server's log to slog: its notices at
 // debug (it is chatty about routes), warnings and errors as they are.
-type natsLogger struct{ log *slog.Logger }
+// The server calls Fatalf where it cannot go on (a port in use) and
+// expects the process to exit: fatal tells startEmbedded instead.
+type natsLogger struct {
+	log   *slog.Logger
+	fatal chan string // 1-buffered
+}
 
 func (l natsLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l natsLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
-func (l natsLogger) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l natsLogger) Warnf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	if strings.HasPrefix(msg, "Maximum payloads over") {
+		l.log.Debug(msg) // wampd's own max_message_size is the bound that matters
+		return
+	}
+	l.log.Warn(msg)
+}
+func (l natsLogger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.log.Error(msg)
+	select {
+	case l.fatal <- msg:
+	default:
+	}
+}
 func (l natsLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
 func (l natsLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
 func (l natsLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }

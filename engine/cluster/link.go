@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -147,6 +148,10 @@ func (l *link) Publish(p *realm.ClusterPublication) {
 
 func (l *link) Register(req *realm.ClusterRegister) {
 	l.reg.queue(regOp{kind: regRegister, req: *req})
+}
+
+func (l *link) Lookup(session uint64, procedure string) {
+	l.reg.queue(regOp{kind: regLookup, req: realm.ClusterRegister{URI: strings.Clone(procedure), Session: session}})
 }
 
 func (l *link) Unregister(uri string, match codec.Match, session uint64) {

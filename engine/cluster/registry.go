@@ -56,7 +56,8 @@ type regKind uint8
 const (
 	regRegister regKind = iota
 	regUnregister
-	regPurge // every callee of node
+	regPurge  // every callee of node
+	regLookup // read an exact procedure's entry for a waiting CALL
 )
 
 type regOp struct {
@@ -83,8 +84,11 @@ func (g *registry) queue(op regOp) {
 	case g.ops <- op:
 	default:
 		g.l.n.stats.RegFailures.Add(1)
-		if op.kind == regRegister {
+		switch op.kind {
+		case regRegister:
 			g.answer(&op.req, 0, ErrClusterUnavailable, "the cluster's registration queue is full")
+		case regLookup:
+			g.l.r.RemoteLookedUp(op.req.Session)
 		}
 	}
 }
@@ -105,7 +109,9 @@ func regKey(uri string, match codec.Match) string {
 func (g *registry) run() {
 	n := g.l.n
 	for g.kv == nil {
-		ctx, cancel := n.ctx(opTimeout)
+		// Short attempts: without a meta leader a request waits for its
+		// whole timeout, and the leader is usually elected in between.
+		ctx, cancel := n.ctx(time.Second)
 		kv, err := n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: g.bucket(), History: 1, Storage: jetstream.MemoryStorage,
 			Replicas: n.cfg.ReplicasOrDefault(),
@@ -144,7 +150,7 @@ func (g *registry) drain() {
 	for time.Now().Before(deadline) {
 		select {
 		case op := <-g.ops:
-			if op.kind != regRegister {
+			if op.kind != regRegister && op.kind != regLookup {
 				g.do(op)
 			}
 		default:
@@ -160,6 +166,10 @@ func (g *registry) expire() {
 	for more := true; more; {
 		select {
 		case op := <-g.ops:
+			if op.kind == regLookup { // a CALL waits for it: not for long
+				g.l.r.RemoteLookedUp(op.req.Session)
+				continue
+			}
 			if op.kind == regRegister && time.Since(op.at) > regWait {
 				g.answer(&op.req, 0, ErrClusterUnavailable, "the cluster's registration table is not available")
 				continue
@@ -187,6 +197,14 @@ func (g *registry) do(op regOp) {
 		})
 	case regPurge:
 		g.purge(op.node)
+	case regLookup:
+		ctx, cancel := g.l.n.ctx(opTimeout)
+		ent, err := g.kv.Get(ctx, regKey(op.req.URI, codec.MatchExact))
+		cancel()
+		if err == nil {
+			g.l.r.RemoteRegistration(decodeState(ent))
+		}
+		g.l.r.RemoteLookedUp(op.req.Session)
 	}
 }
 
