@@ -38,9 +38,10 @@ import (
 // Cluster is what the actor tells its node's cluster link. Every method
 // is called on the actor: it must not block, and must copy what it keeps.
 type Cluster interface {
-	// Joined and Left tell of a local session's life.
+	// Joined and Left tell of a local session's life; quiet says it was
+	// ended by kill_all (no testaments fire).
 	Joined(s *Session)
-	Left(id uint64)
+	Left(id uint64, quiet bool)
 	// Interest says this node has a first subscription to (topic, match)
 	// (on), or has lost its last one.
 	Interest(topic string, match codec.Match, on bool)
@@ -51,6 +52,11 @@ type Cluster interface {
 	Register(req *ClusterRegister)
 	// Unregister withdraws a local callee from a registration.
 	Unregister(uri string, match codec.Match, session uint64)
+	// Testament hands over a successful add_testament or
+	// flush_testaments CALL of a local session (raw, in ser): the other
+	// nodes apply it to the session's shadow, so that its testaments fire
+	// everywhere, even when this node is lost.
+	Testament(session uint64, ser codec.Serializer, raw []byte)
 	// Lookup reads procedure's entry of the cluster's table for a CALL of
 	// session that found none here (the table's change may not have
 	// reached this node yet): the entry, if any, comes back through
@@ -126,6 +132,9 @@ const (
 	// by another node for it: the answer to a call it forwarded, or a
 	// GOODBYE that kills it.
 	RemoteDeliver
+	// RemoteTestament is an add_testament or flush_testaments CALL of a
+	// shadow (Session), applied to it without an answer.
+	RemoteTestament
 )
 
 // RemoteInfo is what an Inbound from the cluster link carries besides its
@@ -147,13 +156,18 @@ func (r *Realm) SetCluster(c Cluster) { r.cluster = c }
 // id is ignored.
 func (r *Realm) RemoteJoin(s *Session) { r.enqueue(&Inbound{kind: itemRemoteJoin, Sess: s}) }
 
-// RemoteLeave removes the shadow of session id. lost says its node is
-// gone: its testaments (copies kept with the shadow) fire here, for this
-// node's subscribers.
-func (r *Realm) RemoteLeave(id uint64, lost bool) {
+// RemoteLeave removes the shadow of session id. Its testaments (copies
+// kept with the shadow) fire here, for this node's subscribers, unless
+// quiet (its node ended it with kill_all, which fires none). lost says its
+// node is gone.
+func (r *Realm) RemoteLeave(id uint64, lost, quiet bool) {
 	in := &Inbound{kind: itemRemoteLeave}
 	in.Msg.ID = id
 	in.Remote.Disclose = lost
+	in.Remote.Target = 0
+	if quiet {
+		in.Remote.Target = 1
+	}
 	r.enqueue(in)
 }
 
@@ -203,6 +217,27 @@ func (r *Realm) handleRemote(in *Inbound) {
 		}
 	case RemoteDeliver:
 		r.remoteDeliver(in)
+	case RemoteTestament:
+		s := r.sessions[in.Remote.Session]
+		if s == nil || !s.remote || in.Msg.Type != codec.Call || !replicatedMeta(in.Msg.URI) {
+			return
+		}
+		if c, bad := metaArgs(&in.Msg); bad == "" {
+			_, _, _ = lookupMeta(in.Msg.URI)(r, s, &c)
+		}
+	}
+}
+
+// replicatedMeta reports whether procedure changes a session's state that
+// its shadows keep (its testaments).
+func replicatedMeta(procedure string) bool {
+	return procedure == "wamp.session.add_testament" || procedure == "wamp.session.flush_testaments"
+}
+
+// clusterTestament hands the testament CALL being handled to the link.
+func (r *Realm) clusterTestament(s *Session) {
+	if r.current != nil && r.current.Buf != nil && !s.remote {
+		r.cluster.Testament(s.ID, s.ser, r.current.Buf.B)
 	}
 }
 
@@ -271,17 +306,14 @@ func (r *Realm) remoteJoin(s *Session) {
 }
 
 // remoteLeave removes a shadow (actor only).
-func (r *Realm) remoteLeave(id uint64, lost bool) {
+func (r *Realm) remoteLeave(id uint64, lost, quiet bool) {
 	s := r.sessions[id]
 	if s == nil || !s.remote {
 		return
 	}
-	if !lost && s.more != nil {
-		s.more.testaments = testaments{} // fired by its own node
-	}
-	r.nodeLost = lost
+	r.nodeLost, r.quiet = lost, quiet
 	r.remove(s)
-	r.nodeLost = false
+	r.nodeLost, r.quiet = false, false
 }
 
 // remotePublish dispatches a publication of another node to this node's

@@ -39,6 +39,29 @@ type metaCall struct {
 	kwargs map[string]any
 }
 
+// metaArgs decodes the arguments of a meta procedure's CALL; bad says
+// why they are not a list and a dict.
+func metaArgs(m *codec.Message) (c metaCall, bad string) {
+	c.req = m.Request
+	if m.Args != nil {
+		v, err := codec.DecodeValue(m.PayloadSer, m.Args)
+		l, ok := v.([]any)
+		if err != nil || !ok {
+			return c, "arguments of " + m.URI + " are not a list"
+		}
+		c.args = l
+	}
+	if m.Kwargs != nil {
+		v, err := codec.DecodeValue(m.PayloadSer, m.Kwargs)
+		kw, ok := v.(map[string]any)
+		if err != nil || !ok {
+			return c, "keyword arguments of " + m.URI + " are not a dict"
+		}
+		c.kwargs = kw
+	}
+	return c, ""
+}
+
 // metaProc answers one meta procedure call: it returns the RESULT's
 // arguments, or an error URI and message.
 type metaProc func(r *Realm, s *Session, c *metaCall) (args []any, errURI codec.URI, errMsg string)
@@ -102,24 +125,10 @@ func lookupMeta(uri string) metaProc {
 
 // callMeta answers CALL m of s to the meta procedure p inline.
 func (r *Realm) callMeta(s *Session, m *codec.Message, p metaProc) {
-	c := metaCall{req: m.Request}
-	if m.Args != nil {
-		v, err := codec.DecodeValue(m.PayloadSer, m.Args)
-		l, ok := v.([]any)
-		if err != nil || !ok {
-			r.sendError(s, codec.Call, m.Request, codec.ErrInvalidArgument, "arguments of "+m.URI+" are not a list")
-			return
-		}
-		c.args = l
-	}
-	if m.Kwargs != nil {
-		v, err := codec.DecodeValue(m.PayloadSer, m.Kwargs)
-		kw, ok := v.(map[string]any)
-		if err != nil || !ok {
-			r.sendError(s, codec.Call, m.Request, codec.ErrInvalidArgument, "keyword arguments of "+m.URI+" are not a dict")
-			return
-		}
-		c.kwargs = kw
+	c, bad := metaArgs(m)
+	if bad != "" {
+		r.sendError(s, codec.Call, m.Request, codec.ErrInvalidArgument, bad)
+		return
 	}
 	r.stats.calls.Add(1)
 	args, errURI, errMsg := p(r, s, &c)
@@ -129,6 +138,9 @@ func (r *Realm) callMeta(s *Session, m *codec.Message, p metaProc) {
 	if errURI != "" {
 		r.sendError(s, codec.Call, m.Request, errURI, errMsg)
 		return
+	}
+	if r.cluster != nil && replicatedMeta(m.URI) {
+		r.clusterTestament(s)
 	}
 	res := codec.Message{Type: codec.Result, Request: m.Request}
 	if args != nil {

@@ -253,7 +253,7 @@ func (r *Realm) remove(s *Session) {
 	if !s.remote {
 		r.stats.sessions.Add(-1)
 		if r.cluster != nil {
-			r.cluster.Left(s.ID)
+			r.cluster.Left(s.ID, r.quiet)
 		}
 	}
 	r.dropWaiting(s)

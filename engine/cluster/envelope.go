@@ -53,7 +53,7 @@ func parseEnvelope(p []byte) (envelope, error) {
 		return envelope{}, errEnvelope
 	}
 	ser := codec.Serializer(p[1])
-	if ser != codec.JSON && ser != codec.MsgPack && ser != codec.CBOR {
+	if !validSer(ser) {
 		return envelope{}, errEnvelope
 	}
 	return envelope{
@@ -62,3 +62,5 @@ func parseEnvelope(p []byte) (envelope, error) {
 		flags: p[18], msg: p[envelopeHeader:],
 	}, nil
 }
+
+func validSer(s codec.Serializer) bool { return s == codec.JSON || s == codec.MsgPack || s == codec.CBOR }

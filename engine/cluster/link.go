@@ -56,6 +56,8 @@ type outMsg struct {
 	match   codec.Match
 	sess    *realm.Session
 	id      uint64
+	quiet   bool
+	ser     codec.Serializer
 }
 
 type outOp uint8
@@ -65,7 +67,8 @@ const (
 	opInterest              // subscribe (topic, match)
 	opNoInterest
 	opJoined // announce sess
-	opLeft   // announce id
+	opLeft      // announce id
+	opTestament // announce a testament CALL of id
 )
 
 // announce is a session join or leave on a realm's sess subject, and an
@@ -83,6 +86,8 @@ type announce struct {
 	Transport    string         `json:"transport,omitempty"`
 	Addr         string         `json:"addr,omitempty"`
 	Roles        map[string]any `json:"roles,omitempty"`
+	Quiet        bool           `json:"quiet,omitempty"` // leave: kill_all, no testaments
+	Msg          []byte         `json:"msg,omitempty"`   // testament: the CALL, in Ser
 }
 
 func newLink(n *Node, r *realm.Realm) *link {
@@ -126,7 +131,13 @@ func (l *link) queue(m outMsg) {
 // realm.Cluster, called on the actor.
 
 func (l *link) Joined(s *realm.Session) { l.queue(outMsg{op: opJoined, sess: s}) }
-func (l *link) Left(id uint64)          { l.queue(outMsg{op: opLeft, id: id}) }
+func (l *link) Left(id uint64, quiet bool) {
+	l.queue(outMsg{op: opLeft, id: id, quiet: quiet})
+}
+
+func (l *link) Testament(session uint64, ser codec.Serializer, raw []byte) {
+	l.queue(outMsg{op: opTestament, id: session, ser: ser, data: append([]byte(nil), raw...)})
+}
 
 func (l *link) Interest(topic string, match codec.Match, on bool) {
 	op := opInterest
@@ -204,7 +215,10 @@ func (l *link) send(m outMsg) {
 		l.mu.Lock()
 		delete(l.local, m.id)
 		l.mu.Unlock()
-		l.publishJSON(l.subj.sess, &announce{Op: "leave", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id})
+		l.publishJSON(l.subj.sess, &announce{Op: "leave", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id, Quiet: m.quiet})
+	case opTestament:
+		l.publishJSON(l.subj.sess, &announce{Op: "testament", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id,
+			Ser: uint8(m.ser), Msg: m.data})
 	}
 }
 
@@ -359,14 +373,24 @@ func (l *link) onAnnounce(msg *nats.Msg) {
 			delete(ids, a.ID)
 		}
 		l.mu.Unlock()
-		l.r.RemoteLeave(a.ID, false)
+		l.r.RemoteLeave(a.ID, false, a.Quiet)
+	case "testament":
+		env := envelope{ser: codec.Serializer(a.Ser), msg: a.Msg}
+		if !validSer(env.ser) {
+			l.n.stats.Bad.Add(1)
+			return
+		}
+		if in := l.inbound(&env); in != nil {
+			in.Remote = realm.RemoteInfo{Kind: realm.RemoteTestament, Session: a.ID}
+			l.r.PostRemote(in)
+		}
 	}
 }
 
 // join shadows a session of another node.
 func (l *link) join(a *announce) {
 	ser := codec.Serializer(a.Ser)
-	if ser != codec.JSON && ser != codec.MsgPack && ser != codec.CBOR {
+	if !validSer(ser) {
 		l.n.stats.Bad.Add(1)
 		return
 	}
@@ -413,7 +437,7 @@ func (l *link) nodeLost(node string) {
 	delete(l.remote, node)
 	l.mu.Unlock()
 	for id := range ids {
-		l.r.RemoteLeave(id, true)
+		l.r.RemoteLeave(id, true, false)
 	}
 	l.reg.queue(regOp{kind: regPurge, node: node})
 }
