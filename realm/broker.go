@@ -17,6 +17,9 @@ type subscription struct {
 	created     time.Time
 	subscribers []*Session
 	index       map[*Session]int // position in subscribers
+	// remote are the shadows subscribed (sessions of other nodes: listed
+	// by the meta API, never sent to; their nodes deliver to them).
+	remote map[*Session]struct{}
 }
 
 // broker holds the realm's subscriptions: exact topics in a map, prefix
@@ -74,7 +77,7 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 	created := false
 	if sub == nil {
 		sub = &subscription{
-			id:      freshID(r, b.byID),
+			id:      r.subscriptionID(m.URI, match),
 			topic:   strings.Clone(m.URI),
 			match:   match,
 			created: time.Now(),
@@ -85,10 +88,13 @@ func (b *broker) subscribe(r *Realm, s *Session, m *codec.Message) {
 		if mayMatchMeta(sub.topic, match) {
 			b.metaSubs++
 		}
-		if r.cluster != nil && !reservedURI(sub.topic) {
+		created = true
+	}
+	if r.cluster != nil && !reservedURI(sub.topic) {
+		if len(sub.subscribers) == 0 { // the first local one
 			r.cluster.Interest(sub.topic, match, true)
 		}
-		created = true
+		r.cluster.Subscribed(s.ID, sub.topic, match, true)
 	}
 	sub.index[s] = len(sub.subscribers)
 	sub.subscribers = append(sub.subscribers, s)
@@ -128,6 +134,10 @@ func (b *broker) unsubscribe(r *Realm, s *Session, m *codec.Message) {
 // drop removes s from sub, and sub from the broker when it was the last,
 // with their meta events.
 func (b *broker) drop(r *Realm, sub *subscription, s *Session) {
+	if s.remote {
+		b.dropRemote(r, sub, s)
+		return
+	}
 	i, ok := sub.index[s]
 	if !ok {
 		return
@@ -145,19 +155,29 @@ func (b *broker) drop(r *Realm, sub *subscription, s *Session) {
 	if meta && r.watched(metaSubOnUnsubscribe) {
 		r.metaEvent(metaSubOnUnsubscribe, []any{s.ID, sub.id})
 	}
-	if last > 0 {
+	if r.cluster != nil && meta {
+		r.cluster.Subscribed(s.ID, sub.topic, sub.match, false)
+		if last == 0 { // the last local one
+			r.cluster.Interest(sub.topic, sub.match, false)
+		}
+	}
+	if last > 0 || len(sub.remote) > 0 {
 		return
 	}
+	b.deleteSub(r, sub, s.ID)
+}
+
+// deleteSub forgets sub, which has no subscriber left; last is the
+// session that left it last (for the meta event).
+func (b *broker) deleteSub(r *Realm, sub *subscription, last uint64) {
+	meta := !reservedURI(sub.topic)
 	delete(b.byID, sub.id)
 	b.byURI.remove(sub.topic, sub.match)
 	if mayMatchMeta(sub.topic, sub.match) {
 		b.metaSubs--
 	}
-	if r.cluster != nil && meta {
-		r.cluster.Interest(sub.topic, sub.match, false)
-	}
 	if meta && r.watched(metaSubOnDelete) {
-		r.metaEvent(metaSubOnDelete, []any{s.ID, sub.id})
+		r.metaEvent(metaSubOnDelete, []any{last, sub.id})
 	}
 }
 

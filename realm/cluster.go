@@ -42,6 +42,9 @@ type Cluster interface {
 	// ended by kill_all (no testaments fire).
 	Joined(s *Session)
 	Left(id uint64, quiet bool)
+	// Subscribed tells of a local session's subscription to (topic,
+	// match) (on) or its end, for the other nodes' meta API.
+	Subscribed(session uint64, topic string, match codec.Match, on bool)
 	// Interest says this node has a first subscription to (topic, match)
 	// (on), or has lost its last one.
 	Interest(topic string, match codec.Match, on bool)
@@ -181,6 +184,103 @@ func (r *Realm) RemoteRegistered(res *ClusterRegistered) {
 // to the actor.
 func (r *Realm) RemoteRegistration(st *ClusterRegistration) {
 	r.enqueue(&Inbound{kind: itemRemoteRegistration, ctl: st})
+}
+
+// RemoteSubscribed tells the actor of a shadow's subscription to (topic,
+// match), or its end (on false): listed by the meta API, never sent to.
+func (r *Realm) RemoteSubscribed(session uint64, topic string, match codec.Match, on bool) {
+	r.enqueue(&Inbound{kind: itemRemoteSubscribed, ctl: &remoteSub{session, topic, match, on}})
+}
+
+type remoteSub struct {
+	session uint64
+	topic   string
+	match   codec.Match
+	on      bool
+}
+
+// remoteSubscribed handles a RemoteSubscribed (actor only): the shadow
+// joins or leaves the subscription, which is made, with the id every node
+// gives it, or forgotten as needed, with the meta events of a local one.
+func (b *broker) remoteSubscribed(r *Realm, rs *remoteSub) {
+	s := r.sessions[rs.session]
+	if s == nil || !s.remote || rs.match > codec.MatchWildcard || reservedURI(rs.topic) ||
+		!validURI(rs.topic, rs.match) {
+		return
+	}
+	sub := b.byURI.get(rs.topic, rs.match)
+	if !rs.on {
+		if sub != nil {
+			b.dropRemote(r, sub, s)
+		}
+		return
+	}
+	created := false
+	if sub == nil {
+		sub = &subscription{
+			id: r.subscriptionID(rs.topic, rs.match), topic: rs.topic, match: rs.match,
+			created: time.Now(), index: make(map[*Session]int),
+		}
+		b.byID[sub.id] = sub
+		b.byURI.add(sub.topic, sub.match, sub)
+		if mayMatchMeta(sub.topic, sub.match) {
+			b.metaSubs++
+		}
+		created = true
+	}
+	if _, dup := sub.remote[s]; dup {
+		return
+	}
+	lazyMap(&sub.remote)[s] = struct{}{}
+	lazyMap(&s.subs)[sub.id] = struct{}{}
+	if created && r.watched(metaSubOnCreate) {
+		r.metaEvent(metaSubOnCreate, []any{s.ID, subscriptionDetails(sub)})
+	}
+	if r.watched(metaSubOnSubscribe) {
+		r.metaEvent(metaSubOnSubscribe, []any{s.ID, sub.id})
+	}
+}
+
+// dropRemote takes shadow s out of sub, and sub out of the broker when
+// nobody is left.
+func (b *broker) dropRemote(r *Realm, sub *subscription, s *Session) {
+	if _, ok := sub.remote[s]; !ok {
+		return
+	}
+	delete(sub.remote, s)
+	delete(s.subs, sub.id)
+	if r.watched(metaSubOnUnsubscribe) {
+		r.metaEvent(metaSubOnUnsubscribe, []any{s.ID, sub.id})
+	}
+	if len(sub.subscribers) == 0 && len(sub.remote) == 0 {
+		b.deleteSub(r, sub, s.ID)
+	}
+}
+
+// subscriptionID is the id of a new subscription to (topic, match): on a
+// clustered realm the same on every node (a hash of both, so that the
+// meta API and the ids clients get agree across nodes without asking
+// anyone), random on a single node. A hash taken already (by another
+// topic: 1 in 2^53) falls back to a random id.
+func (r *Realm) subscriptionID(topic string, match codec.Match) uint64 {
+	if r.cluster == nil {
+		return freshID(r, r.broker.byID)
+	}
+	const offset, prime = 14695981039346656037, 1099511628211 // FNV-1a
+	h := uint64(offset)
+	h = (h ^ uint64(match)) * prime
+	for i := 0; i < len(topic); i++ {
+		h = (h ^ uint64(topic[i])) * prime
+	}
+	h ^= uint64(len(r.opts.Name))
+	for i := 0; i < len(r.opts.Name); i++ {
+		h = (h ^ uint64(r.opts.Name[i])) * prime
+	}
+	id := h%codec.MaxID + 1
+	if _, taken := r.broker.byID[id]; taken {
+		return freshID(r, r.broker.byID)
+	}
+	return id
 }
 
 // RemoteLookedUp tells the actor that a Cluster.Lookup of session is done:

@@ -113,7 +113,11 @@ func metaSubListSubscribers(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI
 	if sub == nil {
 		return nil, uri, msg
 	}
-	return []any{idList(sub.subscribers, func(s *Session) uint64 { return s.ID })}, "", ""
+	ids := idList(sub.subscribers, func(s *Session) uint64 { return s.ID })
+	for s := range sub.remote {
+		ids = append(ids, s.ID)
+	}
+	return []any{ids}, "", ""
 }
 
 func metaSubCountSubscribers(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, string) {
@@ -121,7 +125,7 @@ func metaSubCountSubscribers(r *Realm, _ *Session, c *metaCall) ([]any, codec.UR
 	if sub == nil {
 		return nil, uri, msg
 	}
-	return []any{len(sub.subscribers)}, "", ""
+	return []any{len(sub.subscribers) + len(sub.remote)}, "", ""
 }
 
 // revokeReason reads the optional reason of the remove procedures: the
@@ -153,6 +157,9 @@ func metaSubRemoveSubscriber(r *Realm, _ *Session, c *metaCall) ([]any, codec.UR
 	target := r.sessions[id]
 	if target == nil {
 		return nil, codec.ErrNoSuchSession, "no session with that id on this realm"
+	}
+	if target.remote {
+		return nil, codec.ErrNoSuchSession, "that session is on another node of the cluster: revoke it there"
 	}
 	if _, ok := sub.index[target]; !ok {
 		return nil, codec.ErrNoSuchSubscription, "that session is not subscribed to that subscription"

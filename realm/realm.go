@@ -327,6 +327,8 @@ func (r *Realm) handleItem(in *Inbound) {
 		r.dealer.registered(r, in.ctl.(*ClusterRegistered))
 	case itemRemoteRegistration:
 		r.dealer.reconcile(r, in.ctl.(*ClusterRegistration))
+	case itemRemoteSubscribed:
+		r.broker.remoteSubscribed(r, in.ctl.(*remoteSub))
 	case itemRemoteLookedUp:
 		if s := r.sessions[in.Msg.ID]; s != nil && !s.remote && s.more != nil {
 			r.resumeWaiting(s, func() { r.lookedUp = true })

@@ -146,6 +146,7 @@ const (
 	itemRemoteRegistered   // the cluster's answer to a REGISTER (ctl)
 	itemRemoteRegistration // a change of the cluster's registration table (ctl)
 	itemRemoteLookedUp     // a Cluster.Lookup of session Msg.ID is done
+	itemRemoteSubscribed   // a shadow's subscription (ctl)
 )
 
 // Inbound is one decoded message on its way to the actor. Msg aliases

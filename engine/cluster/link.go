@@ -69,6 +69,8 @@ const (
 	opJoined // announce sess
 	opLeft      // announce id
 	opTestament // announce a testament CALL of id
+	opSub       // announce a subscription of id
+	opUnsub
 )
 
 // announce is a session join or leave on a realm's sess subject, and an
@@ -88,6 +90,16 @@ type announce struct {
 	Roles        map[string]any `json:"roles,omitempty"`
 	Quiet        bool           `json:"quiet,omitempty"` // leave: kill_all, no testaments
 	Msg          []byte         `json:"msg,omitempty"`   // testament: the CALL, in Ser
+	Topic        string         `json:"topic,omitempty"` // sub, unsub
+	Match        uint8          `json:"match,omitempty"`
+	// Subs are a joined session's subscriptions (snapshots only).
+	Subs []subRef `json:"subs,omitempty"`
+}
+
+// subRef is one subscription of a session.
+type subRef struct {
+	Topic string `json:"t"`
+	Match uint8  `json:"m"`
 }
 
 func newLink(n *Node, r *realm.Realm) *link {
@@ -137,6 +149,14 @@ func (l *link) Left(id uint64, quiet bool) {
 
 func (l *link) Testament(session uint64, ser codec.Serializer, raw []byte) {
 	l.queue(outMsg{op: opTestament, id: session, ser: ser, data: append([]byte(nil), raw...)})
+}
+
+func (l *link) Subscribed(session uint64, topic string, match codec.Match, on bool) {
+	op := opSub
+	if !on {
+		op = opUnsub
+	}
+	l.queue(outMsg{op: op, id: session, topic: topic, match: match})
 }
 
 func (l *link) Interest(topic string, match codec.Match, on bool) {
@@ -216,6 +236,28 @@ func (l *link) send(m outMsg) {
 		delete(l.local, m.id)
 		l.mu.Unlock()
 		l.publishJSON(l.subj.sess, &announce{Op: "leave", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id, Quiet: m.quiet})
+	case opSub, opUnsub:
+		ref := subRef{Topic: m.topic, Match: uint8(m.match)}
+		op := "sub"
+		l.mu.Lock()
+		if a := l.local[m.id]; a != nil {
+			if m.op == opSub {
+				a.Subs = append(a.Subs, ref)
+			} else {
+				op = "unsub"
+				for i, x := range a.Subs {
+					if x == ref {
+						a.Subs = append(a.Subs[:i], a.Subs[i+1:]...)
+						break
+					}
+				}
+			}
+		} else if m.op == opUnsub {
+			op = "unsub"
+		}
+		l.mu.Unlock()
+		l.publishJSON(l.subj.sess, &announce{Op: op, Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id,
+			Topic: m.topic, Match: uint8(m.match)})
 	case opTestament:
 		l.publishJSON(l.subj.sess, &announce{Op: "testament", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id,
 			Ser: uint8(m.ser), Msg: m.data})
@@ -374,6 +416,8 @@ func (l *link) onAnnounce(msg *nats.Msg) {
 		}
 		l.mu.Unlock()
 		l.r.RemoteLeave(a.ID, false, a.Quiet)
+	case "sub", "unsub":
+		l.r.RemoteSubscribed(a.ID, a.Topic, codec.Match(a.Match), a.Op == "sub")
 	case "testament":
 		env := envelope{ser: codec.Serializer(a.Ser), msg: a.Msg}
 		if !validSer(env.ser) {
@@ -416,6 +460,9 @@ func (l *link) join(a *announce) {
 		AuthMethod: a.AuthMethod, AuthProvider: a.AuthProvider,
 		Hello: map[string]any{"roles": roles},
 	})
+	for _, s := range a.Subs { // a snapshot's
+		l.r.RemoteSubscribed(a.ID, s.Topic, codec.Match(s.Match), true)
+	}
 }
 
 // snapshot is this node's sessions of the realm.
@@ -424,7 +471,9 @@ func (l *link) snapshot() []*announce {
 	defer l.mu.Unlock()
 	out := make([]*announce, 0, len(l.local))
 	for _, a := range l.local {
-		out = append(out, a)
+		c := *a // the sender goes on changing a's Subs
+		c.Subs = append([]subRef(nil), a.Subs...)
+		out = append(out, &c)
 	}
 	return out
 }
