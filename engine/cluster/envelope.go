@@ -63,4 +63,6 @@ func parseEnvelope(p []byte) (envelope, error) {
 	}, nil
 }
 
-func validSer(s codec.Serializer) bool { return s == codec.JSON || s == codec.MsgPack || s == codec.CBOR }
+func validSer(s codec.Serializer) bool {
+	return s == codec.JSON || s == codec.MsgPack || s == codec.CBOR
+}

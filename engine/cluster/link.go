@@ -66,7 +66,7 @@ const (
 	opPublish  outOp = iota // data to subject
 	opInterest              // subscribe (topic, match)
 	opNoInterest
-	opJoined // announce sess
+	opJoined    // announce sess
 	opLeft      // announce id
 	opTestament // announce a testament CALL of id
 	opSub       // announce a subscription of id
