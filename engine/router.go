@@ -451,6 +451,9 @@ func (rt *Router) Stats() Stats {
 				Dropped: ts.Dropped, Queued: ts.Queued})
 		}
 	}
+	if rt.cluster != nil {
+		s.Cluster = rt.cluster.AdminStats()
+	}
 	return s
 }
 

@@ -88,6 +88,19 @@ func NewCollector(src Source) *Collector {
 			{newDesc("wampd_flow_cuts_total", "Recipients that held a sender past the stall bound and were handed to the outbound policy."), counter, func(s *Stats) float64 { return float64(s.FlowCuts) }},
 			{newDesc("wampd_flow_held", "Senders held by flow control now."), gauge, func(s *Stats) float64 { return float64(s.FlowHeld) }},
 			{newDesc("wampd_bridge_rejoins_total", "HTTP bridge in-process sessions joined again after they ended."), counter, func(s *Stats) float64 { return float64(s.BridgeRejoins) }},
+			{newDesc("wampd_cluster_peers", "Other cluster nodes alive now (0 on a single node)."), gauge, clusterStat(func(c *ClusterStats) float64 { return float64(c.Peers) })},
+			{newDesc("wampd_cluster_publications_sent_total", "Local publications handed to NATS, one per publication whatever the number of interested nodes."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.PublicationsSent) })},
+			{newDesc("wampd_cluster_publications_received_total", "Publications of other nodes delivered to this node's subscribers."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.PublicationsReceived) })},
+			{newDesc("wampd_cluster_forwarded_total", "Calls, answers and kills sent to other nodes."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.Forwarded) })},
+			{newDesc("wampd_cluster_dropped_total", "Messages for other nodes the bounded queue toward NATS refused."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.Dropped) })},
+			{newDesc("wampd_cluster_bad_messages_total", "Messages from NATS that did not decode."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.Bad) })},
+			{newDesc("wampd_cluster_nodes_lost_total", "Other nodes declared gone (no heartbeat, or restarted)."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.NodesLost) })},
+			{newDesc("wampd_cluster_registration_writes_total", "Writes to the cluster's registration tables."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.RegistrationWrites) })},
+			{newDesc("wampd_cluster_registration_failures_total", "Registration table operations that failed (REGISTER got wampd.error.cluster_unavailable)."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.RegistrationFailures) })},
+			{newDesc("wampd_cluster_nats_messages_in_total", "Messages the node's NATS connection received."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.NATSMsgsIn) })},
+			{newDesc("wampd_cluster_nats_messages_out_total", "Messages the node's NATS connection sent."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.NATSMsgsOut) })},
+			{newDesc("wampd_cluster_nats_bytes_in_total", "Bytes the node's NATS connection received."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.NATSBytesIn) })},
+			{newDesc("wampd_cluster_nats_bytes_out_total", "Bytes the node's NATS connection sent."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.NATSBytesOut) })},
 			{newDesc("wampd_protocol_errors_total", "Connections closed for a transport or WAMP protocol error."), counter, func(s *Stats) float64 { return float64(s.ProtocolErrors) }},
 			{newDesc("wampd_auth_failures_total", "Logins an authenticator refused (wrong secret, unknown principal, no method)."), counter, func(s *Stats) float64 { return float64(s.AuthFailures) }},
 			{newDesc("wampd_auth_throttled_total", "Logins refused at once by the failed-login limits."), counter, func(s *Stats) float64 { return float64(s.AuthThrottled) }},
@@ -243,4 +256,14 @@ func (c *Collector) collectTraffic(ch chan<- prometheus.Metric, t *RealmTraffic)
 	}
 	count := cum + t.Latency.Counts[realm.LatencyBuckets-1]
 	ch <- prometheus.MustNewConstHistogram(c.callLatency, count, t.Latency.Sum.Seconds(), buckets, t.Realm)
+}
+
+// clusterStat reads one cluster counter; 0 on a single node.
+func clusterStat(f func(*ClusterStats) float64) func(*Stats) float64 {
+	return func(s *Stats) float64 {
+		if s.Cluster == nil {
+			return 0
+		}
+		return f(s.Cluster)
+	}
 }

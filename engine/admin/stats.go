@@ -27,7 +27,9 @@ type Stats struct {
 	// BridgeRejoins counts the HTTP bridges' in-process sessions joined
 	// again after they ended (killed through the meta API, say).
 	BridgeRejoins uint64
-	Realms        map[string]realm.Stats
+	// Cluster is the node's cluster link (cluster:), nil on a single node.
+	Cluster *ClusterStats
+	Realms  map[string]realm.Stats
 
 	// RealmMessages is Messages split by the realm of the session that
 	// sent them (counted in the same per-connection batches; messages of
@@ -83,4 +85,20 @@ type RealmTraffic struct {
 	Realm   string
 	Traffic realm.Traffic
 	Latency realm.Latency
+}
+
+// ClusterStats are a cluster node's counters (engine/cluster): what it
+// gave NATS and got from it, and what it could not.
+type ClusterStats struct {
+	Peers                     int64  // other nodes alive now
+	PublicationsSent          uint64 // local publications handed to NATS (one each)
+	PublicationsReceived      uint64 // other nodes' publications delivered here
+	Forwarded                 uint64 // calls, answers and kills sent to other nodes
+	Dropped                   uint64 // messages the bounded queue toward NATS refused
+	Bad                       uint64 // messages from NATS that did not decode
+	NodesLost                 uint64 // other nodes declared gone
+	RegistrationWrites        uint64 // registration table writes
+	RegistrationFailures      uint64 // registration table operations that failed
+	NATSMsgsIn, NATSMsgsOut   uint64 // the node's NATS connection's messages
+	NATSBytesIn, NATSBytesOut uint64
 }

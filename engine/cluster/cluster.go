@@ -37,6 +37,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wampd/wampd/engine/admin"
 	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/realm"
 )
@@ -99,8 +100,20 @@ func (n *Node) Attach(r *realm.Realm) {
 // Name is the node's name.
 func (n *Node) Name() string { return n.cfg.Node }
 
-// Stats returns the node's counters.
-func (n *Node) Stats() *Stats { return &n.stats }
+// AdminStats is a snapshot of the node's counters for the metrics.
+func (n *Node) AdminStats() *admin.ClusterStats {
+	s := &n.stats
+	c := &admin.ClusterStats{
+		Peers: s.Peers.Load(), PublicationsSent: s.Published.Load(), PublicationsReceived: s.Received.Load(),
+		Forwarded: s.Forwarded.Load(), Dropped: s.Dropped.Load(), Bad: s.Bad.Load(), NodesLost: s.NodesLost.Load(),
+		RegistrationWrites: s.RegWrites.Load(), RegistrationFailures: s.RegFailures.Load(),
+	}
+	if n.nc != nil {
+		ns := n.nc.Stats()
+		c.NATSMsgsIn, c.NATSMsgsOut, c.NATSBytesIn, c.NATSBytesOut = ns.InMsgs, ns.OutMsgs, ns.InBytes, ns.OutBytes
+	}
+	return c
+}
 
 // connectTimeout bounds the embedded server's start and the first connect.
 const connectTimeout = 10 * time.Second

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -397,8 +398,8 @@ func (l *link) onDirect(msg *nats.Msg) {
 
 // onAnnounce handles a session join or leave of another node.
 func (l *link) onAnnounce(msg *nats.Msg) {
-	var a announce
-	if err := json.Unmarshal(msg.Data, &a); err != nil || a.Node == "" || a.ID == 0 {
+	a, err := parseAnnounce(msg.Data)
+	if err != nil {
 		l.n.stats.Bad.Add(1)
 		return
 	}
@@ -408,7 +409,7 @@ func (l *link) onAnnounce(msg *nats.Msg) {
 	l.n.mem.heard(a.Node, a.Boot)
 	switch a.Op {
 	case "join":
-		l.join(&a)
+		l.join(a)
 	case "leave":
 		l.mu.Lock()
 		if ids := l.remote[a.Node]; ids != nil {
@@ -489,4 +490,27 @@ func (l *link) nodeLost(node string) {
 		l.r.RemoteLeave(id, true, false)
 	}
 	l.reg.queue(regOp{kind: regPurge, node: node})
+}
+
+var errAnnounce = errors.New("cluster: malformed announcement")
+
+// parseAnnounce reads an announcement: a join, leave, sub, unsub or
+// testament of a session of a named node, with a session id in [1, 2^53].
+func parseAnnounce(data []byte) (*announce, error) {
+	var a announce
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil, fmt.Errorf("%w: %v", errAnnounce, err)
+	}
+	if a.Node == "" || a.ID == 0 || a.ID > codec.MaxID {
+		return nil, errAnnounce
+	}
+	switch a.Op {
+	case "join", "leave", "sub", "unsub", "testament":
+	default:
+		return nil, fmt.Errorf("%w: op %q", errAnnounce, a.Op)
+	}
+	if a.Match > uint8(codec.MatchWildcard) {
+		return nil, fmt.Errorf("%w: match %d", errAnnounce, a.Match)
+	}
+	return &a, nil
 }
