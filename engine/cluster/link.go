@@ -39,6 +39,7 @@ type link struct {
 	// Only the sender goroutine touches interest.
 	interest map[string]*interestSub
 	evCh     chan *nats.Msg
+	ctlCh    chan *nats.Msg // announcements and messages for this node, in order
 }
 
 // interestSub is one NATS subscription for publications, shared by the
@@ -111,6 +112,7 @@ func newLink(n *Node, r *realm.Realm) *link {
 		remote:   make(map[string]map[uint64]struct{}),
 		interest: make(map[string]*interestSub),
 		evCh:     make(chan *nats.Msg, evQueue),
+		ctlCh:    make(chan *nats.Msg, evQueue),
 	}
 	l.reg = newRegistry(l)
 	return l
@@ -120,15 +122,21 @@ func newLink(n *Node, r *realm.Realm) *link {
 // goroutines.
 func (l *link) start() error {
 	nc := l.n.nc
-	if _, err := nc.Subscribe(l.subj.self, l.onDirect); err != nil {
-		return fmt.Errorf("cluster: subscribe %s: %w", l.subj.self, err)
+	// One channel and one goroutine for both: NATS keeps one sender's
+	// messages in order, and a CALL must not overtake the join of its
+	// caller, nor a leave the answers before it.
+	for _, subject := range []string{l.subj.sess, l.subj.self} {
+		sub, err := nc.ChanSubscribe(subject, l.ctlCh)
+		if err != nil {
+			return fmt.Errorf("cluster: subscribe %s: %w", subject, err)
+		}
+		_ = sub.SetPendingLimits(evQueue, 256<<20)
 	}
-	if _, err := nc.Subscribe(l.subj.sess, l.onAnnounce); err != nil {
-		return fmt.Errorf("cluster: subscribe %s: %w", l.subj.sess, err)
-	}
+	l.n.goOwned(l.control)
 	l.n.goOwned(l.run)
 	l.n.goOwned(l.events)
 	l.n.goOwned(l.reg.run)
+	l.n.goOwned(l.reg.reads)
 	return nil
 }
 
@@ -183,7 +191,7 @@ func (l *link) Register(req *realm.ClusterRegister) {
 }
 
 func (l *link) Lookup(session uint64, procedure string) {
-	l.reg.queue(regOp{kind: regLookup, req: realm.ClusterRegister{URI: strings.Clone(procedure), Session: session}})
+	l.reg.lookup(session, strings.Clone(procedure))
 }
 
 func (l *link) Unregister(uri string, match codec.Match, session uint64) {
@@ -369,6 +377,23 @@ func (l *link) inbound(env *envelope) *realm.Inbound {
 		return nil
 	}
 	return in
+}
+
+// control handles the realm's announcements and this node's messages in
+// the order they came, until Stop.
+func (l *link) control() {
+	for {
+		select {
+		case <-l.n.stop:
+			return
+		case msg := <-l.ctlCh:
+			if msg.Subject == l.subj.sess {
+				l.onAnnounce(msg)
+			} else {
+				l.onDirect(msg)
+			}
+		}
+	}
 }
 
 // onDirect handles a message for this node: a call for a local callee, or

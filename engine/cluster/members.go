@@ -11,19 +11,26 @@ import (
 )
 
 // Node liveness: every node publishes a heartbeat (its name and boot id)
-// every heartbeatEvery; a node not heard from for lostAfter is gone, and
-// so is an earlier incarnation of a node heard with a new boot id. A gone
+// every heartbeatEvery. With embedded NATS the servers are a full mesh of
+// routes, and a node whose route is gone and who has been silent for
+// routeGrace is gone (a killed node's route drops at once; CPU starvation
+// does not fake it); one whose route is up but who has been silent for
+// lostAfter is gone too (a hung process). With external NATS only the
+// silence counts, for lostAfterExternal. An earlier incarnation of a node
+// heard with a new boot id is gone as well. A gone
 // node's shadows leave every realm (its callers' and callees' pending
 // calls fail with wamp.error.canceled, its sessions' testaments fire) and
 // its callees leave the registration tables. A node first heard is asked
 // for its sessions (a snapshot), and announces keep them current.
 //
-// lostAfter is what the 1 s bound on a lost node's calls leaves room for:
-// 650 ms of silence, checked every 50 ms, then one actor item.
+// lostAfterExternal is what the 1 s bound on a lost node's calls leaves
+// room for: 650 ms of silence, checked every 50 ms, then one actor item.
 const (
-	heartbeatEvery = 150 * time.Millisecond
-	lostAfter      = 650 * time.Millisecond
-	checkEvery     = 50 * time.Millisecond
+	heartbeatEvery    = 150 * time.Millisecond
+	routeGrace        = 200 * time.Millisecond
+	lostAfter         = 3 * time.Second
+	lostAfterExternal = 650 * time.Millisecond
+	checkEvery        = 50 * time.Millisecond
 	snapTimeout    = 2 * time.Second
 	snapAttempts   = 5
 )
@@ -77,10 +84,14 @@ func (m *members) run() {
 		case <-hb.C:
 			_ = m.n.nc.Publish(m.hbSubject(), beat)
 		case now := <-check.C:
+			routed := m.routed()
 			var gone []string
 			m.mu.Lock()
 			for name, p := range m.peers {
-				if now.Sub(p.last) > lostAfter {
+				silent := now.Sub(p.last)
+				_, route := routed[name]
+				if routed == nil && silent > lostAfterExternal ||
+					routed != nil && (!route && silent > routeGrace || silent > lostAfter) {
 					gone = append(gone, name)
 					delete(m.peers, name)
 				}
@@ -88,10 +99,27 @@ func (m *members) run() {
 			m.n.stats.Peers.Store(int64(len(m.peers)))
 			m.mu.Unlock()
 			for _, name := range gone {
-				m.lost(name, "no heartbeat for "+lostAfter.String())
+				m.lost(name, "its route and heartbeats stopped")
 			}
 		}
 	}
+}
+
+// routed is the set of nodes the embedded server has a route to, nil with
+// external NATS (or when the server cannot say).
+func (m *members) routed() map[string]struct{} {
+	if m.n.srv == nil {
+		return nil
+	}
+	rz, err := m.n.srv.Routez(nil)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]struct{}, len(rz.Routes))
+	for _, r := range rz.Routes {
+		out[r.RemoteName] = struct{}{}
+	}
+	return out
 }
 
 func (m *members) onHeartbeat(msg *nats.Msg) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -56,8 +57,7 @@ type regKind uint8
 const (
 	regRegister regKind = iota
 	regUnregister
-	regPurge  // every callee of node
-	regLookup // read an exact procedure's entry for a waiting CALL
+	regPurge // every callee of node
 )
 
 type regOp struct {
@@ -70,12 +70,58 @@ type regOp struct {
 // registry is a realm's registration table worker: one goroutine doing
 // the table's operations in order, off the actor.
 type registry struct {
-	l   *link
-	ops chan regOp
-	kv  jetstream.KeyValue // set by run once the bucket is up
+	l       *link
+	ops     chan regOp
+	lookups chan lookupOp
+	kv      atomic.Pointer[jetstream.KeyValue] // set by run once the bucket is up
 }
 
-func newRegistry(l *link) *registry { return &registry{l: l, ops: make(chan regOp, regQueue)} }
+// lookupOp is a read of an exact procedure's entry for a CALL of session
+// that waits for it (link.Lookup).
+type lookupOp struct {
+	session uint64
+	uri     string
+}
+
+// lookupTimeout bounds the wait of a CALL for the table: a read goes to
+// any replica (direct get), so a slow one means the table is in trouble,
+// and the CALL is better answered no_such_procedure at once.
+const lookupTimeout = 300 * time.Millisecond
+
+func newRegistry(l *link) *registry {
+	return &registry{l: l, ops: make(chan regOp, regQueue), lookups: make(chan lookupOp, regQueue)}
+}
+
+// lookup queues a read for a waiting CALL; a full queue answers at once.
+func (g *registry) lookup(session uint64, uri string) {
+	select {
+	case g.lookups <- lookupOp{session, uri}:
+	default:
+		g.l.r.RemoteLookedUp(session)
+	}
+}
+
+// reads does the lookups, apart from the writes (which wait for the
+// table's leader, for seconds when a node was lost), until Stop.
+func (g *registry) reads() {
+	n := g.l.n
+	for {
+		select {
+		case <-n.stop:
+			return
+		case op := <-g.lookups:
+			if kv := g.kv.Load(); kv != nil {
+				ctx, cancel := n.ctx(lookupTimeout)
+				ent, err := (*kv).Get(ctx, regKey(op.uri, codec.MatchExact))
+				cancel()
+				if err == nil {
+					g.l.r.RemoteRegistration(decodeState(ent))
+				}
+			}
+			g.l.r.RemoteLookedUp(op.session)
+		}
+	}
+}
 
 // queue hands op to the worker; a full queue fails a REGISTER at once.
 func (g *registry) queue(op regOp) {
@@ -87,8 +133,6 @@ func (g *registry) queue(op regOp) {
 		switch op.kind {
 		case regRegister:
 			g.answer(&op.req, 0, ErrClusterUnavailable, "the cluster's registration queue is full")
-		case regLookup:
-			g.l.r.RemoteLookedUp(op.req.Session)
 		}
 	}
 }
@@ -108,17 +152,18 @@ func regKey(uri string, match codec.Match) string {
 // and then does the operations in order, until Stop.
 func (g *registry) run() {
 	n := g.l.n
-	for g.kv == nil {
+	var kv jetstream.KeyValue
+	for kv == nil {
 		// Short attempts: without a meta leader a request waits for its
 		// whole timeout, and the leader is usually elected in between.
 		ctx, cancel := n.ctx(time.Second)
-		kv, err := n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		var err error
+		kv, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: g.bucket(), History: 1, Storage: jetstream.MemoryStorage,
 			Replicas: n.cfg.ReplicasOrDefault(),
 		})
 		cancel()
 		if err == nil {
-			g.kv = kv
 			break
 		}
 		n.log.Debug("cluster registration table not up yet", "realm", g.l.r.Name(), "err", err)
@@ -129,6 +174,7 @@ func (g *registry) run() {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+	g.kv.Store(&kv)
 	n.log.Info("cluster registration table up", "realm", g.l.r.Name(), "bucket", g.bucket())
 	g.purge(n.cfg.Node)
 	n.goOwned(g.watch)
@@ -150,7 +196,7 @@ func (g *registry) drain() {
 	for time.Now().Before(deadline) {
 		select {
 		case op := <-g.ops:
-			if op.kind != regRegister && op.kind != regLookup {
+			if op.kind != regRegister {
 				g.do(op)
 			}
 		default:
@@ -166,10 +212,6 @@ func (g *registry) expire() {
 	for more := true; more; {
 		select {
 		case op := <-g.ops:
-			if op.kind == regLookup { // a CALL waits for it: not for long
-				g.l.r.RemoteLookedUp(op.req.Session)
-				continue
-			}
 			if op.kind == regRegister && time.Since(op.at) > regWait {
 				g.answer(&op.req, 0, ErrClusterUnavailable, "the cluster's registration table is not available")
 				continue
@@ -197,14 +239,6 @@ func (g *registry) do(op regOp) {
 		})
 	case regPurge:
 		g.purge(op.node)
-	case regLookup:
-		ctx, cancel := g.l.n.ctx(opTimeout)
-		ent, err := g.kv.Get(ctx, regKey(op.req.URI, codec.MatchExact))
-		cancel()
-		if err == nil {
-			g.l.r.RemoteRegistration(decodeState(ent))
-		}
-		g.l.r.RemoteLookedUp(op.req.Session)
 	}
 }
 
@@ -226,7 +260,7 @@ func (g *registry) register(req *realm.ClusterRegister) {
 		e := regEntry{URI: req.URI, Match: uint8(req.Match), Invoke: uint8(req.Invoke), Disclose: req.Disclose,
 			ID: req.ID, Created: time.Now().UTC(), Callees: []regCallee{me}}
 		b, _ := json.Marshal(&e)
-		_, err := g.kv.Create(ctx, key, b)
+		_, err := g.table().Create(ctx, key, b)
 		if err == nil {
 			cancel()
 			n.stats.RegWrites.Add(1)
@@ -255,7 +289,7 @@ func (g *registry) register(req *realm.ClusterRegister) {
 		}
 		cur.Callees = append(cur.Callees, me)
 		b, _ = json.Marshal(cur)
-		_, err = g.kv.Update(ctx, key, b, rev)
+		_, err = g.table().Update(ctx, key, b, rev)
 		cancel()
 		if err == nil {
 			n.stats.RegWrites.Add(1)
@@ -269,6 +303,9 @@ func (g *registry) register(req *realm.ClusterRegister) {
 	}
 	g.fail(req, errors.New("too many concurrent changes"))
 }
+
+// table is the bucket (the worker's: run has set it).
+func (g *registry) table() jetstream.KeyValue { return *g.kv.Load() }
 
 func (g *registry) fail(req *realm.ClusterRegister, err error) {
 	g.l.n.stats.RegFailures.Add(1)
@@ -287,13 +324,13 @@ func hasCallee(list []regCallee, c regCallee) bool {
 
 // isConflict reports whether err is a lost compare-and-set.
 func isConflict(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		errors.Is(err, jetstream.ErrKeyExists)
+	// nats.go wraps the two API codes of a wrong last sequence (R1 and
+	// replicated streams) in ErrKeyRevisionMismatch.
+	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
 }
 
 func (g *registry) get(ctx context.Context, key string) (*regEntry, uint64, error) {
-	ent, err := g.kv.Get(ctx, key)
+	ent, err := g.table().Get(ctx, key)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -331,10 +368,10 @@ func (g *registry) update(key string, drop func(regCallee) bool) {
 		}
 		cur.Callees = kept
 		if len(kept) == 0 {
-			err = g.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+			err = g.table().Delete(ctx, key, jetstream.LastRevision(rev))
 		} else {
 			b, _ := json.Marshal(cur)
-			_, err = g.kv.Update(ctx, key, b, rev)
+			_, err = g.table().Update(ctx, key, b, rev)
 		}
 		cancel()
 		if err == nil {
@@ -351,11 +388,11 @@ func (g *registry) update(key string, drop func(regCallee) bool) {
 
 // purge removes every callee of node from the table.
 func (g *registry) purge(node string) {
-	if g.kv == nil {
+	if g.kv.Load() == nil {
 		return // the table is not up: this node purges its own when it is
 	}
 	ctx, cancel := g.l.n.ctx(opTimeout)
-	keys, err := g.kv.Keys(ctx)
+	keys, err := g.table().Keys(ctx)
 	cancel()
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrNoKeysFound) {
@@ -371,7 +408,7 @@ func (g *registry) purge(node string) {
 // watch hands every change of the table to the realm, until Stop.
 func (g *registry) watch() {
 	n := g.l.n
-	w, err := g.kv.WatchAll(n.base)
+	w, err := g.table().WatchAll(n.base)
 	if err != nil {
 		n.log.Error("cluster registration watch", "realm", g.l.r.Name(), "err", err)
 		return
