@@ -24,7 +24,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -264,9 +263,6 @@ func (n *Node) storeDir(e *config.EmbeddedNATS) (string, error) {
 	}
 	return dir, nil
 }
-
-// errStopped is returned for work the node's stop cut short.
-var errStopped = errors.New("cluster: node stopped")
 
 // ctx returns a context ending at Stop or after d.
 func (n *Node) ctx(d time.Duration) (context.Context, context.CancelFunc) {

@@ -31,8 +31,8 @@ const (
 	lostAfter         = 3 * time.Second
 	lostAfterExternal = 650 * time.Millisecond
 	checkEvery        = 50 * time.Millisecond
-	snapTimeout    = 2 * time.Second
-	snapAttempts   = 5
+	snapTimeout       = 2 * time.Second
+	snapAttempts      = 5
 )
 
 // members tracks the other nodes.

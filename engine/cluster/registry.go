@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -83,9 +84,11 @@ type lookupOp struct {
 	uri     string
 }
 
-// lookupTimeout bounds the wait of a CALL for the table: a read goes to
-// any replica (direct get), so a slow one means the table is in trouble,
-// and the CALL is better answered no_such_procedure at once.
+// lookupTimeout bounds the wait of a CALL for the table. A lookup reads
+// from the bucket's leader, which has every write a REGISTERED was sent
+// for (a direct get may be served by a replica still behind); without a
+// leader (for a few seconds after a node was lost) the CALL is better
+// answered no_such_procedure at once.
 const lookupTimeout = 300 * time.Millisecond
 
 func newRegistry(l *link) *registry {
@@ -110,12 +113,9 @@ func (g *registry) reads() {
 		case <-n.stop:
 			return
 		case op := <-g.lookups:
-			if kv := g.kv.Load(); kv != nil {
-				ctx, cancel := n.ctx(lookupTimeout)
-				ent, err := (*kv).Get(ctx, regKey(op.uri, codec.MatchExact))
-				cancel()
-				if err == nil {
-					g.l.r.RemoteRegistration(decodeState(ent))
+			if g.kv.Load() != nil {
+				if st := g.leaderGet(regKey(op.uri, codec.MatchExact)); st != nil {
+					g.l.r.RemoteRegistration(st)
 				}
 			}
 			g.l.r.RemoteLookedUp(op.session)
@@ -430,11 +430,42 @@ func (g *registry) watch() {
 	}
 }
 
+// leaderGet reads key's entry from the bucket's stream leader (JetStream's
+// STREAM.MSG.GET, not the direct get any replica answers); nil when there
+// is none or the leader does not answer within lookupTimeout.
+func (g *registry) leaderGet(key string) *realm.ClusterRegistration {
+	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + g.bucket() + "." + key})
+	ctx, cancel := g.l.n.ctx(lookupTimeout)
+	defer cancel()
+	msg, err := g.l.n.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+g.bucket(), req)
+	if err != nil {
+		return nil
+	}
+	var resp struct {
+		Message *struct {
+			Data []byte `json:"data"`
+			Hdrs []byte `json:"hdrs"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(msg.Data, &resp) != nil || resp.Message == nil {
+		return nil // not found (an API error), or not for us
+	}
+	op := jetstream.KeyValuePut
+	if bytes.Contains(resp.Message.Hdrs, []byte("KV-Operation")) {
+		op = jetstream.KeyValueDelete
+	}
+	return decodeEntry(key, op, resp.Message.Data)
+}
+
 // decodeState reads a KV entry as the realm's ClusterRegistration.
 func decodeState(ent jetstream.KeyValueEntry) *realm.ClusterRegistration {
+	return decodeEntry(ent.Key(), ent.Operation(), ent.Value())
+}
+
+func decodeEntry(key string, op jetstream.KeyValueOp, value []byte) *realm.ClusterRegistration {
 	st := &realm.ClusterRegistration{}
-	if ent.Operation() != jetstream.KeyValuePut {
-		raw, err := base64.RawURLEncoding.DecodeString(ent.Key())
+	if op != jetstream.KeyValuePut {
+		raw, err := base64.RawURLEncoding.DecodeString(key)
 		if err != nil || len(raw) < 1 {
 			st.Deleted = true
 			return st
@@ -443,7 +474,7 @@ func decodeState(ent jetstream.KeyValueEntry) *realm.ClusterRegistration {
 		return st
 	}
 	var e regEntry
-	if err := json.Unmarshal(ent.Value(), &e); err != nil {
+	if err := json.Unmarshal(value, &e); err != nil {
 		st.Deleted = true
 		return st
 	}
