@@ -87,7 +87,14 @@ func helloMessage(realm string) codec.Message {
 // Dial opens one session and waits for its WELCOME (or ctx, or the dial
 // timeout). index is stored in Session.Index for the scenario's use.
 func (c *Client) Dial(ctx context.Context, h Handler, index int) (*Session, error) {
-	s := newSession(c.cfg.Endpoint, c.cfg.Serializer, c.cfg.Realm, &c.hello, h, index)
+	return c.DialTo(ctx, c.cfg.Endpoint, h, index)
+}
+
+// DialTo is Dial to ep instead of the client's endpoint, on the same event
+// loops: the sessions of one run may be spread over the nodes of a cluster
+// without a client (and its event loops) per node.
+func (c *Client) DialTo(ctx context.Context, ep Endpoint, h Handler, index int) (*Session, error) {
+	s := newSession(ep, c.cfg.Serializer, c.cfg.Realm, &c.hello, h, index)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
 	s.dialStart = time.Now()
@@ -95,12 +102,12 @@ func (c *Client) Dial(ctx context.Context, h Handler, index int) (*Session, erro
 	if len(c.dialers) > 0 {
 		d = c.dialers[c.next.Add(1)%uint64(len(c.dialers))]
 	}
-	nc, err := d.DialContext(ctx, "tcp", c.cfg.Endpoint.Addr)
+	nc, err := d.DialContext(ctx, "tcp", ep.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", c.cfg.Endpoint.Addr, err)
+		return nil, fmt.Errorf("dial %s: %w", ep.Addr, err)
 	}
 	if _, err := c.cli.EnrollContext(nc, s); err != nil {
-		return nil, fmt.Errorf("enroll %s: %w", c.cfg.Endpoint.Addr, err)
+		return nil, fmt.Errorf("enroll %s: %w", ep.Addr, err)
 	}
 	return s, awaitWelcome(ctx, s)
 }

@@ -51,10 +51,9 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	cs := &ConnsStats{RouterSessions: -1}
 	res.Conns = cs
 	clientBefore := processRSS(0)
-	if cfg.RouterPID > 0 {
-		cs.RouterRSSBeforeBytes = processRSS(cfg.RouterPID)
-	}
-	routerCPU0, routerOK := processCPU(cfg.RouterPID)
+	pids := cfg.routerPIDs()
+	cs.RouterRSSBeforeBytes = readRouterRSS(pids, nil, true)
+	routerCPU0 := sampleCPU(pids)
 	clientCPU0, clientOK := processCPU(os.Getpid())
 	w := newWindow(0, cfg.Duration)
 	prog := startProgress(cfg.Progress, "conns", w, func() (uint64, uint64) { e, _ := c.errs.snapshot(); return opened.Load(), e })
@@ -99,11 +98,8 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	if got := opened.Load(); got > 0 {
 		// CPU time per session opened, both ends: on a shared machine the
 		// open rate is bounded by their sum.
-		if cpu, ok := processCPU(cfg.RouterPID); ok && routerOK && cfg.RouterPID > 0 {
-			res.RouterCPUSeconds = (cpu - routerCPU0).Seconds()
-			res.RouterCPUCores = res.RouterCPUSeconds / openSecs
-			res.RouterCPUUsPerOp = float64((cpu - routerCPU0).Microseconds()) / float64(got)
-		}
+		routerCPU, routerOK := cpuBetween(routerCPU0, sampleCPU(pids))
+		fillRouterCPU(res, routerCPU, routerOK, openSecs, got)
 		if cpu, ok := processCPU(os.Getpid()); ok && clientOK {
 			cs.ClientCPUUsPerSession = float64((cpu - clientCPU0).Microseconds()) / float64(got)
 		}
@@ -121,9 +117,7 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	}
 	var peak int64
 	for time.Now().Before(holdEnd) && ctx.Err() == nil {
-		if cfg.RouterPID > 0 {
-			peak = max(peak, processRSS(cfg.RouterPID))
-		}
+		peak = max(peak, readRouterRSS(pids, nil, false))
 		select {
 		case <-ctx.Done():
 		case <-time.After(min(100*time.Millisecond, time.Until(holdEnd)+time.Millisecond)):
@@ -146,9 +140,7 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 			cs.RouterSessions = gcEnd.Sessions
 		}
 	}
-	if cfg.RouterPID > 0 {
-		cs.RouterRSSAfterBytes = processRSS(cfg.RouterPID)
-	}
+	cs.RouterRSSAfterBytes = readRouterRSS(pids, res.Routers, false)
 	clientAfter := processRSS(0)
 	w.stop.Store(true)
 	prog.Stop()
@@ -177,7 +169,7 @@ func runConns(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	res.ThroughputUnit = "sessions/s"
 	res.Handshake = Summarize(lat.Merged())
 	res.Latency = res.Handshake
-	if cfg.RouterPID > 0 {
+	if len(pids) > 0 {
 		res.RouterRSSBytes = max(peak, cs.RouterRSSAfterBytes)
 	}
 	if got := res.Received; got > 0 {

@@ -73,6 +73,9 @@ func runNATS(ctx context.Context, cfg Config, url string) (*Result, error) {
 	if len(cfg.Realms) > 1 {
 		return nil, fmt.Errorf("%w: --realms has no NATS counterpart", ErrConfig)
 	}
+	if cfg.CalleeURL != "" || len(cfg.SubURLs) > 0 {
+		return nil, fmt.Errorf("%w: --callee-url and --sub-urls have no NATS counterpart (one --nats-url)", ErrConfig)
+	}
 	res := newResult(cfg, TargetInfo{URL: url, Kind: "nats", Transport: "nats", Serializer: cfg.Serializer.String()})
 	r := &natsRun{cfg: cfg, url: url}
 	r.lat = NewRecorder(64)
@@ -89,9 +92,7 @@ func runNATS(ctx context.Context, cfg Config, url string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.RouterPID > 0 {
-		res.RouterRSSBytes = processRSS(cfg.RouterPID) // the connections are still open
-	}
+	res.RouterRSSBytes = readRouterRSS(cfg.routerPIDs(), res.Routers, false) // the connections are still open
 	res.ClientRSSBytes = processRSS(0)
 	return res, nil
 }

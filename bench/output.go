@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -41,7 +42,14 @@ func PrintSummary(w io.Writer, res *Result) {
 	if res.LoadModel == "open" {
 		fmt.Fprintf(w, " at %.0f/s", res.Rate)
 	}
-	fmt.Fprintf(w, "\n  machine   %s, %d cores, %s %s/%s\n", res.Machine.CPUModel, res.Machine.Cores,
+	fmt.Fprintln(w)
+	if t := res.Target; t.CalleeURL != "" {
+		fmt.Fprintf(w, "  callees   on %s (the callers on %s)\n", t.CalleeURL, t.URL)
+	}
+	if t := res.Target; len(t.SubURLs) > 0 {
+		fmt.Fprintf(w, "  subs      on %s in turn (the publishers on %s)\n", strings.Join(t.SubURLs, ", "), t.URL)
+	}
+	fmt.Fprintf(w, "  machine   %s, %d cores, %s %s/%s\n", res.Machine.CPUModel, res.Machine.Cores,
 		res.Machine.GoVersion, res.Machine.OS, res.Machine.Arch)
 	fmt.Fprintf(w, "  sessions  %d   measured %.2fs after %.2fs warm-up\n", res.Sessions, res.ElapsedS, res.WarmupS)
 	fmt.Fprintf(w, "  throughput %.0f %s   (sent %.0f/s)\n", res.Throughput, res.ThroughputUnit, res.SendRate)
@@ -89,6 +97,7 @@ func PrintSummary(w io.Writer, res *Result) {
 		fmt.Fprintf(w, "  router CPU %.2fs in the window (%.2f cores), %.2f µs per %s\n", res.RouterCPUSeconds,
 			res.RouterCPUCores, res.RouterCPUUsPerOp, strings.TrimSuffix(res.ThroughputUnit, "s/s"))
 	}
+	printRouters(w, res)
 	if res.ClientCPUSeconds > 0 && res.Conns == nil {
 		fmt.Fprintf(w, "  wampbench CPU %.2fs in the window, %.2f µs per %s", res.ClientCPUSeconds, res.ClientCPUUsPerOp,
 			strings.TrimSuffix(res.ThroughputUnit, "s/s"))
@@ -111,6 +120,36 @@ func PrintSummary(w io.Writer, res *Result) {
 	for _, e := range res.ErrorSamples {
 		fmt.Fprintf(w, "  error     %s\n", e)
 	}
+}
+
+// printRouters writes, for a run measured on several router processes
+// (Result.Routers: the nodes of a cluster), a line per process and one for
+// their total: where the cluster's CPU time and memory went, node by node.
+// CPU per operation is over the operations of the whole run, so the nodes'
+// figures add up to the total.
+func printRouters(w io.Writer, res *Result) {
+	if len(res.Routers) == 0 {
+		return
+	}
+	per := strings.TrimSuffix(res.ThroughputUnit, "s/s")
+	fmt.Fprintf(w, "  routers   %d processes, the router figures are their sums:\n", len(res.Routers))
+	for _, p := range res.Routers {
+		fmt.Fprintf(w, "    %-6s %-11s %s\n", p.Label, "pid "+strconv.Itoa(p.PID),
+			routerFigures(p.CPUSeconds, p.CPUCores, p.CPUUsPerOp, p.RSSBytes, p.RSSBeforeBytes, per))
+	}
+	fmt.Fprintf(w, "    %-6s %-11s %s\n", "total", "",
+		routerFigures(res.RouterCPUSeconds, res.RouterCPUCores, res.RouterCPUUsPerOp, res.RouterRSSBytes, res.RouterRSSBeforeBytes, per))
+}
+
+// routerFigures is one line of printRouters: CPU time in the window, cores,
+// µs per operation (per: "call", "event", ...), RSS at the end and its
+// growth since before the sessions opened (when that was read).
+func routerFigures(cpuS, cores, usPerOp float64, rss, before int64, per string) string {
+	s := fmt.Sprintf("CPU %.2fs (%.2f cores), %.2f µs per %s   RSS %.1f MiB", cpuS, cores, usPerOp, per, float64(rss)/(1<<20))
+	if before > 0 && rss > 0 {
+		s += fmt.Sprintf(" (%+.1f MiB)", float64(rss-before)/(1<<20))
+	}
+	return s
 }
 
 // PrintTable writes one line per result, for a set of runs.

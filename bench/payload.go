@@ -15,6 +15,13 @@ import (
 // the receiver reads stamp back to measure latency without any per-request
 // bookkeeping.
 
+// probeStamp stamps the set-up probes of a cluster run (a CALL or a
+// publication that shows a registration or a subscription to be known on
+// every node): 2^53 ns (104 days) is later than the end of any window, so
+// that a probe's answer or event is never measured, and still an integer
+// that a router which holds numbers as float64 passes on exactly.
+const probeStamp = 1 << 53
+
 // payloadOverhead is roughly what stamp, seq and the list cost, so that
 // --size is close to the encoded size of the whole Arguments list.
 const payloadOverhead = 24

@@ -102,22 +102,23 @@ func hostCPU(t0, t1 statTicks, self time.Duration, window time.Duration) *HostCP
 }
 
 // cpuMeter measures, over a run's measured window, the router's CPU time
-// (when its pid is known), wampbench's own and the machine's: it samples
-// at the window's start and at its end (or when the run stops early), on
-// its own goroutine, which ends by itself at the window's end.
+// (when its pids are known: one process, or each node of a cluster),
+// wampbench's own and the machine's: it samples at the window's start and
+// at its end (or when the run stops early), on its own goroutine, which
+// ends by itself at the window's end.
 type cpuMeter struct {
 	done       chan struct{}
-	cpu        time.Duration
-	self       time.Duration // wampbench's own, from getrusage
+	cpu        []time.Duration // per router pid, over the window
+	cpuOK      []bool          // cpu[i] was read at both ends
+	self       time.Duration   // wampbench's own, from getrusage
 	selfOK     bool
 	start, end int64 // window clock of the two samples
-	ok         bool
 	host       *HostCPU
 }
 
-// meterCPU starts measuring over w; pid 0 measures the machine and
+// meterCPU starts measuring over w; no pids measures the machine and
 // wampbench only.
-func meterCPU(w *window, pid int) *cpuMeter {
+func meterCPU(w *window, pids []int) *cpuMeter {
 	m := &cpuMeter{done: make(chan struct{})}
 	self := os.Getpid()
 	go func() {
@@ -132,19 +133,19 @@ func meterCPU(w *window, pid int) *cpuMeter {
 			}
 		}
 		sleepUntil(w.start)
-		c0, ok0 := processCPU(pid)
+		c0 := sampleCPU(pids)
 		s0, sok0 := processCPU(self)
 		r0, rok0 := selfCPU()
 		t0, tok0 := machineTicks()
 		m.start = w.now()
 		sleepUntil(w.end)
-		c1, ok1 := processCPU(pid)
+		c1 := sampleCPU(pids)
 		s1, sok1 := processCPU(self)
 		r1, rok1 := selfCPU()
 		m.self, m.selfOK = r1-r0, rok0 && rok1
 		t1, tok1 := machineTicks()
 		m.end = w.now()
-		m.cpu, m.ok = c1-c0, pid > 0 && ok0 && ok1 && m.end > m.start
+		m.cpu, m.cpuOK = cpuBetween(c0, c1)
 		if sok0 && sok1 && tok0 && tok1 && m.end > m.start {
 			m.host = hostCPU(t0, t1, s1-s0, time.Duration(m.end-m.start))
 		}
@@ -164,14 +165,163 @@ func (m *cpuMeter) fill(res *Result) {
 			res.ClientCPUUsPerOp = float64(m.self.Nanoseconds()) / 1e3 / float64(res.Received)
 		}
 	}
-	if !m.ok {
+	if m.end > m.start {
+		fillRouterCPU(res, m.cpu, m.cpuOK, float64(m.end-m.start)/1e9, res.Received)
+	}
+}
+
+// cpuSample is one reading of a process's CPU time; ok is false where it
+// could not be read (no such process).
+type cpuSample struct {
+	cpu time.Duration
+	ok  bool
+}
+
+// sampleCPU reads the CPU time every one of pids has used so far.
+func sampleCPU(pids []int) []cpuSample {
+	out := make([]cpuSample, len(pids))
+	for i, pid := range pids {
+		out[i].cpu, out[i].ok = processCPU(pid)
+	}
+	return out
+}
+
+// cpuBetween is each process's CPU time from sample s0 to s1 and whether
+// both ends were read.
+func cpuBetween(s0, s1 []cpuSample) ([]time.Duration, []bool) {
+	cpu, ok := make([]time.Duration, len(s0)), make([]bool, len(s0))
+	for i := range s0 {
+		cpu[i], ok[i] = s1[i].cpu-s0[i].cpu, s0[i].ok && s1[i].ok
+	}
+	return cpu, ok
+}
+
+// fillRouterCPU stores in res the CPU time the router processes used over
+// secs seconds in which ops operations were received: each one's in
+// res.Routers (when there are several), their sum as res's router figures.
+// The sum is left out unless every process was measured: a partial sum
+// would pass for the whole cluster's.
+func fillRouterCPU(res *Result, cpu []time.Duration, ok []bool, secs float64, ops uint64) {
+	if len(cpu) == 0 || secs <= 0 {
 		return
 	}
-	res.RouterCPUSeconds = m.cpu.Seconds()
-	res.RouterCPUCores = m.cpu.Seconds() / (float64(m.end-m.start) / 1e9)
-	if res.Received > 0 {
-		res.RouterCPUUsPerOp = float64(m.cpu.Microseconds()) / float64(res.Received)
+	var total time.Duration
+	all := true
+	for i, d := range cpu {
+		if !ok[i] {
+			all = false
+			continue
+		}
+		total += d
+		if i < len(res.Routers) {
+			p := &res.Routers[i]
+			p.CPUSeconds, p.CPUCores, p.CPUUsPerOp = cpuFigures(d, secs, ops)
+		}
 	}
+	if all {
+		res.RouterCPUSeconds, res.RouterCPUCores, res.RouterCPUUsPerOp = cpuFigures(total, secs, ops)
+	}
+}
+
+// cpuFigures is CPU time d used over secs seconds in which ops operations
+// were received, as seconds, cores used on average and microseconds per
+// operation (0 without operations).
+func cpuFigures(d time.Duration, secs float64, ops uint64) (seconds, cores, usPerOp float64) {
+	seconds, cores = d.Seconds(), d.Seconds()/secs
+	if ops > 0 {
+		usPerOp = float64(d.Microseconds()) / float64(ops)
+	}
+	return seconds, cores, usPerOp
+}
+
+// RouterProc is one router process's figures in a run measured on several
+// (--router-pid PID,PID,...: the nodes of a cluster); the router figures
+// of the Result are their sums. CPU time is over the measured window, per
+// received operation of the whole run (call, delivered event, session
+// opened); RSS at the end of the run and before its sessions opened.
+type RouterProc struct {
+	Label          string  `json:"label"` // node1, node2, ... in --router-pid order
+	PID            int     `json:"pid"`
+	CPUSeconds     float64 `json:"cpu_s"`
+	CPUCores       float64 `json:"cpu_cores"`
+	CPUUsPerOp     float64 `json:"cpu_us_per_op"`
+	RSSBytes       int64   `json:"rss_bytes"`
+	RSSBeforeBytes int64   `json:"rss_before_bytes,omitempty"`
+}
+
+// newRouterProcs is the per-process entries of a run measured on pids:
+// none for a single process, whose figures are the Result's own.
+func newRouterProcs(pids []int) []RouterProc {
+	if len(pids) < 2 {
+		return nil
+	}
+	out := make([]RouterProc, len(pids))
+	for i, pid := range pids {
+		out[i] = RouterProc{Label: "node" + strconv.Itoa(i+1), PID: pid}
+	}
+	return out
+}
+
+// readRouterRSS reads the resident set of every one of pids, stores each
+// in procs (the entries of newRouterProcs(pids), if any) as the figure
+// from before the run's sessions opened (before) or at its end, and
+// returns their sum: 0 unless every process could be read, as a partial
+// sum would pass for the whole cluster's.
+func readRouterRSS(pids []int, procs []RouterProc, before bool) int64 {
+	var total int64
+	all := len(pids) > 0
+	for i, pid := range pids {
+		rss := processRSS(pid)
+		if rss == 0 {
+			all = false
+		}
+		total += rss
+		if i < len(procs) {
+			if before {
+				procs[i].RSSBeforeBytes = rss
+			} else {
+				procs[i].RSSBytes = rss
+			}
+		}
+	}
+	if !all {
+		return 0
+	}
+	return total
+}
+
+// mergeRouterProcs merges the per-process figures of concurrent runs on
+// the same processes (mergeResults): the CPU time, measured by each run
+// over nearly the same window, is averaged and spread over the merged
+// run's received operations; RSS is the highest at the end, the lowest
+// before.
+func mergeRouterProcs(rs []*Result, elapsed float64, received uint64) []RouterProc {
+	if len(rs[0].Routers) == 0 {
+		return nil
+	}
+	out := append([]RouterProc(nil), rs[0].Routers...)
+	for i := range out {
+		var cores float64
+		out[i].RSSBytes, out[i].RSSBeforeBytes = 0, 0
+		for _, r := range rs {
+			if i >= len(r.Routers) {
+				continue
+			}
+			p := r.Routers[i]
+			cores += p.CPUCores
+			out[i].RSSBytes = max(out[i].RSSBytes, p.RSSBytes)
+			if p.RSSBeforeBytes > 0 && (out[i].RSSBeforeBytes == 0 || p.RSSBeforeBytes < out[i].RSSBeforeBytes) {
+				out[i].RSSBeforeBytes = p.RSSBeforeBytes
+			}
+		}
+		out[i].CPUCores = cores / float64(len(rs))
+		out[i].CPUSeconds = out[i].CPUCores * elapsed
+		out[i].CPUUsPerOp = 0
+		if received > 0 {
+			out[i].CPUUsPerOp = out[i].CPUSeconds * 1e6 / float64(received)
+		}
+	}
+	return out
 }
 
 // selfCPU is this process's CPU time so far (user + system, all threads)

@@ -30,6 +30,12 @@ type psRun struct {
 	pubsAlive, subsAlive atomic.Int64
 	slowClosed           atomic.Uint64
 	closing              atomic.Bool
+
+	// The set-up probe of a cluster run (probe): per subscriber, whether
+	// a probe publication reached it (nil when there is no probe), and
+	// how many healthy subscribers one reached.
+	probed  []atomic.Bool
+	nProbed atomic.Int64
 }
 
 type psPublisher struct{ r *psRun }
@@ -62,13 +68,22 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 		}
 	}
 
-	subs := dialAll(ctx, cli, r.nHealthy, psSubscriber{r}, &r.errs)
+	subEPs, err := parseEndpoints(cfg.SubURLs)
+	if err != nil {
+		return fmt.Errorf("subscriber URLs: %w", err)
+	}
+	res.Target.SubURLs = endpointURLs(subEPs)
+	if len(subEPs) > 0 {
+		r.probed = make([]atomic.Bool, cfg.Subscribers)
+	}
+
+	subs := dialAll(ctx, cli, subEPs, r.nHealthy, psSubscriber{r}, &r.errs)
 	defer func() { r.closing.Store(true); closeAll(subs) }()
 	if len(subs) < r.nHealthy {
 		_, samples := r.errs.snapshot()
 		return fmt.Errorf("%w: %d of %d subscribers connected: %v", ErrSetup, len(subs), r.nHealthy, samples)
 	}
-	slow, err := r.dialSlow(ctx, cli, nSlow)
+	slow, err := r.dialSlow(ctx, cli, subEPs, nSlow)
 	subs = append(subs, slow...)
 	if err != nil {
 		return err
@@ -86,11 +101,16 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 	if n, samples := r.errs.snapshot(); n > 0 {
 		return fmt.Errorf("%w: subscribe: %v", ErrSetup, samples)
 	}
-	pubs := dialAll(ctx, cli, cfg.Publishers, psPublisher{r}, &r.errs)
+	pubs := dialAll(ctx, cli, nil, cfg.Publishers, psPublisher{r}, &r.errs)
 	defer closeAll(pubs)
 	if len(pubs) == 0 {
 		_, samples := r.errs.snapshot()
 		return fmt.Errorf("%w: no publisher connected: %v", ErrSetup, samples)
+	}
+	if r.probed != nil {
+		if err := r.probe(ctx, pubs[0]); err != nil {
+			return err
+		}
 	}
 	r.pubsAlive.Store(int64(len(pubs)))
 	res.Sessions = len(subs) + len(pubs)
@@ -142,16 +162,47 @@ func runPubSub(ctx context.Context, cfg Config, cli *Client, res *Result) error 
 			res.Slow = st
 		}
 	})
-	if cfg.RouterPID > 0 {
-		res.RouterRSSBytes = processRSS(cfg.RouterPID)
+	res.RouterRSSBytes = readRouterRSS(cfg.routerPIDs(), res.Routers, false)
+	return nil
+}
+
+// probe makes sure, before anything is measured, that every subscription
+// is known where the publishers are: with the subscribers on other nodes
+// of a cluster (Config.SubURLs), a subscription reaches the publishers'
+// node a little after SUBSCRIBED, and what is published before that
+// misses it and would count as lost. pub publishes a probe to every topic
+// every 20 ms until each healthy subscriber has seen one, for
+// probeTimeout at most (the slow ones read at their own pace; only
+// SlowStats counts what they get). The probes are unacknowledged, so that
+// no PUBLISHED restarts a closed loop, and stamped probeStamp, so that one
+// still on its way once measuring starts is not counted.
+func (r *psRun) probe(ctx context.Context, pub *Session) error {
+	n := int64(r.nHealthy)
+	deadline := time.Now().Add(probeTimeout)
+	for r.nProbed.Load() < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %d of %d subscribers got no probe publication within %v", ErrSetup, n-r.nProbed.Load(), n, probeTimeout)
+		}
+		for _, t := range r.topics {
+			if err := r.scratch[pub.Index].send(pub, codec.Publish, t, codec.Options{}, probeStamp, r.cfg.Size, true); err != nil {
+				return fmt.Errorf("%w: probe publication: %v", ErrSetup, err)
+			}
+		}
+		waitFor(ctx, 20*time.Millisecond, func() bool { return r.nProbed.Load() >= n })
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%w: probe: %v", ErrSetup, err)
+		}
 	}
 	return nil
 }
 
-func (r *psRun) dialSlow(ctx context.Context, cli *Client, n int) ([]*Session, error) {
+// dialSlow opens the n slow subscribers, slow subscriber i (session
+// r.nHealthy+i) to endpointFor(eps, r.nHealthy+i, the client's endpoint).
+func (r *psRun) dialSlow(ctx context.Context, cli *Client, eps []Endpoint, n int) ([]*Session, error) {
 	out := make([]*Session, 0, n)
 	for i := range n {
-		s, err := cli.DialSlow(ctx, psSubscriber{r}, r.nHealthy+i, SlowReader{BytesPerSec: r.cfg.SlowRate})
+		idx := r.nHealthy + i
+		s, err := cli.DialSlowTo(ctx, endpointFor(eps, idx, cli.cfg.Endpoint), psSubscriber{r}, idx, SlowReader{BytesPerSec: r.cfg.SlowRate})
 		if err != nil {
 			closeAll(out)
 			return nil, fmt.Errorf("%w: slow subscriber %d: %v", ErrSetup, i, err)
@@ -218,7 +269,7 @@ func (p psSubscriber) OnMessage(s *Session, m *codec.Message) {
 		}
 	case codec.Event:
 		// Only an EVENT the fast read refused comes here (fastread.go).
-		if r.w.Load() == nil {
+		if r.w.Load() == nil && r.probed == nil {
 			return
 		}
 		stamp, _, err := parsePayload(s.Serializer(), m.Args)
@@ -241,6 +292,12 @@ func (p psSubscriber) OnStampedEvent(s *Session, stamp int64, _ uint64) {
 // it reports whether it was counted.
 func (p psSubscriber) event(s *Session, stamp int64) bool {
 	r := p.r
+	if stamp == probeStamp {
+		if r.probed != nil && s.Index < r.nHealthy && r.probed[s.Index].CompareAndSwap(false, true) {
+			r.nProbed.Add(1)
+		}
+		return false
+	}
 	w := r.w.Load()
 	if w == nil || !w.in(stamp) {
 		return false

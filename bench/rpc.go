@@ -32,6 +32,12 @@ type rpcRun struct {
 
 	callersAlive, calleesAlive atomic.Int64
 	registered                 atomic.Int64 // REGISTERED or refused
+
+	// The set-up probe of a cluster run (probe): per caller, whether a
+	// probe CALL came back with a RESULT (nil when there is no probe),
+	// and how many probe answers arrived.
+	probed       []atomic.Bool
+	probeAnswers atomic.Int64
 }
 
 // callerScratch is one sender's reused payload and message, guarded by mu
@@ -63,6 +69,15 @@ type rpcCallee struct{ r *rpcRun }
 func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	r := &rpcRun{cfg: cfg, scratch: make([]callerScratch, cfg.Callers)}
 	r.lat = NewRecorder(4 * max(1, cfg.EventLoops, cfg.Callers))
+	var calleeEPs []Endpoint
+	if cfg.CalleeURL != "" {
+		var err error
+		if calleeEPs, err = parseEndpoints([]string{cfg.CalleeURL}); err != nil {
+			return fmt.Errorf("callee URL: %w", err)
+		}
+		res.Target.CalleeURL = calleeEPs[0].String()
+		r.probed = make([]atomic.Bool, cfg.Callers)
+	}
 	if cfg.Shared {
 		r.procs = []string{rpcSharedProcedure}
 	} else {
@@ -70,7 +85,7 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 			r.procs = append(r.procs, rpcProcedure+strconv.Itoa(i))
 		}
 	}
-	callees := dialAll(ctx, cli, cfg.Callees, rpcCallee{r}, &r.errs)
+	callees := dialAll(ctx, cli, calleeEPs, cfg.Callees, rpcCallee{r}, &r.errs)
 	defer closeAll(callees)
 	if len(callees) < cfg.Callees {
 		_, samples := r.errs.snapshot()
@@ -92,11 +107,16 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	if n, samples := r.errs.snapshot(); n > 0 {
 		return fmt.Errorf("%w: register: %v", ErrSetup, samples)
 	}
-	callers := dialAll(ctx, cli, cfg.Callers, rpcCaller{r}, &r.errs)
+	callers := dialAll(ctx, cli, nil, cfg.Callers, rpcCaller{r}, &r.errs)
 	defer closeAll(callers)
 	if len(callers) == 0 {
 		_, samples := r.errs.snapshot()
 		return fmt.Errorf("%w: no caller connected: %v", ErrSetup, samples)
+	}
+	if r.probed != nil {
+		if err := r.probe(ctx, callers); err != nil {
+			return err
+		}
 	}
 	r.callersAlive.Store(int64(len(callers)))
 	res.Sessions = len(callers) + len(callees)
@@ -124,6 +144,80 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	return nil
 }
 
+// probeTimeout bounds the set-up probe of a cluster run: how long a
+// registration or subscription may take to be known on every node.
+const probeTimeout = 10 * time.Second
+
+// probe makes sure, before anything is measured, that every caller's
+// procedure is known where the caller is: with the callees on another
+// node of a cluster (Config.CalleeURL), a registration reaches the
+// callers' node a little after REGISTERED, and a CALL before that fails
+// with wamp.error.no_such_procedure, which would count as an error of the
+// run. Each caller without a RESULT yet sends one probe CALL per round,
+// rounds 20 ms apart, until every caller has had one, for probeTimeout at
+// most; a round waits for all its answers, so that no probe is still in
+// flight (and none of their RESULTs restarts a closed loop) once measuring
+// starts.
+func (r *rpcRun) probe(ctx context.Context, callers []*Session) error {
+	deadline := time.Now().Add(probeTimeout)
+	for {
+		var pending []*Session
+		for _, s := range callers {
+			if !r.probed[s.Index].Load() {
+				pending = append(pending, s)
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: the procedures of %d callers not known to their router within %v (%s)",
+				ErrSetup, len(pending), probeTimeout, codec.ErrNoSuchProcedure)
+		}
+		want := r.probeAnswers.Load() + int64(len(pending))
+		for _, s := range pending {
+			err := r.scratch[s.Index].send(s, codec.Call, r.procs[s.Index%len(r.procs)], codec.Options{}, probeStamp, r.cfg.Size, true)
+			if err != nil {
+				return fmt.Errorf("%w: caller %d: probe call: %v", ErrSetup, s.Index, err)
+			}
+		}
+		// A round sent just before the deadline still gets a second for
+		// its answers.
+		if !waitFor(ctx, max(time.Until(deadline), time.Second), func() bool { return r.probeAnswers.Load() >= want }) {
+			return fmt.Errorf("%w: %d probe calls not answered", ErrSetup, want-r.probeAnswers.Load())
+		}
+		if n, samples := r.errs.snapshot(); n > 0 {
+			return fmt.Errorf("%w: probe call: %v", ErrSetup, samples)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: probe: %v", ErrSetup, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// probeAnswer takes an answer that came before measuring started, the
+// answer to a probe CALL (probe): a RESULT makes the caller ready;
+// no_such_procedure is the registration not yet known on the caller's
+// node, tried again next round; any other ERROR fails the set-up.
+func (r *rpcRun) probeAnswer(s *Session, m *codec.Message) {
+	if r.probed == nil {
+		return // no probe: nothing was called yet, an early ERROR has no call to answer
+	}
+	switch m.Type {
+	case codec.Result:
+		r.probed[s.Index].Store(true)
+	case codec.Error:
+		if m.URI != codec.ErrNoSuchProcedure {
+			r.errs.add("caller %d: probe call error %s", s.Index, m.URI)
+		}
+	default:
+		return
+	}
+	r.probeAnswers.Add(1)
+}
+
 // call sends one CALL stamped with intended (the send time in closed loop);
 // w is the run's window (the caller's copy of r.w).
 func (r *rpcRun) call(w *window, s *Session, intended int64, async bool) {
@@ -148,7 +242,8 @@ func (c rpcCaller) OnMessage(s *Session, m *codec.Message) {
 	r := c.r
 	w := r.w.Load()
 	if w == nil {
-		return // nothing was called yet: an early ERROR has no call to answer
+		r.probeAnswer(s, m)
+		return
 	}
 	switch m.Type {
 	case codec.Result:

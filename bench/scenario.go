@@ -35,6 +35,14 @@ type Config struct {
 	URL        string
 	Realm      string
 	Serializer codec.Serializer
+	// CalleeURL, when set, is where the rpc callees connect, the callers
+	// staying on URL: callers on one node of a cluster and callees on
+	// another measure the cross-node call.
+	CalleeURL string
+	// SubURLs, when set, are where the subscribers of pubsub, fanout and
+	// slow connect, subscriber i to SubURLs[i mod len(SubURLs)], the
+	// publishers staying on URL: a cluster's fan-out over its nodes.
+	SubURLs []string
 
 	Duration time.Duration // measured period
 	Warmup   time.Duration // traffic before measuring
@@ -55,6 +63,11 @@ type Config struct {
 	// RouterPID is the router's process id: its RSS and CPU time (utime +
 	// stime from /proc/PID/stat over the measured window) are reported.
 	RouterPID int
+	// RouterPIDs, when set, stands instead of RouterPID for a router of
+	// several processes (the nodes of a cluster): each one's CPU time and
+	// RSS is reported (Result.Routers) and the router figures are their
+	// sums.
+	RouterPIDs []int
 	// RouterDebug is the router's debug listener (http://host:port, wampd
 	// --debug): conns reads GC pause figures from /debug/gc there.
 	RouterDebug string
@@ -87,6 +100,18 @@ type Config struct {
 	Progress io.Writer
 	// Flags are recorded verbatim in the result (the command line).
 	Flags map[string]string
+}
+
+// routerPIDs is every router process to measure: RouterPIDs, or
+// RouterPID alone, or none.
+func (c *Config) routerPIDs() []int {
+	if len(c.RouterPIDs) > 0 {
+		return c.RouterPIDs
+	}
+	if c.RouterPID > 0 {
+		return []int{c.RouterPID}
+	}
+	return nil
 }
 
 // Defaults fills zero fields of c with the scenario's defaults.
@@ -210,6 +235,10 @@ type Result struct {
 	ErrorSamples  []string      `json:"error_samples"`
 	AbortedReason string        `json:"aborted_reason"`
 
+	// Routers are the figures of each router process when several were
+	// measured (Config.RouterPIDs), in their order; the Router* figures
+	// are then their sums. Nil for one process.
+	Routers []RouterProc `json:"routers,omitempty"`
 	// Conns is what the conns scenario measured about the router's
 	// memory and garbage collector; nil for other scenarios.
 	Conns *ConnsStats `json:"conns,omitempty"`
@@ -226,6 +255,10 @@ type TargetInfo struct {
 	Transport  string `json:"transport"`
 	Serializer string `json:"serializer"`
 	Realm      string `json:"realm"`
+	// CalleeURL and SubURLs are where the callees or the subscribers
+	// connected when not to URL (Config.CalleeURL, Config.SubURLs).
+	CalleeURL string   `json:"callee_url,omitempty"`
+	SubURLs   []string `json:"sub_urls,omitempty"`
 }
 
 // SlowStats is what the slow scenario saw on its slow subscribers.
@@ -299,7 +332,7 @@ type phase struct {
 func (r *runState) measure(ctx context.Context, cfg Config, p phase, unit string, res *Result, counts func(*Result)) {
 	w := newWindow(cfg.Warmup, cfg.Duration)
 	r.w.Store(w)
-	cpu := meterCPU(w, cfg.RouterPID)
+	cpu := meterCPU(w, cfg.routerPIDs())
 	prog := startProgress(cfg.Progress, p.label, w, func() (uint64, uint64) { n, _ := r.errs.snapshot(); return p.progress(), n })
 	var waitPacer func()
 	if cfg.Rate > 0 {
@@ -406,8 +439,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.RouterPID > 0 && res.RouterRSSBytes == 0 {
-		res.RouterRSSBytes = processRSS(cfg.RouterPID) // rpc does not measure it itself
+	if res.RouterRSSBytes == 0 {
+		res.RouterRSSBytes = readRouterRSS(cfg.routerPIDs(), res.Routers, false) // rpc does not measure it itself
 	}
 	res.ClientRSSBytes = processRSS(0)
 	return res, nil
@@ -430,15 +463,49 @@ func newResult(cfg Config, target TargetInfo) *Result {
 	if cfg.Rate > 0 {
 		res.LoadModel = "open"
 	}
-	if cfg.RouterPID > 0 {
-		res.RouterRSSBeforeBytes = processRSS(cfg.RouterPID)
-	}
+	pids := cfg.routerPIDs()
+	res.Routers = newRouterProcs(pids)
+	res.RouterRSSBeforeBytes = readRouterRSS(pids, res.Routers, true)
 	return res
 }
 
-// dialAll opens n sessions with bounded parallelism; failures are counted
-// in errs and the sessions that made it are returned (nil holes removed).
-func dialAll(ctx context.Context, cli *Client, n int, h Handler, errs *errorLog) []*Session {
+// parseEndpoints parses the URLs a role's sessions are spread over
+// (Config.CalleeURL, Config.SubURLs); none gives none, which dialAll takes
+// as the client's own endpoint.
+func parseEndpoints(urls []string) ([]Endpoint, error) {
+	eps := make([]Endpoint, 0, len(urls))
+	for _, u := range urls {
+		ep, err := ParseEndpoint(u)
+		if err != nil {
+			return nil, err
+		}
+		eps = append(eps, ep)
+	}
+	return eps, nil
+}
+
+// endpointFor is where session i of a role spread over eps connects:
+// eps[i mod len(eps)], or def when eps is empty.
+func endpointFor(eps []Endpoint, i int, def Endpoint) Endpoint {
+	if len(eps) == 0 {
+		return def
+	}
+	return eps[i%len(eps)]
+}
+
+// endpointURLs renders eps back as URLs, for TargetInfo.
+func endpointURLs(eps []Endpoint) []string {
+	var out []string
+	for _, ep := range eps {
+		out = append(out, ep.String())
+	}
+	return out
+}
+
+// dialAll opens n sessions with bounded parallelism, session i to
+// endpointFor(eps, i, the client's endpoint); failures are counted in errs
+// and the sessions that made it are returned (nil holes removed).
+func dialAll(ctx context.Context, cli *Client, eps []Endpoint, n int, h Handler, errs *errorLog) []*Session {
 	out := make([]*Session, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
@@ -447,7 +514,7 @@ func dialAll(ctx context.Context, cli *Client, n int, h Handler, errs *errorLog)
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			s, err := cli.Dial(ctx, h, i)
+			s, err := cli.DialTo(ctx, endpointFor(eps, i, cli.cfg.Endpoint), h, i)
 			if err != nil {
 				errs.add("session %d: %v", i, err)
 				return
@@ -682,6 +749,7 @@ func mergeResults(rs []*Result) *Result {
 	if out.Received > 0 && out.RouterCPUSeconds > 0 {
 		out.RouterCPUUsPerOp = out.RouterCPUSeconds * 1e6 / float64(out.Received)
 	}
+	out.Routers = mergeRouterProcs(rs, out.ElapsedS, out.Received)
 	out.ClientCPUSeconds, out.ClientCPUUsPerOp = clientCPU/float64(len(rs)), 0
 	if out.Received > 0 {
 		out.ClientCPUUsPerOp = out.ClientCPUSeconds * 1e6 / float64(out.Received)

@@ -49,6 +49,7 @@ func checkCounts(t *testing.T, res *Result) {
 func TestScenariosAgainstWampd(t *testing.T) {
 	r := startWampd(t)
 	pid := r.cmd.Process.Pid
+	idle := startWampd(t) // a second router process for --router-pid PID,PID: no traffic
 	tests := []struct {
 		name  string
 		cfg   Config
@@ -96,6 +97,29 @@ func TestScenariosAgainstWampd(t *testing.T) {
 		{"fanout/json/rs", Config{Scenario: ScenarioFanout, URL: r.rs, Subscribers: 200, Rate: 200}, func(t *testing.T, res *Result) {
 			if res.Received != 200*res.Sent {
 				t.Fatalf("published %d x 200 subscribers != delivered %d", res.Sent, res.Received)
+			}
+		}},
+		{"rpc/json/ws/callees-rs", Config{Scenario: ScenarioRPC, URL: r.ws, CalleeURL: r.rs, Callers: 2, Callees: 2, InFlight: 2},
+			func(t *testing.T, res *Result) {
+				// The callers on --url, the callees on --callee-url, with
+				// the set-up probe (one call per caller) before measuring.
+				if res.Target.CalleeURL != r.rs || res.Sent != res.Received || res.Sessions != 4 {
+					t.Fatalf("callee URL %q, sent %d, received %d, sessions %d", res.Target.CalleeURL, res.Sent, res.Received, res.Sessions)
+				}
+			}},
+		{"fanout/json/ws/sub-urls/2-pids", Config{Scenario: ScenarioFanout, URL: r.ws, SubURLs: []string{r.ws, r.rs}, Subscribers: 20, Rate: 200,
+			RouterPIDs: []int{pid, idle.cmd.Process.Pid}}, func(t *testing.T, res *Result) {
+			if len(res.Target.SubURLs) != 2 || res.Received != 20*res.Sent {
+				t.Fatalf("sub URLs %v: published %d x 20 subscribers != delivered %d", res.Target.SubURLs, res.Sent, res.Received)
+			}
+			// Two router processes: each one's figures, and their sums.
+			if len(res.Routers) != 2 || res.Routers[0].PID != pid || res.Routers[1].Label != "node2" {
+				t.Fatalf("routers %+v", res.Routers)
+			}
+			a, b := res.Routers[0], res.Routers[1]
+			if a.CPUSeconds <= 0 || math.Abs(a.CPUSeconds+b.CPUSeconds-res.RouterCPUSeconds) > 1e-9 ||
+				a.RSSBytes <= 0 || b.RSSBytes <= 0 || a.RSSBytes+b.RSSBytes != res.RouterRSSBytes || a.RSSBeforeBytes <= 0 {
+				t.Fatalf("per-router figures do not add up to the total %v s, %d B: %+v", res.RouterCPUSeconds, res.RouterRSSBytes, res.Routers)
 			}
 		}},
 		{"conns/json/ws", Config{Scenario: ScenarioConns, URL: r.ws, Sessions: 300, RouterPID: pid}, func(t *testing.T, res *Result) {

@@ -36,17 +36,23 @@ func (n *netIO) close() error {
 // DialSlow opens a session that reads at the pace of r. Its reader
 // goroutine stops when the session is closed (Session.Close) or fails.
 func (c *Client) DialSlow(ctx context.Context, h Handler, index int, r SlowReader) (*Session, error) {
+	return c.DialSlowTo(ctx, c.cfg.Endpoint, h, index, r)
+}
+
+// DialSlowTo is DialSlow to ep instead of the client's endpoint (see
+// DialTo).
+func (c *Client) DialSlowTo(ctx context.Context, ep Endpoint, h Handler, index int, r SlowReader) (*Session, error) {
 	if r.Chunk <= 0 {
 		r.Chunk = 512
 	}
-	s := newSession(c.cfg.Endpoint, c.cfg.Serializer, c.cfg.Realm, &c.hello, h, index)
+	s := newSession(ep, c.cfg.Serializer, c.cfg.Realm, &c.hello, h, index)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
 	s.dialStart = time.Now()
 	d := net.Dialer{Control: nil}
-	nc, err := d.DialContext(ctx, "tcp", c.cfg.Endpoint.Addr)
+	nc, err := d.DialContext(ctx, "tcp", ep.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", c.cfg.Endpoint.Addr, err)
+		return nil, fmt.Errorf("dial %s: %w", ep.Addr, err)
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetReadBuffer(4096)

@@ -53,7 +53,8 @@ func runRaw(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	raw := cfg
-	raw.RouterPID, raw.RouterDebug = 0, ""
+	raw.RouterPID, raw.RouterPIDs, raw.RouterDebug = 0, nil, ""
+	raw.CalleeURL, raw.SubURLs = "", nil // the baseline is one server: every session goes to it
 	var addr string
 	if len(cfg.RawServerCmd) > 0 {
 		child, err := startChild(cfg.RawServerCmd, RawServerReady)
@@ -100,14 +101,14 @@ func runNATSTarget(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		defer child.stop()
-		url, cfg.RouterPID = child.addr, child.cmd.Process.Pid
+		url, cfg.RouterPID, cfg.RouterPIDs = child.addr, child.cmd.Process.Pid, nil
 	default:
 		srv, err := StartNATSServer("127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
 		defer srv.Close()
-		url, cfg.RouterPID = srv.URL(), 0
+		url, cfg.RouterPID, cfg.RouterPIDs = srv.URL(), 0, nil
 	}
 	cfg.RouterDebug = ""
 	if cfg.Name == "" || cfg.Name == cfg.Scenario {

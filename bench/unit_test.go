@@ -6,7 +6,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -394,5 +396,161 @@ func TestClosestAndNotes(t *testing.T) {
 	}
 	if got := joinNotes("wampd: x", "raw: y"); got != "wampd: x; raw: y" {
 		t.Fatalf("joinNotes: %q", got)
+	}
+}
+
+// TestEndpointFor: the sessions of a role spread over several URLs
+// (--sub-urls) go to them in turn, session i to URL i mod n; without any,
+// every session goes to the client's own endpoint (--url).
+func TestEndpointFor(t *testing.T) {
+	eps, err := parseEndpoints([]string{"ws://127.0.0.1:1/ws", "rs://127.0.0.1:2", "ws://127.0.0.1:3/ws"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := Endpoint{Transport: RawSocket, Addr: "127.0.0.1:9"}
+	var got []string
+	for i := range 7 {
+		got = append(got, endpointFor(eps, i, def).Addr)
+	}
+	if want := "127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 127.0.0.1:1"; strings.Join(got, " ") != want {
+		t.Errorf("assignment %v, want %s", got, want)
+	}
+	if got := endpointFor(nil, 5, def); got != def {
+		t.Errorf("without URLs: %+v, want the client's endpoint", got)
+	}
+	if got := endpointURLs(eps); strings.Join(got, ",") != "ws://127.0.0.1:1/ws,rs://127.0.0.1:2,ws://127.0.0.1:3/ws" {
+		t.Errorf("URLs back: %v", got)
+	}
+	if _, err := parseEndpoints([]string{"ws://127.0.0.1:1/ws", "http://x:2"}); !errors.Is(err, ErrBadURL) {
+		t.Errorf("a bad URL in the list: %v", err)
+	}
+	if eps, err := parseEndpoints(nil); err != nil || len(eps) != 0 {
+		t.Errorf("no URLs: %v %v", eps, err)
+	}
+}
+
+// TestRouterPIDs: RouterPIDs stands instead of RouterPID; one process gets
+// no per-process entries (its figures are the Result's own), several get
+// one each, labelled node1, node2, ... in order.
+func TestRouterPIDs(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want []int
+	}{{Config{}, nil}, {Config{RouterPID: 7}, []int{7}}, {Config{RouterPID: 7, RouterPIDs: []int{8, 9}}, []int{8, 9}}} {
+		if got := tc.cfg.routerPIDs(); !slices.Equal(got, tc.want) {
+			t.Errorf("%+v: pids %v, want %v", tc.cfg, got, tc.want)
+		}
+	}
+	if p := newRouterProcs([]int{7}); p != nil {
+		t.Errorf("one process: %+v, want no entries", p)
+	}
+	p := newRouterProcs([]int{7, 8, 9})
+	if len(p) != 3 || p[0] != (RouterProc{Label: "node1", PID: 7}) || p[2] != (RouterProc{Label: "node3", PID: 9}) {
+		t.Errorf("three processes: %+v", p)
+	}
+}
+
+// TestFillRouterCPU: each process's CPU time per second and per operation,
+// and their sum as the router's figures; with one process the figures are
+// the ones a single --router-pid always gave; a process that could not be
+// read leaves the sum out (a partial sum would pass for the cluster's).
+func TestFillRouterCPU(t *testing.T) {
+	res := &Result{Routers: newRouterProcs([]int{10, 11})}
+	fillRouterCPU(res, []time.Duration{300 * time.Millisecond, 100 * time.Millisecond}, []bool{true, true}, 2, 1000)
+	a, b := res.Routers[0], res.Routers[1]
+	if a.CPUSeconds != 0.3 || a.CPUCores != 0.15 || a.CPUUsPerOp != 300 || b.CPUSeconds != 0.1 || b.CPUUsPerOp != 100 {
+		t.Errorf("per process: %+v %+v", a, b)
+	}
+	if res.RouterCPUSeconds != 0.4 || res.RouterCPUCores != 0.2 || res.RouterCPUUsPerOp != 400 {
+		t.Errorf("sum: %v s, %v cores, %v µs/op", res.RouterCPUSeconds, res.RouterCPUCores, res.RouterCPUUsPerOp)
+	}
+
+	one := &Result{Routers: newRouterProcs([]int{10})}
+	fillRouterCPU(one, []time.Duration{500 * time.Millisecond}, []bool{true}, 2, 250)
+	if one.Routers != nil || one.RouterCPUSeconds != 0.5 || one.RouterCPUCores != 0.25 || one.RouterCPUUsPerOp != 2000 {
+		t.Errorf("one process: %+v", one)
+	}
+
+	part := &Result{Routers: newRouterProcs([]int{10, 11})}
+	fillRouterCPU(part, []time.Duration{300 * time.Millisecond, 0}, []bool{true, false}, 2, 1000)
+	if part.Routers[0].CPUSeconds != 0.3 || part.RouterCPUSeconds != 0 || part.RouterCPUUsPerOp != 0 {
+		t.Errorf("one process unread: %+v, sum %v s", part.Routers, part.RouterCPUSeconds)
+	}
+
+	none := &Result{}
+	fillRouterCPU(none, nil, nil, 2, 1000)
+	if none.RouterCPUSeconds != 0 || none.Routers != nil {
+		t.Errorf("no process: %+v", none)
+	}
+}
+
+// TestReadRouterRSS: the sum of the processes' RSS, each stored in its
+// entry; 0 when one cannot be read.
+func TestReadRouterRSS(t *testing.T) {
+	pids := []int{os.Getpid(), os.Getppid()}
+	procs := newRouterProcs(pids)
+	total := readRouterRSS(pids, procs, true)
+	if procs[0].RSSBeforeBytes <= 0 || procs[1].RSSBeforeBytes <= 0 || procs[0].RSSBytes != 0 {
+		t.Fatalf("before: %+v", procs)
+	}
+	// Allow for this process's RSS moving between the two reads.
+	if d := total - procs[0].RSSBeforeBytes - procs[1].RSSBeforeBytes; d < -1<<20 || d > 1<<20 {
+		t.Errorf("sum %d of %+v", total, procs)
+	}
+	if readRouterRSS(pids, procs, false) <= 0 || procs[1].RSSBytes <= 0 {
+		t.Errorf("end: %+v", procs)
+	}
+	if got := readRouterRSS([]int{os.Getpid(), 1 << 30}, nil, false); got != 0 {
+		t.Errorf("with a process that does not exist: %d, want 0", got)
+	}
+	if got := readRouterRSS(nil, nil, false); got != 0 {
+		t.Errorf("no process: %d", got)
+	}
+}
+
+// TestMergeRouterProcs: concurrent runs on the same processes (--realms)
+// average each process's cores and spread them over the merged operations.
+func TestMergeRouterProcs(t *testing.T) {
+	run := func(coresA, coresB float64, rssA int64) *Result {
+		return &Result{Routers: []RouterProc{{Label: "node1", PID: 1, CPUCores: coresA, RSSBytes: rssA, RSSBeforeBytes: rssA - 10},
+			{Label: "node2", PID: 2, CPUCores: coresB, RSSBytes: 50, RSSBeforeBytes: 40}}}
+	}
+	out := mergeRouterProcs([]*Result{run(0.4, 0.1, 100), run(0.6, 0.3, 200)}, 2, 4000)
+	if len(out) != 2 || out[0].CPUCores != 0.5 || out[0].CPUSeconds != 1 || out[0].CPUUsPerOp != 250 ||
+		out[0].RSSBytes != 200 || out[0].RSSBeforeBytes != 90 || math.Abs(out[1].CPUCores-0.2) > 1e-12 || out[1].Label != "node2" {
+		t.Errorf("merged: %+v", out)
+	}
+	if out := mergeRouterProcs([]*Result{{}, {}}, 2, 10); out != nil {
+		t.Errorf("single-process runs: %+v", out)
+	}
+}
+
+// TestRPCProbeAnswer: before measuring, a RESULT marks the caller's
+// procedure as known where it is, no_such_procedure (a registration not
+// yet known on the caller's node of a cluster) is answered but tried
+// again, with no error; any other ERROR is one. Without a probe, early
+// answers are ignored as before.
+func TestRPCProbeAnswer(t *testing.T) {
+	r := &rpcRun{probed: make([]atomic.Bool, 2)}
+	s := &Session{Index: 1}
+	r.probeAnswer(s, &codec.Message{Type: codec.Error, ReqType: codec.Call, URI: codec.ErrNoSuchProcedure})
+	if r.probed[1].Load() || r.probeAnswers.Load() != 1 {
+		t.Fatalf("no_such_procedure: probed %v, answers %d", r.probed[1].Load(), r.probeAnswers.Load())
+	}
+	if n, _ := r.errs.snapshot(); n != 0 {
+		t.Fatalf("no_such_procedure counted as an error")
+	}
+	r.probeAnswer(s, &codec.Message{Type: codec.Result})
+	if !r.probed[1].Load() || r.probed[0].Load() || r.probeAnswers.Load() != 2 {
+		t.Fatalf("RESULT: probed %v %v, answers %d", r.probed[0].Load(), r.probed[1].Load(), r.probeAnswers.Load())
+	}
+	r.probeAnswer(s, &codec.Message{Type: codec.Error, ReqType: codec.Call, URI: codec.ErrNotAuthorized})
+	if n, samples := r.errs.snapshot(); n != 1 || !strings.Contains(samples[0], codec.ErrNotAuthorized) {
+		t.Fatalf("another error: %d %v", n, samples)
+	}
+	var quiet rpcRun
+	quiet.probeAnswer(s, &codec.Message{Type: codec.Error, URI: codec.ErrNotAuthorized})
+	if n, _ := quiet.errs.snapshot(); n != 0 || quiet.probeAnswers.Load() != 0 {
+		t.Fatalf("without a probe, an early answer was taken")
 	}
 }

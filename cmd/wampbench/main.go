@@ -42,15 +42,15 @@ type scenario struct {
 
 var scenarios = []scenario{
 	{bench.ScenarioRPC, "callers CALL one procedure that callees answer: calls/s and round-trip latency",
-		[]string{"callers", "callees", "shared", "inflight", "size"}, "closed loop", nil},
+		[]string{"callers", "callees", "callee-url", "shared", "inflight", "size"}, "closed loop", nil},
 	{bench.ScenarioPubSub, "publishers PUBLISH to topics their subscribers get: events/s and publish-to-delivery latency",
-		[]string{"publishers", "subscribers", "topics", "inflight", "size"}, "closed loop", map[string]string{"subscribers": "1"}},
+		[]string{"publishers", "subscribers", "sub-urls", "topics", "inflight", "size"}, "closed loop", map[string]string{"subscribers": "1"}},
 	{bench.ScenarioFanout, "one publisher, many subscribers of one topic (1000 by default): events delivered/s and latency",
-		[]string{"subscribers", "inflight", "size"}, "open loop at 100 publications/s", map[string]string{"subscribers": "1000"}},
+		[]string{"subscribers", "sub-urls", "inflight", "size"}, "open loop at 100 publications/s", map[string]string{"subscribers": "1000"}},
 	{bench.ScenarioConns, "opens --sessions sessions and holds them: sessions/s, WELCOME latency, router memory per session",
 		[]string{"sessions", "dialers", "router-debug"}, "closed loop (--dialers sessions being opened at once)", nil},
 	{bench.ScenarioSlow, "fan-out where some subscribers read slowly: what the healthy ones still get, what the router does with the slow",
-		[]string{"subscribers", "slow-fraction", "slow-rate", "size"}, "open loop at 1000 publications/s", map[string]string{"subscribers": "100"}},
+		[]string{"subscribers", "sub-urls", "slow-fraction", "slow-rate", "size"}, "open loop at 1000 publications/s", map[string]string{"subscribers": "100"}},
 }
 
 // commonFlags apply to every scenario, in the order --help lists them.
@@ -214,6 +214,8 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	inProcessNATS := fs.Bool("nats-in-process", false, "run --target nats's own nats-server inside this process instead of a child process (its CPU is then wampbench's)")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "--target nats: the nats-server to measure (nats://host:port; --router-pid for its CPU); default: start one")
 	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "router URL: ws://host:port/path or rs://host:port")
+	fs.StringVar(&cfg.CalleeURL, "callee-url", "", "the `URL` the callees connect to (default --url, where the callers stay): callees on another node of a cluster")
+	subURLs := fs.String("sub-urls", "", "the `URLs` the subscribers connect to, comma-separated: subscriber i to URL i mod n (default --url, where the publishers stay)")
 	fs.StringVar(&cfg.Realm, "realm", "realm1", "realm to join")
 	fs.StringVar(&cfg.Name, "name", "", "label of this run in reports (default: the scenario)")
 	fs.StringVar(&o.target, "target", "router", "router, raw (built-in baseline server), both, or nats (the same shape against nats-server)")
@@ -235,7 +237,7 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	fs.IntVar(&cfg.Sessions, "sessions", 1000, "sessions to open and hold")
 	fs.Float64Var(&cfg.SlowFraction, "slow-fraction", 0.1, "fraction of subscribers that read slowly")
 	fs.IntVar(&cfg.SlowRate, "slow-rate", 16<<10, "bytes per second a slow subscriber reads")
-	fs.IntVar(&cfg.RouterPID, "router-pid", 0, "the router's process id: report its RSS and CPU time per call / event")
+	fs.Var((*pidList)(&cfg.RouterPIDs), "router-pid", "the router's process id, or the `pids` of a cluster's nodes comma-separated: report RSS and CPU time per call / event, per process and summed")
 	fs.StringVar(&cfg.RouterDebug, "router-debug", "", "the router's debug listener (http://127.0.0.1:PORT, wampd --debug) for GC pause figures")
 	fs.BoolVar(&cfg.Shared, "shared", false, "every callee registers one procedure with invoke roundrobin (shared registration)")
 	realms := fs.String("realms", "", "run one copy of the scenario per realm at once, comma-separated (realm1,realm2,...); figures are summed")
@@ -261,6 +263,9 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	cfg.Scenario = scenario
 	if *realms != "" {
 		cfg.Realms = strings.Split(*realms, ",")
+	}
+	if *subURLs != "" {
+		cfg.SubURLs = strings.Split(*subURLs, ",")
 	}
 	if *srcAddrs != "" {
 		if n, err := strconv.Atoi(*srcAddrs); err == nil {
@@ -295,6 +300,48 @@ func parseFlags(scenario string, args []string) (bench.Config, options, error) {
 	cfg.Flags = map[string]string{}
 	fs.Visit(func(f *flag.Flag) { cfg.Flags[f.Name] = f.Value.String() })
 	return cfg, o, nil
+}
+
+// pidList is the value of --router-pid: one process id, or several
+// comma-separated (the nodes of a cluster, measured each and summed).
+type pidList []int
+
+func (l *pidList) String() string {
+	var ss []string
+	for _, pid := range *l {
+		ss = append(ss, strconv.Itoa(pid))
+	}
+	return strings.Join(ss, ",")
+}
+
+func (l *pidList) Set(v string) error {
+	pids, err := parsePIDs(v)
+	if err != nil {
+		return err
+	}
+	*l = pids
+	return nil
+}
+
+// parsePIDs parses "PID" or "PID,PID,...": distinct positive process ids
+// (a process twice would count its CPU time twice). "0" and "" are none,
+// as --router-pid 0 was before it took a list.
+func parsePIDs(v string) ([]int, error) {
+	if v == "" || v == "0" {
+		return nil, nil
+	}
+	var pids []int
+	for f := range strings.SplitSeq(v, ",") {
+		pid, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("%q is not a process id", f)
+		}
+		if slices.Contains(pids, pid) {
+			return nil, fmt.Errorf("process %d given twice", pid)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
 }
 
 func report(args []string) int {

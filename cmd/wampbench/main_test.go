@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,5 +198,48 @@ func TestCompare(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s not written: %v", f, err)
 		}
+	}
+}
+
+// TestParsePIDs: --router-pid takes one process id or several
+// comma-separated; 0 is none, as before it took a list.
+func TestParsePIDs(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+	}{{"", nil}, {"0", nil}, {"123", []int{123}}, {"123,456,789", []int{123, 456, 789}}, {"123, 456", []int{123, 456}}} {
+		got, err := parsePIDs(tc.in)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("parsePIDs(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{"abc", "123,", ",123", "123,-4", "0,5", "123,456,123", "1.5"} {
+		if got, err := parsePIDs(in); err == nil {
+			t.Errorf("parsePIDs(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+// TestClusterFlags: --callee-url, --sub-urls and --router-pid reach the
+// configuration and are recorded as given.
+func TestClusterFlags(t *testing.T) {
+	cfg, _, err := parseFlags("fanout", []string{"--url", "ws://127.0.0.1:1/ws", "--sub-urls", "ws://127.0.0.1:1/ws,rs://127.0.0.1:2",
+		"--router-pid", "123,456", "--quiet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.SubURLs, []string{"ws://127.0.0.1:1/ws", "rs://127.0.0.1:2"}) || !slices.Equal(cfg.RouterPIDs, []int{123, 456}) ||
+		cfg.CalleeURL != "" || cfg.Flags["router-pid"] != "123,456" {
+		t.Errorf("sub URLs %q, pids %v, callee URL %q, flags %v", cfg.SubURLs, cfg.RouterPIDs, cfg.CalleeURL, cfg.Flags)
+	}
+	cfg, _, err = parseFlags("rpc", []string{"--callee-url", "rs://127.0.0.1:2", "--router-pid", "123", "--quiet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CalleeURL != "rs://127.0.0.1:2" || cfg.URL != "ws://127.0.0.1:8080/ws" || !slices.Equal(cfg.RouterPIDs, []int{123}) || cfg.SubURLs != nil {
+		t.Errorf("callee URL %q, URL %q, pids %v, sub URLs %q", cfg.CalleeURL, cfg.URL, cfg.RouterPIDs, cfg.SubURLs)
+	}
+	if code, _, errOut := runOut(t, "rpc", "--router-pid", "12,x"); code != 2 || !strings.Contains(errOut, `"x" is not a process id`) {
+		t.Errorf("bad --router-pid: exit %d, stderr %q", code, errOut)
 	}
 }
