@@ -15,7 +15,11 @@ import (
 func TestExamplesParse(t *testing.T) {
 	files, _ := filepath.Glob("../../examples/*.yaml")
 	deploy, _ := filepath.Glob("../../examples/deploy/*.yaml")
-	files = append(files, deploy...)
+	cluster, _ := filepath.Glob("../../examples/cluster/*.yaml")
+	if len(cluster) != 3 {
+		t.Errorf("examples/cluster has %v, want node1.yaml .. node3.yaml", cluster)
+	}
+	files = append(append(files, deploy...), cluster...)
 	if len(files) < 5 {
 		t.Fatalf("found only %v", files)
 	}

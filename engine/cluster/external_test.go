@@ -1,0 +1,74 @@
+package cluster_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/engine/config"
+)
+
+// TestClusterExternalNATS: two nodes with no NATS of their own, sharing
+// one external nats-server (JetStream on, one replica), act as one router.
+func TestClusterExternalNATS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a nats-server")
+	}
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
+		StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(ns.Shutdown)
+	if !ns.ReadyForConnections(wait) {
+		t.Fatal("nats-server not ready")
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	node := func(name string) config.Config {
+		c := config.Default()
+		c.Listeners = []config.Listener{{Listen: "127.0.0.1:0", Transports: []string{config.TransportRawSocket}}}
+		c.Realms = []config.Realm{{Name: "realm1", Anonymous: true}}
+		c.Cluster = &config.Cluster{Name: "ext", Node: name, Replicas: 1, NATS: config.ClusterNATS{URL: ns.ClientURL()}}
+		return c
+	}
+	a, b := startNode(t, node("a")), startNode(t, node("b"))
+	t.Cleanup(func() { stopNode(a); stopNode(b) })
+
+	callee := join(t, a, "realm1", 1)
+	if m := callee.register("com.ext", codec.InvokeSingle); m.Type != codec.Registered {
+		t.Fatalf("REGISTER: %s %s", m.Type, m.URI)
+	}
+	callee.serve("a", &wg)
+	caller := join(t, b, "realm1", 2)
+	deadline := time.Now().Add(wait)
+	for m := caller.call("com.ext"); m.Type != codec.Result; m = caller.call("com.ext") {
+		if time.Now().After(deadline) {
+			t.Fatalf("call from node b: %s %s", m.Type, m.URI)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	sub := join(t, a, "realm1", 3)
+	sub.send(codec.Message{Type: codec.Subscribe, URI: "com.ext.t"})
+	if m := sub.expect(codec.Subscribed); m.Type != codec.Subscribed {
+		t.Fatalf("SUBSCRIBE: %s", m.Type)
+	}
+	for {
+		caller.send(codec.Message{Type: codec.Publish, URI: "com.ext.t", Args: args(t, 1), PayloadSer: codec.MsgPack})
+		select {
+		case m := <-sub.msgs:
+			if m.Type == codec.Event {
+				return
+			}
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no event from node b reached node a")
+		}
+	}
+}
