@@ -269,7 +269,7 @@ func (b *broker) publish(r *Realm, s *Session, m *codec.Message) {
 		pub.filter = &b.filter
 	}
 	r.deliver(&pub, m.Options.Retain)
-	if r.cluster != nil {
+	if r.cluster != nil && pub.remote { // another node has a subscriber
 		r.clusterPublish(s, m.URI, pub.id, pub.publisher != 0)
 	}
 	if ack {
@@ -296,6 +296,10 @@ type publication struct {
 	args, kwargs     []byte
 	ser              codec.Serializer
 	retained         bool // EVENT.Details.retained (a retained event sent on SUBSCRIBE)
+	// remote is set by dispatch when a matching subscription has
+	// subscribers on other nodes (a clustered realm's shadows): only then
+	// does a local publication go to NATS.
+	remote bool
 }
 
 // deliver dispatches pub, keeps it as its topic's retained event when
@@ -324,6 +328,9 @@ func (b *broker) dispatch(r *Realm, pub *publication) {
 
 	var delivered, dropped, bytes int64
 	for _, sub := range matched {
+		if len(sub.remote) > 0 {
+			pub.remote = true
+		}
 		var ev codec.Message
 		pub.event(&ev, sub, &b.evExt)
 		var frames [4]*codec.Frame // by serializer
