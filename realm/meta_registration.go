@@ -105,6 +105,9 @@ func metaRegRemoveCallee(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, s
 	if target == nil {
 		return nil, codec.ErrNoSuchSession, "no session with that id on this realm"
 	}
+	if target.remote {
+		return nil, codec.ErrNoSuchSession, "that session is on another node of the cluster: revoke it there"
+	}
 	if !reg.has(target) {
 		return nil, codec.ErrNoSuchRegistration, "that session is not a callee of that registration"
 	}
