@@ -292,14 +292,20 @@ func TestCluster(t *testing.T) {
 	sub2 := join(t, nodes[1], "realm1", 300)
 	sub3 := join(t, nodes[2], "realm1", 301)
 	other := join(t, nodes[1], "realm2", 302)
+	var subIDs []uint64
 	for _, c := range []*client{sub2, sub3, other} {
 		m := codec.Message{Type: codec.Subscribe, URI: "com.tele"}
 		m.Options.Match = codec.MatchPrefix
 		m.Options.Has |= codec.HasMatch
 		c.send(m)
-		if r := c.expect(codec.Subscribed); r.Type != codec.Subscribed {
+		r := c.expect(codec.Subscribed)
+		if r.Type != codec.Subscribed {
 			t.Fatalf("SUBSCRIBE: %s", r.Type)
 		}
+		subIDs = append(subIDs, r.ID)
+	}
+	if subIDs[0] != subIDs[1] {
+		t.Fatalf("one subscription, two ids on two nodes: %d, %d", subIDs[0], subIDs[1])
 	}
 	pub := join(t, nodes[0], "realm1", 303)
 	const n = 50
@@ -348,9 +354,39 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("wamp.session.count(test) on node 1 = %s, want 9 (3+2 callees, caller, 2 subscribers, publisher; the probes gone)", got)
 	}
 
+	// The subscription meta API counts every node's subscribers (the
+	// announcements cross NATS: bounded poll).
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		m := caller.call("wamp.subscription.count_subscribers", subIDs[0])
+		if m.Type == codec.Result && fmt.Sprint(value(t, m.Args)[0]) == "2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("count_subscribers on node 1: %s %v", m.Type, value(t, m.Args))
+		}
+	}
+
+	// A testament of a session of node 3 fires on nodes 1 and 2 when node
+	// 3 goes away.
+	w1, w2 := join(t, nodes[0], "realm1", 400), join(t, nodes[1], "realm1", 401)
+	for _, c := range []*client{w1, w2} {
+		c.send(codec.Message{Type: codec.Subscribe, URI: "com.will"})
+		c.expect(codec.Subscribed)
+	}
+	testator := join(t, nodes[2], "realm1", 402)
+	if m := testator.call("wamp.session.add_testament", "com.will", []any{"bye"}, map[string]any{}); m.Type != codec.Result {
+		t.Fatalf("add_testament: %s %s", m.Type, m.URI)
+	}
+	time.Sleep(100 * time.Millisecond) // the copies cross NATS
+
 	// A node that goes away takes its callees with it: the shared
 	// registration goes on with the other two.
 	stopNode(nodes[2])
+	for _, c := range []*client{w1, w2} {
+		if m := c.expect(codec.Event); fmt.Sprint(value(t, m.Args)) != "[bye]" {
+			t.Fatalf("testament event %v", value(t, m.Args))
+		}
+	}
 	deadline = time.Now().Add(wait)
 	for {
 		seen = map[string]bool{}

@@ -752,6 +752,13 @@ async def scenario_nodekill(x):
         return "slept"
 
     await register(callee, slow, proc)
+    # The callee's testament: its shadows on nodes 1 and 3 keep copies,
+    # and fire them for their own subscribers when node 2 is lost.
+    will, wills = proc + ".will", {1: Inbox(), 3: Inbox()}
+    for n in (1, 3):
+        s = await x.join(n, "ws/json" if n == 1 else "rs/cbor")
+        await s.subscribe(lambda *a, n=n, **kw: wills[n].put(list(a)), will)
+    await call(callee, "wamp.session.add_testament", will, ["node 2 is gone"], {})
     await register(e1, answered_by(1), proc + ".n1")
     await register(e3, answered_by(3), proc + ".n3")
     for caller in (caller1, caller3):
@@ -778,6 +785,9 @@ async def scenario_nodekill(x):
             c.fail("the caller on %s gets an ERROR" % node, "no answer within 5s of READY")
 
     await asyncio.gather(answer("node1", f1), answer("node3", f3))
+    for n in (1, 3):
+        await x.wait("the testament of node 2's session fires on node %d after the kill" % n,
+                     wills[n], lambda e: e == ["node 2 is gone"])
 
     for node, caller in (("node 1", caller1), ("node 3", caller3)):
         # Poll (3 s): every attempt's outcome goes into the report.
