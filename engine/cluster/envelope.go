@@ -25,6 +25,51 @@ const (
 
 const envelopeHeader = 19
 
+// A batch is one NATS message carrying several envelopes for one subject,
+// in order: kindBatch, then each envelope's length (4 bytes) and bytes.
+// The sender coalesces what its queue holds for one subject in a row, so
+// a busy link makes one NATS message (and a write on each hop) of many.
+const kindBatch byte = 0x7f
+
+// maxBatch bounds a batch's bytes (NATS's default max payload is 1 MiB).
+const maxBatch = 256 << 10
+
+// appendToBatch appends env to batch b (started with kindBatch).
+func appendToBatch(b, env []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(env)))
+	return append(b, env...)
+}
+
+// eachEnvelope calls f for each envelope of p (one, or a batch's) in
+// order, and reports how many did not parse.
+func eachEnvelope(p []byte, f func(*envelope)) (bad int) {
+	if len(p) == 0 || p[0] != kindBatch {
+		e, err := parseEnvelope(p)
+		if err != nil {
+			return 1
+		}
+		f(&e)
+		return 0
+	}
+	for p = p[1:]; len(p) > 0; {
+		if len(p) < 4 {
+			return bad + 1
+		}
+		n := binary.BigEndian.Uint32(p)
+		if uint64(n) > uint64(len(p)-4) {
+			return bad + 1
+		}
+		e, err := parseEnvelope(p[4 : 4+n])
+		if err != nil {
+			bad++
+		} else {
+			f(&e)
+		}
+		p = p[4+n:]
+	}
+	return bad
+}
+
 const flagDisclose = 1
 
 // envelope is a decoded envelope; msg aliases the input.

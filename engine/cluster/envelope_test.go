@@ -24,13 +24,37 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	}
 }
 
+func TestBatch(t *testing.T) {
+	a := appendEnvelope(nil, kindCall, codec.JSON, 1, 2, 0, []byte(`[48,1,{},"a"]`))
+	b := appendEnvelope(nil, kindDeliver, codec.JSON, 3, 0, 0, []byte(`[50,1,{}]`))
+	batch := appendToBatch(appendToBatch([]byte{kindBatch}, a), b)
+	var got []uint64
+	if bad := eachEnvelope(batch, func(e *envelope) { got = append(got, e.a) }); bad != 0 || len(got) != 2 || got[0] != 1 || got[1] != 3 {
+		t.Fatalf("batch: %v, %d bad", got, bad)
+	}
+	got = got[:0]
+	if bad := eachEnvelope(a, func(e *envelope) { got = append(got, e.a) }); bad != 0 || len(got) != 1 {
+		t.Fatalf("single: %v, %d bad", got, bad)
+	}
+	// A truncated batch keeps what came whole and counts the rest.
+	if bad := eachEnvelope(batch[:len(batch)-3], func(*envelope) {}); bad != 1 {
+		t.Fatalf("truncated batch: %d bad, want 1", bad)
+	}
+}
+
 // FuzzParseEnvelope: whatever arrives from NATS, parsing never panics, and
 // what parses encodes back to the same bytes.
 func FuzzParseEnvelope(f *testing.F) {
 	f.Add(appendEnvelope(nil, kindCall, codec.MsgPack, 1, 2, 0, []byte{0x93, 0x30, 1, 0x80}))
 	f.Add(appendEnvelope(nil, kindDeliver, codec.CBOR, 3, 0, 0, nil))
 	f.Add([]byte{1, 1})
+	f.Add(appendToBatch([]byte{kindBatch}, appendEnvelope(nil, kindEvent, codec.JSON, 1, 2, 1, []byte("[16]"))))
 	f.Fuzz(func(t *testing.T, p []byte) {
+		eachEnvelope(p, func(e *envelope) {
+			if e.kind < kindEvent || e.kind > kindDeliver {
+				t.Fatalf("batch gave kind %d", e.kind)
+			}
+		})
 		e, err := parseEnvelope(p)
 		if err != nil {
 			return

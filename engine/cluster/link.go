@@ -38,6 +38,7 @@ type link struct {
 
 	// Only the sender goroutine touches interest.
 	interest map[string]*interestSub
+	batch    []byte // the sender's scratch
 	evCh     chan *nats.Msg
 	ctlCh    chan *nats.Msg // announcements and messages for this node, in order
 }
@@ -211,12 +212,12 @@ func (l *link) run() {
 	for {
 		select {
 		case m := <-l.out:
-			l.send(m)
+			l.drain(m)
 		case <-l.n.stop:
 			for {
 				select {
 				case m := <-l.out:
-					l.send(m)
+					l.drain(m)
 				default:
 					return
 				}
@@ -225,13 +226,64 @@ func (l *link) run() {
 	}
 }
 
-func (l *link) send(m outMsg) {
-	nc := l.n.nc
-	switch m.op {
-	case opPublish:
-		if err := nc.Publish(m.subject, m.data); err != nil {
-			l.n.stats.Dropped.Add(1)
+// drainMax bounds the messages one drain takes from the queue.
+const drainMax = 1024
+
+// drain sends m and what else is queued now, in order, coalescing the
+// envelopes for one subject in a row into batches.
+func (l *link) drain(m outMsg) {
+	var subject string
+	var run [][]byte // envelopes for subject, in order
+	flush := func() {
+		switch len(run) {
+		case 0:
+		case 1:
+			l.publish(subject, run[0])
+		default:
+			l.batch = append(l.batch[:0], kindBatch)
+			for _, e := range run {
+				l.batch = appendToBatch(l.batch, e)
+			}
+			l.publish(subject, l.batch)
 		}
+		clear(run)
+		run, subject = run[:0], ""
+	}
+	size := 0
+	for i := 0; ; i++ {
+		if m.op == opPublish {
+			if m.subject != subject || size+len(m.data) > maxBatch {
+				flush()
+				subject, size = m.subject, 0
+			}
+			run = append(run, m.data)
+			size += len(m.data) + 4
+		} else {
+			flush()
+			l.send(m)
+		}
+		if i == drainMax {
+			break
+		}
+		select {
+		case m = <-l.out:
+			continue
+		default:
+		}
+		break
+	}
+	flush()
+}
+
+func (l *link) publish(subject string, data []byte) {
+	if err := l.n.nc.Publish(subject, data); err != nil {
+		l.n.stats.Dropped.Add(1)
+	}
+}
+
+// send handles an item of the queue that is not a publication.
+func (l *link) send(m outMsg) {
+	switch m.op {
 	case opInterest, opNoInterest:
 		l.setInterest(l.subj.interestSubject(m.topic, m.match), m.op == opInterest)
 	case opJoined:
@@ -342,26 +394,28 @@ func (l *link) events() {
 		case <-l.n.stop:
 			return
 		case msg := <-l.evCh:
-			env, err := parseEnvelope(msg.Data)
-			if err != nil || env.kind != kindEvent {
-				l.n.stats.Bad.Add(1)
-				continue
-			}
-			if _, dup := seen[env.a]; dup {
-				continue
-			}
-			delete(seen, ring[next])
-			ring[next] = env.a
-			seen[env.a] = struct{}{}
-			next = (next + 1) % recentIDs
-			in := l.inbound(&env)
-			if in == nil {
-				continue
-			}
-			in.Remote = realm.RemoteInfo{Kind: realm.RemotePublish, PubID: env.a, Publisher: env.b,
-				Disclose: env.flags&flagDisclose != 0}
-			l.n.stats.Received.Add(1)
-			l.r.PostRemote(in)
+			bad := eachEnvelope(msg.Data, func(env *envelope) {
+				if env.kind != kindEvent {
+					l.n.stats.Bad.Add(1)
+					return
+				}
+				if _, dup := seen[env.a]; dup {
+					return
+				}
+				delete(seen, ring[next])
+				ring[next] = env.a
+				seen[env.a] = struct{}{}
+				next = (next + 1) % recentIDs
+				in := l.inbound(env)
+				if in == nil {
+					return
+				}
+				in.Remote = realm.RemoteInfo{Kind: realm.RemotePublish, PubID: env.a, Publisher: env.b,
+					Disclose: env.flags&flagDisclose != 0}
+				l.n.stats.Received.Add(1)
+				l.r.PostRemote(in)
+			})
+			l.n.stats.Bad.Add(uint64(bad))
 		}
 	}
 }
@@ -399,12 +453,11 @@ func (l *link) control() {
 // onDirect handles a message for this node: a call for a local callee, or
 // an answer or a kill for a local session.
 func (l *link) onDirect(msg *nats.Msg) {
-	env, err := parseEnvelope(msg.Data)
-	if err != nil {
-		l.n.stats.Bad.Add(1)
-		return
-	}
-	in := l.inbound(&env)
+	l.n.stats.Bad.Add(uint64(eachEnvelope(msg.Data, l.direct)))
+}
+
+func (l *link) direct(env *envelope) {
+	in := l.inbound(env)
 	if in == nil {
 		return
 	}
