@@ -32,15 +32,18 @@ type link struct {
 	out  chan outMsg
 	reg  *registry
 
-	mu     sync.Mutex                     // guards local and remote
+	mu     sync.Mutex                     // guards local, remote and hellos
 	local  map[uint64]*announce           // this node's sessions of the realm (snapshots)
 	remote map[string]map[uint64]struct{} // other nodes' sessions shadowed here, by node
+	hellos map[string]map[string]any      // shadows' HELLO details by their roles' JSON
 
 	// Only the sender goroutine touches interest.
 	interest map[string]*interestSub
 	batch    []byte // the sender's scratch
-	evCh     chan *nats.Msg
-	ctlCh    chan *nats.Msg // announcements and messages for this node, in order
+	// rolesJSON shares the local sessions' encoded roles (sender only).
+	rolesJSON map[string]json.RawMessage
+	evCh      chan *nats.Msg
+	ctlCh     chan *nats.Msg // announcements and messages for this node, in order
 }
 
 // interestSub is one NATS subscription for publications, shared by the
@@ -79,22 +82,22 @@ const (
 // announce is a session join or leave on a realm's sess subject, and an
 // item of a snapshot.
 type announce struct {
-	Op           string         `json:"op"` // "join" or "leave"
-	Node         string         `json:"node"`
-	Boot         string         `json:"boot"`
-	ID           uint64         `json:"id"`
-	AuthID       string         `json:"authid,omitempty"`
-	AuthRole     string         `json:"authrole,omitempty"`
-	AuthMethod   string         `json:"authmethod,omitempty"`
-	AuthProvider string         `json:"authprovider,omitempty"`
-	Ser          uint8          `json:"ser,omitempty"`
-	Transport    string         `json:"transport,omitempty"`
-	Addr         string         `json:"addr,omitempty"`
-	Roles        map[string]any `json:"roles,omitempty"`
-	Quiet        bool           `json:"quiet,omitempty"` // leave: kill_all, no testaments
-	Msg          []byte         `json:"msg,omitempty"`   // testament: the CALL, in Ser
-	Topic        string         `json:"topic,omitempty"` // sub, unsub
-	Match        uint8          `json:"match,omitempty"`
+	Op           string          `json:"op"` // "join" or "leave"
+	Node         string          `json:"node"`
+	Boot         string          `json:"boot"`
+	ID           uint64          `json:"id"`
+	AuthID       string          `json:"authid,omitempty"`
+	AuthRole     string          `json:"authrole,omitempty"`
+	AuthMethod   string          `json:"authmethod,omitempty"`
+	AuthProvider string          `json:"authprovider,omitempty"`
+	Ser          uint8           `json:"ser,omitempty"`
+	Transport    string          `json:"transport,omitempty"`
+	Addr         string          `json:"addr,omitempty"`
+	Roles        json.RawMessage `json:"roles,omitempty"` // HELLO.Details.roles
+	Quiet        bool            `json:"quiet,omitempty"` // leave: kill_all, no testaments
+	Msg          []byte          `json:"msg,omitempty"`   // testament: the CALL, in Ser
+	Topic        string          `json:"topic,omitempty"` // sub, unsub
+	Match        uint8           `json:"match,omitempty"`
 	// Subs are a joined session's subscriptions (snapshots only).
 	Subs []subRef `json:"subs,omitempty"`
 }
@@ -108,12 +111,14 @@ type subRef struct {
 func newLink(n *Node, r *realm.Realm) *link {
 	l := &link{
 		n: n, r: r, subj: newSubjects(n.cfg.Name, r.Name(), n.cfg.Node),
-		out:      make(chan outMsg, outQueue),
-		local:    make(map[uint64]*announce),
-		remote:   make(map[string]map[uint64]struct{}),
-		interest: make(map[string]*interestSub),
-		evCh:     make(chan *nats.Msg, evQueue),
-		ctlCh:    make(chan *nats.Msg, evQueue),
+		out:       make(chan outMsg, outQueue),
+		local:     make(map[uint64]*announce),
+		remote:    make(map[string]map[uint64]struct{}),
+		hellos:    make(map[string]map[string]any),
+		rolesJSON: make(map[string]json.RawMessage),
+		interest:  make(map[string]*interestSub),
+		evCh:      make(chan *nats.Msg, evQueue),
+		ctlCh:     make(chan *nats.Msg, evQueue),
 	}
 	l.reg = newRegistry(l)
 	return l
@@ -348,7 +353,17 @@ func (l *link) announceOf(s *realm.Session) *announce {
 		a.Transport, a.Addr = pi.TransportName(), pi.RemoteAddr()
 	}
 	if roles, ok := s.Hello["roles"].(map[string]any); ok {
-		a.Roles = roles
+		b, _ := json.Marshal(roles)
+		// Kept for snapshots: one copy per distinct roles (sender only).
+		if shared, ok := l.rolesJSON[string(b)]; ok {
+			b = shared
+		} else {
+			if len(l.rolesJSON) >= maxHellos {
+				clear(l.rolesJSON)
+			}
+			l.rolesJSON[string(b)] = b
+		}
+		a.Roles = b
 	}
 	return a
 }
@@ -525,23 +540,43 @@ func (l *link) join(a *announce) {
 	}
 	_, known := ids[a.ID]
 	ids[a.ID] = struct{}{}
+	hello := l.hello(a.Roles)
 	l.mu.Unlock()
 	if known {
 		return
 	}
 	p := &shadowPeer{l: l, node: a.Node, id: a.ID, ser: ser, transport: a.Transport, addr: a.Addr}
-	roles := a.Roles
-	if roles == nil {
-		roles = map[string]any{}
-	}
 	l.r.RemoteJoin(&realm.Session{
 		ID: a.ID, Peer: p, AuthID: a.AuthID, AuthRole: a.AuthRole,
 		AuthMethod: a.AuthMethod, AuthProvider: a.AuthProvider,
-		Hello: map[string]any{"roles": roles},
+		Hello: hello,
 	})
 	for _, s := range a.Subs { // a snapshot's
 		l.r.RemoteSubscribed(a.ID, s.Topic, codec.Match(s.Match), true)
 	}
+}
+
+// maxHellos bounds the shared HELLO details of shadows (hellos).
+const maxHellos = 1024
+
+// hello returns the HELLO details of a shadow whose roles are raw: one
+// map for all the shadows with the same roles (sessions of one client
+// library announce the same), which the realm only reads. Without it a
+// shadow's nested role maps were most of its ~1.3 KB (l.mu held).
+func (l *link) hello(raw json.RawMessage) map[string]any {
+	if h, ok := l.hellos[string(raw)]; ok {
+		return h
+	}
+	roles := map[string]any{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &roles)
+	}
+	h := map[string]any{"roles": roles}
+	if len(l.hellos) >= maxHellos {
+		clear(l.hellos)
+	}
+	l.hellos[string(raw)] = h
+	return h
 }
 
 // snapshot is this node's sessions of the realm.
