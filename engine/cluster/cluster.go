@@ -117,6 +117,9 @@ func (n *Node) AdminStats() *admin.ClusterStats {
 // connectTimeout bounds the embedded server's start and the first connect.
 const connectTimeout = 10 * time.Second
 
+// stopGrace bounds what Stop waits for the node's last NATS work.
+const stopGrace = 3 * time.Second
+
 // Start runs the embedded NATS server (if any), connects, and starts the
 // links and the heartbeats. The registration table comes up in the
 // background (JetStream needs a quorum of nodes): REGISTERs wait for it,
@@ -196,8 +199,21 @@ func (n *Node) Start() error {
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
 		close(n.stop)
+		// The registry's last writes (the unregistrations of the sessions
+		// the realms just closed) need their contexts: cancel only once
+		// the goroutines are done, or after stopGrace.
+		done := make(chan struct{})
+		go func() { // ends when the node's goroutines have
+			n.wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(stopGrace):
+			n.cancel()
+			<-done
+		}
 		n.cancel()
-		n.wg.Wait()
 		if n.nc != nil {
 			_ = n.nc.FlushTimeout(time.Second)
 			n.nc.Close()

@@ -1,11 +1,18 @@
 package cluster_test
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine/config"
@@ -49,6 +56,43 @@ func TestClusterExternalNATS(t *testing.T) {
 	for m := caller.call("com.ext"); m.Type != codec.Result; m = caller.call("com.ext") {
 		if time.Now().After(deadline) {
 			t.Fatalf("call from node b: %s %s", m.Type, m.URI)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The table loses node a's callee (as when the others took node a for
+	// lost): node a puts it back, and node b's callers reach it again.
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, "wampd_ext_"+hex.EncodeToString([]byte("realm1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := base64.RawURLEncoding.EncodeToString([]byte("0com.ext"))
+	if err := kv.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if e, err := kv.Get(ctx, key); err == nil && strings.Contains(string(e.Value()), fmt.Sprintf(`"session":%d`, callee.l.ID())) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("node a did not put its callee back in the table")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for m := caller.call("com.ext"); m.Type != codec.Result; m = caller.call("com.ext") {
+		if ctx.Err() != nil {
+			t.Fatalf("call from node b after the repair: %s %s", m.Type, m.URI)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +60,8 @@ type regKind uint8
 const (
 	regRegister regKind = iota
 	regUnregister
-	regPurge // every callee of node
+	regPurge  // every callee of node
+	regRepair // put back a local callee the table lost
 )
 
 type regOp struct {
@@ -75,6 +78,9 @@ type registry struct {
 	ops     chan regOp
 	lookups chan lookupOp
 	kv      atomic.Pointer[jetstream.KeyValue] // set by run once the bucket is up
+
+	mu   sync.Mutex                                   // guards mine (the worker and the watcher)
+	mine map[string]map[uint64]*realm.ClusterRegister // this node's callees in the table, by key
 }
 
 // lookupOp is a read of an exact procedure's entry for a CALL of session
@@ -92,7 +98,8 @@ type lookupOp struct {
 const lookupTimeout = 300 * time.Millisecond
 
 func newRegistry(l *link) *registry {
-	return &registry{l: l, ops: make(chan regOp, regQueue), lookups: make(chan lookupOp, regQueue)}
+	return &registry{l: l, ops: make(chan regOp, regQueue), lookups: make(chan lookupOp, regQueue),
+		mine: make(map[string]map[uint64]*realm.ClusterRegister)}
 }
 
 // lookup queues a read for a waiting CALL; a full queue answers at once.
@@ -233,7 +240,10 @@ func (g *registry) do(op regOp) {
 	switch op.kind {
 	case regRegister:
 		g.register(&op.req)
+	case regRepair:
+		g.repair(&op.req)
 	case regUnregister:
+		g.forget(regKey(op.req.URI, op.req.Match), op.req.Session)
 		g.update(regKey(op.req.URI, op.req.Match), func(c regCallee) bool {
 			return c.Node == g.l.n.cfg.Node && c.Session == op.req.Session
 		})
@@ -249,9 +259,21 @@ func (g *registry) answer(req *realm.ClusterRegister, id uint64, err codec.URI, 
 	})
 }
 
-// register adds a local callee: a new key (create-if-absent), or one more
-// callee of a shared registration with the same invoke policy.
+// register adds a local callee and answers the REGISTER.
 func (g *registry) register(req *realm.ClusterRegister) {
+	id, uri, msg := g.add(req)
+	if uri == "" {
+		r := *req
+		r.ID = id
+		g.remember(&r)
+	}
+	g.answer(req, id, uri, msg)
+}
+
+// add puts a local callee in the table: a new key (create-if-absent), or
+// one more callee of a shared registration with the same invoke policy.
+// It returns the registration's id, or an error URI and message.
+func (g *registry) add(req *realm.ClusterRegister) (uint64, codec.URI, string) {
 	n := g.l.n
 	key := regKey(req.URI, req.Match)
 	me := regCallee{Node: n.cfg.Node, Session: req.Session}
@@ -264,13 +286,11 @@ func (g *registry) register(req *realm.ClusterRegister) {
 		if err == nil {
 			cancel()
 			n.stats.RegWrites.Add(1)
-			g.answer(req, e.ID, "", "")
-			return
+			return e.ID, "", ""
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
 			cancel()
-			g.fail(req, err)
-			return
+			return g.fail(req, err)
 		}
 		cur, rev, err := g.get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -279,13 +299,15 @@ func (g *registry) register(req *realm.ClusterRegister) {
 		}
 		if err != nil {
 			cancel()
-			g.fail(req, err)
-			return
+			return g.fail(req, err)
 		}
-		if codec.Invoke(cur.Invoke) == codec.InvokeSingle || cur.Invoke != uint8(req.Invoke) || hasCallee(cur.Callees, me) {
+		if hasCallee(cur.Callees, me) {
 			cancel()
-			g.answer(req, 0, codec.ErrProcedureAlreadyExists, "procedure '"+req.URI+"' is already registered")
-			return
+			return cur.ID, "", "" // already there (a repair that raced another)
+		}
+		if codec.Invoke(cur.Invoke) == codec.InvokeSingle || cur.Invoke != uint8(req.Invoke) {
+			cancel()
+			return 0, codec.ErrProcedureAlreadyExists, "procedure '" + req.URI + "' is already registered"
 		}
 		cur.Callees = append(cur.Callees, me)
 		b, _ = json.Marshal(cur)
@@ -293,24 +315,82 @@ func (g *registry) register(req *realm.ClusterRegister) {
 		cancel()
 		if err == nil {
 			n.stats.RegWrites.Add(1)
-			g.answer(req, cur.ID, "", "")
-			return
+			return cur.ID, "", ""
 		}
 		if !isConflict(err) {
-			g.fail(req, err)
-			return
+			return g.fail(req, err)
 		}
 	}
-	g.fail(req, errors.New("too many concurrent changes"))
+	return g.fail(req, errors.New("too many concurrent changes"))
+}
+
+// remember records a local callee the table has (for repair).
+func (g *registry) remember(req *realm.ClusterRegister) {
+	key := regKey(req.URI, req.Match)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m := g.mine[key]
+	if m == nil {
+		m = make(map[uint64]*realm.ClusterRegister)
+		g.mine[key] = m
+	}
+	m[req.Session] = req
+}
+
+// forget drops a local callee from what repair puts back.
+func (g *registry) forget(key string, session uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if m := g.mine[key]; m != nil {
+		delete(m, session)
+		if len(m) == 0 {
+			delete(g.mine, key)
+		}
+	}
+}
+
+// lost returns this node's callees of key that st (the table's entry as
+// the watch gave it) no longer lists: the other nodes took this node for
+// lost (a partition, a stall) and removed them, while their sessions are
+// still here and registered.
+func (g *registry) lost(key string, st *realm.ClusterRegistration) []*realm.ClusterRegister {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []*realm.ClusterRegister
+	for id, req := range g.mine[key] {
+		if st.Deleted || !slices.Contains(st.Callees, id) {
+			out = append(out, req)
+		}
+	}
+	return out
+}
+
+// repair puts a local callee the table lost back. A procedure taken
+// meanwhile by another node's single registration cannot be: counted and
+// logged, the local callee then serves only this node's callers.
+func (g *registry) repair(req *realm.ClusterRegister) {
+	g.mu.Lock()
+	_, still := g.mine[regKey(req.URI, req.Match)][req.Session]
+	g.mu.Unlock()
+	if !still {
+		return // unregistered meanwhile
+	}
+	if _, uri, msg := g.add(req); uri != "" {
+		g.l.n.stats.RegFailures.Add(1)
+		g.forget(regKey(req.URI, req.Match), req.Session)
+		g.l.n.log.Warn("cluster registration not repaired", "realm", g.l.r.Name(), "procedure", req.URI, "err", msg)
+		return
+	}
+	g.l.n.log.Info("cluster registration repaired", "realm", g.l.r.Name(), "procedure", req.URI, "session", req.Session)
 }
 
 // table is the bucket (the worker's: run has set it).
 func (g *registry) table() jetstream.KeyValue { return *g.kv.Load() }
 
-func (g *registry) fail(req *realm.ClusterRegister, err error) {
+func (g *registry) fail(req *realm.ClusterRegister, err error) (uint64, codec.URI, string) {
 	g.l.n.stats.RegFailures.Add(1)
 	g.l.n.log.Warn("cluster register", "realm", g.l.r.Name(), "procedure", req.URI, "err", err)
-	g.answer(req, 0, ErrClusterUnavailable, "the cluster's registration table failed: "+err.Error())
+	return 0, ErrClusterUnavailable, "the cluster's registration table failed: " + err.Error()
 }
 
 func hasCallee(list []regCallee, c regCallee) bool {
@@ -425,7 +505,11 @@ func (g *registry) watch() {
 			if ent == nil {
 				continue // the initial values are all in
 			}
-			g.l.r.RemoteRegistration(decodeState(ent))
+			st := decodeState(ent)
+			g.l.r.RemoteRegistration(st)
+			for _, req := range g.lost(ent.Key(), st) {
+				g.queue(regOp{kind: regRepair, req: *req})
+			}
 		}
 	}
 }
