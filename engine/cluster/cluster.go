@@ -16,8 +16,8 @@
 // server's; per link a sender (link.run) and a registry worker
 // (registry.run); the heartbeat loop (members.run); nats.go's own.
 //
-// Lock order: members.mu, then link.mu; neither is held while calling
-// into NATS or a realm.
+// Lock order: members.mu, then link.mu; registry.mu is a leaf. None is
+// held while calling into NATS or a realm.
 package cluster
 
 import (
