@@ -488,18 +488,7 @@ func (d *dealer) registered(r *Realm, res *ClusterRegistered) {
 		}
 		created = true
 	}
-	if !reg.has(s) {
-		reg.callees = append(reg.callees, s)
-	}
-	lazyMap(&s.regs)[reg.id] = struct{}{}
-	reply := codec.Message{Type: codec.Registered, Request: res.Request, ID: reg.id}
-	r.send(s, &reply, false)
-	if created && r.watched(metaRegOnCreate) {
-		r.metaEvent(metaRegOnCreate, []any{s.ID, registrationDetails(reg)})
-	}
-	if r.watched(metaRegOnRegister) {
-		r.metaEvent(metaRegOnRegister, []any{s.ID, reg.id})
-	}
+	d.addCallee(r, reg, s, res.Request, created)
 }
 
 // clusterReg makes and indexes a registration with the cluster's id.
@@ -601,15 +590,7 @@ func containsSession(list []*Session, s *Session) bool {
 // and the callee's node going away) and the CALL goes to the callee's
 // node as it came (actor only).
 func (d *dealer) forward(r *Realm, s *Session, m *codec.Message, callee *Session) {
-	c := d.newCall()
-	c.caller, c.callerReq, c.callee = s, m.Request, callee
-	c.start = r.clock.read()
-	c.progress = m.Options.ReceiveProgress
-	callee.invSeq++
-	c.invID = callee.invSeq
-	lazyMap(&callee.invs)[c.invID] = c
-	lazyMap(&s.calls)[m.Request] = c
-	d.pending++
+	c := d.record(r, s, m, callee)
 	if m.Options.Progress {
 		c.stream = &stream{} // later chunks follow the CALL
 	}

@@ -104,12 +104,12 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 		return
 	}
 	reg := d.byURI.get(m.URI, match)
+	if reg != nil && reg.refuses(s, invoke) {
+		r.sendError(s, codec.Register, m.Request, codec.ErrProcedureAlreadyExists,
+			"procedure '"+m.URI+"' is already registered")
+		return
+	}
 	if r.cluster != nil {
-		if reg != nil && (reg.invoke == codec.InvokeSingle || reg.invoke != invoke || reg.has(s)) {
-			r.sendError(s, codec.Register, m.Request, codec.ErrProcedureAlreadyExists,
-				"procedure '"+m.URI+"' is already registered")
-			return
-		}
 		d.clusterRegister(r, s, m) // REGISTERED when the cluster agrees
 		return
 	}
@@ -120,14 +120,24 @@ func (d *dealer) register(r *Realm, s *Session, m *codec.Message) {
 		d.byID[reg.id] = reg
 		d.byURI.add(reg.procedure, match, reg)
 		created = true
-	} else if reg.invoke == codec.InvokeSingle || reg.invoke != invoke || reg.has(s) {
-		r.sendError(s, codec.Register, m.Request, codec.ErrProcedureAlreadyExists,
-			"procedure '"+m.URI+"' is already registered")
-		return
 	}
-	reg.callees = append(reg.callees, s)
+	d.addCallee(r, reg, s, m.Request, created)
+}
+
+// refuses reports whether reg cannot take s as one more callee with
+// policy invoke: procedure_already_exists.
+func (reg *registration) refuses(s *Session, invoke codec.Invoke) bool {
+	return reg.invoke == codec.InvokeSingle || reg.invoke != invoke || reg.has(s)
+}
+
+// addCallee makes s a callee of reg (new when created) and sends its
+// REGISTERED for request, with the meta events.
+func (d *dealer) addCallee(r *Realm, reg *registration, s *Session, request uint64, created bool) {
+	if !reg.has(s) {
+		reg.callees = append(reg.callees, s)
+	}
 	lazyMap(&s.regs)[reg.id] = struct{}{}
-	reply := codec.Message{Type: codec.Registered, Request: m.Request, ID: reg.id}
+	reply := codec.Message{Type: codec.Registered, Request: request, ID: reg.id}
 	r.send(s, &reply, false)
 	if created && r.watched(metaRegOnCreate) {
 		r.metaEvent(metaRegOnCreate, []any{s.ID, registrationDetails(reg)})
@@ -341,15 +351,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		d.forward(r, s, m, callee)
 		return
 	}
-	c := d.newCall()
-	c.caller, c.callerReq, c.callee = s, m.Request, callee
-	c.start = r.clock.read()
-	c.progress = m.Options.ReceiveProgress
-	callee.invSeq++
-	c.invID = callee.invSeq
-	lazyMap(&callee.invs)[c.invID] = c
-	lazyMap(&s.calls)[m.Request] = c
-	d.pending++
+	c := d.record(r, s, m, callee)
 
 	inv := codec.Message{
 		Type: codec.Invocation, Request: c.invID, ID: reg.id,
@@ -394,6 +396,21 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 	}
 	r.stats.calls.Add(1)
 	r.sendFrom(callee, &inv, s)
+}
+
+// record makes the pending call of s's CALL m for callee, indexed by the
+// caller's request id and the callee's next INVOCATION request id.
+func (d *dealer) record(r *Realm, s *Session, m *codec.Message, callee *Session) *call {
+	c := d.newCall()
+	c.caller, c.callerReq, c.callee = s, m.Request, callee
+	c.start = r.clock.read()
+	c.progress = m.Options.ReceiveProgress
+	callee.invSeq++
+	c.invID = callee.invSeq
+	lazyMap(&callee.invs)[c.invID] = c
+	lazyMap(&s.calls)[m.Request] = c
+	d.pending++
+	return c
 }
 
 // chunk forwards one more CALL of a progressive call invocation to its

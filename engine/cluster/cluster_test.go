@@ -204,6 +204,26 @@ func (c *client) call(proc string, a ...any) codec.Message {
 	return c.expect(codec.Result)
 }
 
+// callable registers proc for a callee on node from (answering "served")
+// and calls it from a session of node to until it answers, bounded.
+func callable(t *testing.T, wg *sync.WaitGroup, from, to *engine.Router, proc string) (callee, caller *client) {
+	t.Helper()
+	callee = join(t, from, "realm1", 1)
+	if m := callee.register(proc, codec.InvokeSingle); m.Type != codec.Registered {
+		t.Fatalf("REGISTER %s: %s %s", proc, m.Type, m.URI)
+	}
+	callee.serve("served", wg)
+	caller = join(t, to, "realm1", 2)
+	deadline := time.Now().Add(2 * wait)
+	for m := caller.call(proc); m.Type != codec.Result; m = caller.call(proc) {
+		if time.Now().After(deadline) {
+			t.Fatalf("call of %s from the other node: %s %s", proc, m.Type, m.URI)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return callee, caller
+}
+
 // formCluster starts three nodes and waits until a registration on the
 // first is callable from the others.
 func formCluster(t *testing.T) []*engine.Router {

@@ -90,23 +90,18 @@ func splitHostPort(a string) (string, int, error) {
 // serverTLS is the embedded server's TLS (client and route ports): its
 // certificate, and the CAs the other side's certificate must chain to.
 func serverTLS(t *config.TLS) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+	tc, err := embeddedClientTLS(t)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: nats tls: %w", err)
+		return nil, err
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if t.ClientCA != "" {
-		pool, err := loadPool(t.ClientCA)
-		if err != nil {
-			return nil, err
-		}
-		tc.ClientCAs, tc.RootCAs = pool, pool
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	if tc.RootCAs != nil {
+		tc.ClientCAs, tc.ClientAuth = tc.RootCAs, tls.RequireAndVerifyClientCert
 	}
 	return tc, nil
 }
 
-// embeddedClientTLS is this node's own client TLS to its embedded server.
+// embeddedClientTLS is this node's own client TLS to its embedded server:
+// the node's certificate, and client_ca as the servers' CA.
 func embeddedClientTLS(t *config.TLS) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine/config"
 )
 
@@ -81,17 +80,5 @@ func TestClusterTLS(t *testing.T) {
 		t.Fatal("a plaintext NATS client connected to a TLS node")
 	}
 	t.Cleanup(func() { stopNode(a); stopNode(b) })
-	callee := join(t, a, "realm1", 1)
-	if m := callee.register("com.tls", codec.InvokeSingle); m.Type != codec.Registered {
-		t.Fatalf("REGISTER: %s %s", m.Type, m.URI)
-	}
-	callee.serve("a", &wg)
-	caller := join(t, b, "realm1", 2)
-	deadline := time.Now().Add(2 * wait)
-	for m := caller.call("com.tls"); m.Type != codec.Result; m = caller.call("com.tls") {
-		if time.Now().After(deadline) {
-			t.Fatalf("call over TLS routes: %s %s", m.Type, m.URI)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	_, _ = callable(t, &wg, a, b, "com.tls")
 }
