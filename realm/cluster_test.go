@@ -1,0 +1,266 @@
+package realm
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wampd/wampd/codec"
+)
+
+// fakeLink is a Cluster that records what the actor hands it and answers
+// a Register at once with the id the realm proposed.
+type fakeLink struct {
+	r  *Realm
+	mu sync.Mutex
+	// log is one line per call: "joined ID", "interest on TOPIC", ...
+	log   []string
+	pubs  []ClusterPublication
+	wakes chan struct{}
+}
+
+func (f *fakeLink) add(s string) {
+	f.mu.Lock()
+	f.log = append(f.log, s)
+	f.mu.Unlock()
+	select {
+	case f.wakes <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeLink) Joined(s *Session)          { f.add("joined") }
+func (f *fakeLink) Left(id uint64, quiet bool) { f.add("left") }
+func (f *fakeLink) Subscribed(session uint64, topic string, match codec.Match, on bool) {
+	f.add("subscribed " + topic + map[bool]string{true: " on", false: " off"}[on])
+}
+func (f *fakeLink) Interest(topic string, match codec.Match, on bool) {
+	f.add("interest " + topic + map[bool]string{true: " on", false: " off"}[on])
+}
+func (f *fakeLink) Publish(p *ClusterPublication) {
+	c := *p
+	c.Raw = append([]byte(nil), p.Raw...)
+	f.mu.Lock()
+	f.pubs = append(f.pubs, c)
+	f.mu.Unlock()
+	f.add("publish " + p.Topic)
+}
+func (f *fakeLink) Register(req *ClusterRegister) {
+	f.add("register " + req.URI)
+	f.r.RemoteRegistered(&ClusterRegistered{Session: req.Session, Request: req.Request, URI: req.URI,
+		Match: req.Match, ID: req.ID})
+}
+func (f *fakeLink) Unregister(uri string, match codec.Match, session uint64) {
+	f.add("unregister " + uri)
+}
+func (f *fakeLink) Testament(session uint64, ser codec.Serializer, raw []byte) { f.add("testament") }
+func (f *fakeLink) Lookup(session uint64, procedure string) {
+	f.add("lookup " + procedure)
+	f.r.RemoteLookedUp(session)
+}
+
+// has waits until the log has line.
+func (f *fakeLink) has(t *testing.T, line string) {
+	t.Helper()
+	deadline := time.After(waitFor)
+	for {
+		f.mu.Lock()
+		for _, l := range f.log {
+			if l == line {
+				f.mu.Unlock()
+				return
+			}
+		}
+		f.mu.Unlock()
+		select {
+		case <-f.wakes:
+		case <-deadline:
+			t.Fatalf("the link never got %q; it got %q", line, f.log)
+		}
+	}
+}
+
+// remotePeer is a shadow's peer: what the realm sends it and what it
+// forwards.
+type remotePeer struct {
+	*fakePeer
+	mu       sync.Mutex
+	forwards [][]byte
+}
+
+func (p *remotePeer) Forward(from uint64, ser codec.Serializer, raw []byte) {
+	p.mu.Lock()
+	p.forwards = append(p.forwards, append([]byte(nil), raw...))
+	p.mu.Unlock()
+	select {
+	case p.fakePeer.notify <- struct{}{}:
+	default:
+	}
+}
+
+func newClusterRealm(t *testing.T) (*Realm, *fakeLink) {
+	t.Helper()
+	r := New(Options{Name: "realm1"})
+	f := &fakeLink{r: r, wakes: make(chan struct{}, 1)}
+	r.SetCluster(f)
+	r.Start()
+	t.Cleanup(r.Stop)
+	return r, f
+}
+
+// shadow joins a session of another node with callee features.
+func shadow(r *Realm, id uint64) *remotePeer {
+	p := &remotePeer{fakePeer: newFakePeer(codec.JSON)}
+	r.RemoteJoin(&Session{ID: id, Peer: p, AuthID: "remote", AuthRole: "anonymous",
+		Hello: map[string]any{"roles": map[string]any{"callee": map[string]any{
+			"features": map[string]any{"call_canceling": true}}}}})
+	return p
+}
+
+// remoteMessage posts m, encoded in JSON, as another node's message.
+func remoteMessage(t *testing.T, r *Realm, m codec.Message, info RemoteInfo) {
+	t.Helper()
+	b, err := codec.Append(codec.JSON, nil, &m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := NewInbound()
+	in.Buf.B = append(in.Buf.B[:0], b...)
+	if err := codec.Decode(codec.JSON, in.Buf.B, &in.Msg); err != nil {
+		t.Fatal(err)
+	}
+	in.Remote = info
+	r.PostRemote(in)
+}
+
+// TestClusterRemoteCallee: a registration the cluster's table gives a
+// shadow as callee routes a local CALL to it as the CALL's own bytes; the
+// answer the callee's node sends back reaches the caller and ends the
+// call; and when the shadow's node is lost, a pending call fails with
+// wamp.error.canceled naming the node.
+func TestClusterRemoteCallee(t *testing.T) {
+	r, f := newClusterRealm(t)
+	caller, _ := joinClient(t, r, codec.JSON, nil)
+	f.has(t, "joined")
+	p := shadow(r, 77)
+	r.RemoteRegistration(&ClusterRegistration{URI: "com.remote", ID: 5, Callees: []uint64{77}})
+	caller.barrier()
+
+	req := caller.nextReq()
+	caller.send(codec.Message{Type: codec.Call, Request: req, URI: "com.remote"})
+	deadline := time.After(waitFor)
+	for {
+		p.mu.Lock()
+		n := len(p.forwards)
+		p.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		select {
+		case <-p.notify:
+		case <-deadline:
+			t.Fatal("the CALL never reached the shadow's node")
+		}
+	}
+	if fw := string(p.forwards[0]); !strings.Contains(fw, `"com.remote"`) || !strings.HasPrefix(fw, "[48,") {
+		t.Fatalf("forwarded %s, want the caller's CALL", fw)
+	}
+	remoteMessage(t, r, codec.Message{Type: codec.Result, Request: req},
+		RemoteInfo{Kind: RemoteDeliver, Session: caller.s.ID})
+	if m := caller.expect(codec.Result); m.Request != req {
+		t.Fatalf("RESULT for %d, want %d", m.Request, req)
+	}
+	// The call is over: a second RESULT for it is not passed on.
+	remoteMessage(t, r, codec.Message{Type: codec.Result, Request: req},
+		RemoteInfo{Kind: RemoteDeliver, Session: caller.s.ID})
+	caller.barrier()
+
+	req = caller.nextReq()
+	caller.send(codec.Message{Type: codec.Call, Request: req, URI: "com.remote"})
+	caller.barrier() // the call is pending on the shadow
+	r.RemoteLeave(77, true, false)
+	e := caller.expectError(codec.Call, req, codec.ErrCanceled)
+	if got := errorText(t, e); !strings.Contains(got, "node") {
+		t.Fatalf("error text %q does not say the node left", got)
+	}
+	// Its registration went with it; the miss reads the table first.
+	req = caller.nextReq()
+	caller.send(codec.Message{Type: codec.Call, Request: req, URI: "com.remote"})
+	caller.expectError(codec.Call, req, codec.ErrNoSuchProcedure)
+	f.has(t, "lookup com.remote")
+}
+
+// TestClusterRemoteCaller: a CALL another node routed to a local callee
+// (from the caller's shadow, aimed at that callee) is invoked here with
+// the caller's id disclosed, and its RESULT goes to the shadow's peer,
+// encoded for the caller.
+func TestClusterRemoteCaller(t *testing.T) {
+	r, _ := newClusterRealm(t)
+	callee, _ := joinClient(t, r, codec.MsgPack, nil)
+	callee.register("com.local", codec.MatchExact, codec.InvokeSingle)
+	p := shadow(r, 88)
+	callee.barrier()
+
+	call := codec.Message{Type: codec.Call, Request: 3, URI: "com.local"}
+	call.Options.Has, call.Options.DiscloseMe = codec.HasDiscloseMe, true
+	remoteMessage(t, r, call, RemoteInfo{Kind: RemoteCall, Session: 88, Target: callee.s.ID})
+	inv := callee.expect(codec.Invocation)
+	if inv.Options.Caller != 88 {
+		t.Fatalf("INVOCATION caller %d, want the remote caller 88", inv.Options.Caller)
+	}
+	callee.send(codec.Message{Type: codec.Yield, Request: inv.Request})
+	deadline := time.After(waitFor)
+	for {
+		if b := p.pop(); b != nil {
+			if s := string(b); !strings.HasPrefix(s, "[50,3,") {
+				t.Fatalf("the shadow got %s, want RESULT for its request 3 in JSON", s)
+			}
+			return
+		}
+		select {
+		case <-p.notify:
+		case <-deadline:
+			t.Fatal("no RESULT for the remote caller")
+		}
+	}
+}
+
+// TestClusterPubSub: the first and last local subscriber of a topic tell
+// the link of the interest; a publication goes to the link only when a
+// shadow subscribes too; another node's publication reaches the local
+// subscribers with its own id.
+func TestClusterPubSub(t *testing.T) {
+	r, f := newClusterRealm(t)
+	sub, _ := joinClient(t, r, codec.JSON, nil)
+	pub, _ := joinClient(t, r, codec.JSON, nil)
+	id := sub.subscribe("com.t", codec.MatchExact)
+	f.has(t, "interest com.t on")
+	f.has(t, "subscribed com.t on")
+
+	pub.send(codec.Message{Type: codec.Publish, Request: pub.nextReq(), URI: "com.t"})
+	sub.expect(codec.Event)
+	pub.barrier()
+	f.mu.Lock()
+	n := len(f.pubs)
+	f.mu.Unlock()
+	if n != 0 {
+		t.Fatal("a publication nobody elsewhere subscribes to went to the link")
+	}
+
+	shadow(r, 99)
+	r.RemoteSubscribed(99, "com.t", codec.MatchExact, true)
+	pub.barrier()
+	pub.send(codec.Message{Type: codec.Publish, Request: pub.nextReq(), URI: "com.t"})
+	sub.expect(codec.Event)
+	f.has(t, "publish com.t")
+
+	remoteMessage(t, r, codec.Message{Type: codec.Publish, Request: 1, URI: "com.t"},
+		RemoteInfo{Kind: RemotePublish, PubID: 12345})
+	if ev := sub.expect(codec.Event); ev.ID != id || ev.ID2 != 12345 {
+		t.Fatalf("remote EVENT sub %d pub %d, want %d 12345", ev.ID, ev.ID2, id)
+	}
+	sub.send(codec.Message{Type: codec.Unsubscribe, Request: sub.nextReq(), ID: id})
+	sub.expect(codec.Unsubscribed)
+	f.has(t, "interest com.t off")
+}
