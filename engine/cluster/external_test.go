@@ -90,17 +90,37 @@ func TestClusterExternalNATS(t *testing.T) {
 	if m := sub.expect(codec.Subscribed); m.Type != codec.Subscribed {
 		t.Fatalf("SUBSCRIBE: %s", m.Type)
 	}
-	for {
+	for got := false; !got; {
 		caller.send(codec.Message{Type: codec.Publish, URI: "com.ext.t", Args: args(t, 1), PayloadSer: codec.MsgPack})
 		select {
 		case m := <-sub.msgs:
-			if m.Type == codec.Event {
-				return
-			}
+			got = m.Type == codec.Event
 		case <-time.After(50 * time.Millisecond):
 		}
 		if ctx.Err() != nil {
 			t.Fatal("no event from node b reached node a")
 		}
+	}
+
+	// A node that joins later learns, with the others' sessions, their
+	// testaments, and fires them when the session leaves.
+	testator := join(t, a, "realm1", 4)
+	if m := testator.call("wamp.session.add_testament", "com.ext.will", []any{"bye"}, map[string]any{}); m.Type != codec.Result {
+		t.Fatalf("add_testament: %s %s", m.Type, m.URI)
+	}
+	c := startNode(t, node("c"))
+	t.Cleanup(func() { stopNode(c) })
+	heir := join(t, c, "realm1", 5)
+	heir.send(codec.Message{Type: codec.Subscribe, URI: "com.ext.will"})
+	heir.expect(codec.Subscribed)
+	for m := heir.call("wamp.session.get", testator.l.ID()); m.Type != codec.Result; m = heir.call("wamp.session.get", testator.l.ID()) {
+		if ctx.Err() != nil {
+			t.Fatalf("node c never learned the testator's session: %s %s", m.Type, m.URI)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	testator.l.Close()
+	if m := heir.expect(codec.Event); fmt.Sprint(value(t, m.Args)) != "[bye]" {
+		t.Fatalf("testament on the late node: %v", value(t, m.Args))
 	}
 }

@@ -98,9 +98,21 @@ type announce struct {
 	Msg          []byte          `json:"msg,omitempty"`   // testament: the CALL, in Ser
 	Topic        string          `json:"topic,omitempty"` // sub, unsub
 	Match        uint8           `json:"match,omitempty"`
-	// Subs are a joined session's subscriptions (snapshots only).
-	Subs []subRef `json:"subs,omitempty"`
+	// Subs are a joined session's subscriptions, Tests its testament
+	// CALLs in order (snapshots only).
+	Subs  []subRef       `json:"subs,omitempty"`
+	Tests []testamentRef `json:"tests,omitempty"`
 }
+
+// testamentRef is one add_testament or flush_testaments CALL of a session.
+type testamentRef struct {
+	Ser uint8  `json:"s"`
+	Msg []byte `json:"m"`
+}
+
+// maxTestamentCalls bounds the testament CALLs a node keeps per session
+// for snapshots: more than the realm's testaments per scope can need.
+const maxTestamentCalls = 128
 
 // subRef is one subscription of a session.
 type subRef struct {
@@ -325,6 +337,14 @@ func (l *link) send(m outMsg) {
 		l.publishJSON(l.subj.sess, &announce{Op: op, Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id,
 			Topic: m.topic, Match: uint8(m.match)})
 	case opTestament:
+		l.mu.Lock()
+		if a := l.local[m.id]; a != nil {
+			if len(a.Tests) >= maxTestamentCalls {
+				a.Tests = a.Tests[1:]
+			}
+			a.Tests = append(a.Tests, testamentRef{Ser: uint8(m.ser), Msg: m.data})
+		}
+		l.mu.Unlock()
 		l.publishJSON(l.subj.sess, &announce{Op: "testament", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id,
 			Ser: uint8(m.ser), Msg: m.data})
 	}
@@ -513,15 +533,7 @@ func (l *link) onAnnounce(msg *nats.Msg) {
 	case "sub", "unsub":
 		l.r.RemoteSubscribed(a.ID, a.Topic, codec.Match(a.Match), a.Op == "sub")
 	case "testament":
-		env := envelope{ser: codec.Serializer(a.Ser), msg: a.Msg}
-		if !validSer(env.ser) {
-			l.n.stats.Bad.Add(1)
-			return
-		}
-		if in := l.inbound(&env); in != nil {
-			in.Remote = realm.RemoteInfo{Kind: realm.RemoteTestament, Session: a.ID}
-			l.r.PostRemote(in)
-		}
+		l.testament(a.ID, a.Ser, a.Msg)
 	}
 }
 
@@ -553,6 +565,22 @@ func (l *link) join(a *announce) {
 	})
 	for _, s := range a.Subs { // a snapshot's
 		l.r.RemoteSubscribed(a.ID, s.Topic, codec.Match(s.Match), true)
+	}
+	for _, tr := range a.Tests {
+		l.testament(a.ID, tr.Ser, tr.Msg)
+	}
+}
+
+// testament applies a testament CALL of session id to its shadow.
+func (l *link) testament(id uint64, ser uint8, msg []byte) {
+	env := envelope{ser: codec.Serializer(ser), msg: msg}
+	if !validSer(env.ser) {
+		l.n.stats.Bad.Add(1)
+		return
+	}
+	if in := l.inbound(&env); in != nil {
+		in.Remote = realm.RemoteInfo{Kind: realm.RemoteTestament, Session: id}
+		l.r.PostRemote(in)
 	}
 }
 
@@ -587,6 +615,7 @@ func (l *link) snapshot() []*announce {
 	for _, a := range l.local {
 		c := *a // the sender goes on changing a's Subs
 		c.Subs = append([]subRef(nil), a.Subs...)
+		c.Tests = append([]testamentRef(nil), a.Tests...)
 		out = append(out, &c)
 	}
 	return out
