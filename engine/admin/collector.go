@@ -93,6 +93,7 @@ func NewCollector(src Source) *Collector {
 			{newDesc("wampd_cluster_publications_received_total", "Publications of other nodes delivered to this node's subscribers."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.PublicationsReceived) })},
 			{newDesc("wampd_cluster_forwarded_total", "Calls, answers and kills sent to other nodes."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.Forwarded) })},
 			{newDesc("wampd_cluster_dropped_total", "Messages for other nodes the bounded queue toward NATS refused."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.Dropped) })},
+			{newDesc("wampd_cluster_slow_consumer_drops_total", "Messages from other nodes NATS dropped because this node's bounded channels were full (a node that cannot keep up)."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.SlowDrops) })},
 			{newDesc("wampd_cluster_bad_messages_total", "Messages from NATS that did not decode."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.Bad) })},
 			{newDesc("wampd_cluster_nodes_lost_total", "Other nodes declared gone (no heartbeat, or restarted)."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.NodesLost) })},
 			{newDesc("wampd_cluster_registration_writes_total", "Writes to the cluster's registration tables."), counter, clusterStat(func(c *ClusterStats) float64 { return float64(c.RegistrationWrites) })},

@@ -95,6 +95,7 @@ type ClusterStats struct {
 	PublicationsReceived      uint64 // other nodes' publications delivered here
 	Forwarded                 uint64 // calls, answers and kills sent to other nodes
 	Dropped                   uint64 // messages the bounded queue toward NATS refused
+	SlowDrops                 uint64 // messages from NATS dropped while the node's channels were full
 	Bad                       uint64 // messages from NATS that did not decode
 	NodesLost                 uint64 // other nodes declared gone
 	RegistrationWrites        uint64 // registration table writes

@@ -107,6 +107,9 @@ func (n *Node) AdminStats() *admin.ClusterStats {
 		Forwarded: s.Forwarded.Load(), Dropped: s.Dropped.Load(), Bad: s.Bad.Load(), NodesLost: s.NodesLost.Load(),
 		RegistrationWrites: s.RegWrites.Load(), RegistrationFailures: s.RegFailures.Load(),
 	}
+	for _, l := range n.links {
+		c.SlowDrops += l.slowDrops()
+	}
 	if n.nc != nil {
 		ns := n.nc.Stats()
 		c.NATSMsgsIn, c.NATSMsgsOut, c.NATSBytesIn, c.NATSBytesOut = ns.InMsgs, ns.OutMsgs, ns.InBytes, ns.OutBytes

@@ -32,10 +32,12 @@ type link struct {
 	out  chan outMsg
 	reg  *registry
 
-	mu     sync.Mutex                     // guards local, remote and hellos
-	local  map[uint64]*announce           // this node's sessions of the realm (snapshots)
-	remote map[string]map[uint64]struct{} // other nodes' sessions shadowed here, by node
-	hellos map[string]map[string]any      // shadows' HELLO details by their roles' JSON
+	mu      sync.Mutex                      // guards local, remote, hellos and subs
+	subs    map[*nats.Subscription]struct{} // the link's NATS subscriptions (their drops are counted)
+	local   map[uint64]*announce            // this node's sessions of the realm (snapshots)
+	remote  map[string]map[uint64]struct{}  // other nodes' sessions shadowed here, by node
+	hellos  map[string]map[string]any       // shadows' HELLO details by their roles' JSON
+	dropped uint64                          // slow-consumer drops of subscriptions gone
 
 	// Only the sender goroutine touches interest.
 	interest map[string]*interestSub
@@ -127,6 +129,7 @@ func newLink(n *Node, r *realm.Realm) *link {
 		local:     make(map[uint64]*announce),
 		remote:    make(map[string]map[uint64]struct{}),
 		hellos:    make(map[string]map[string]any),
+		subs:      make(map[*nats.Subscription]struct{}),
 		rolesJSON: make(map[string]json.RawMessage),
 		interest:  make(map[string]*interestSub),
 		evCh:      make(chan *nats.Msg, evQueue),
@@ -149,6 +152,7 @@ func (l *link) start() error {
 			return fmt.Errorf("cluster: subscribe %s: %w", subject, err)
 		}
 		_ = sub.SetPendingLimits(evQueue, 256<<20)
+		l.track(sub, true)
 	}
 	l.n.goOwned(l.control)
 	l.n.goOwned(l.run)
@@ -400,6 +404,7 @@ func (l *link) setInterest(subject string, on bool) {
 				return
 			}
 			_ = sub.SetPendingLimits(evQueue, 256<<20)
+			l.track(sub, true)
 			is = &interestSub{sub: sub}
 			l.interest[subject] = is
 		}
@@ -410,9 +415,39 @@ func (l *link) setInterest(subject string, on bool) {
 		return
 	}
 	if is.refs--; is.refs == 0 {
+		l.track(is.sub, false)
 		_ = is.sub.Unsubscribe()
 		delete(l.interest, subject)
 	}
+}
+
+// track adds or removes sub from the subscriptions whose drops count; the
+// drops of a removed one are kept in dropped.
+func (l *link) track(sub *nats.Subscription, on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if on {
+		l.subs[sub] = struct{}{}
+		return
+	}
+	if n, err := sub.Dropped(); err == nil && n > 0 {
+		l.dropped += uint64(n)
+	}
+	delete(l.subs, sub)
+}
+
+// slowDrops is what NATS dropped for this link as a slow consumer: the
+// messages that arrived while its channels were full (evQueue).
+func (l *link) slowDrops() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.dropped
+	for sub := range l.subs {
+		if d, err := sub.Dropped(); err == nil && d > 0 {
+			n += uint64(d)
+		}
+	}
+	return n
 }
 
 // recentIDs is how many publication ids events remembers: a publication
