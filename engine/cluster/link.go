@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -34,7 +35,7 @@ type link struct {
 
 	mu      sync.Mutex                      // guards local, remote, hellos and subs
 	subs    map[*nats.Subscription]struct{} // the link's NATS subscriptions (their drops are counted)
-	local   map[uint64]*announce            // this node's sessions of the realm (snapshots)
+	local   map[uint64]*localSession        // this node's sessions of the realm (snapshots)
 	remote  map[string]map[uint64]struct{}  // other nodes' sessions shadowed here, by node
 	hellos  map[string]map[string]any       // shadows' HELLO details by their roles' JSON
 	dropped uint64                          // slow-consumer drops of subscriptions gone
@@ -42,10 +43,8 @@ type link struct {
 	// Only the sender goroutine touches interest.
 	interest map[string]*interestSub
 	batch    []byte // the sender's scratch
-	// rolesJSON shares the local sessions' encoded roles (sender only).
-	rolesJSON map[string]json.RawMessage
-	evCh      chan *nats.Msg
-	ctlCh     chan *nats.Msg // announcements and messages for this node, in order
+	evCh     chan *nats.Msg
+	ctlCh    chan *nats.Msg // announcements and messages for this node, in order
 }
 
 // interestSub is one NATS subscription for publications, shared by the
@@ -80,6 +79,16 @@ const (
 	opSub       // announce a subscription of id
 	opUnsub
 )
+
+// localSession is what a node keeps of its own session for the snapshots
+// other nodes ask for: the session itself (its exported fields are
+// read-only once it joined, so the snapshot reads them there) and what
+// it did since that a join announcement does not say.
+type localSession struct {
+	s     *realm.Session
+	subs  []subRef
+	tests []testamentRef
+}
 
 // announce is a session join or leave on a realm's sess subject, and an
 // item of a snapshot.
@@ -125,15 +134,14 @@ type subRef struct {
 func newLink(n *Node, r *realm.Realm) *link {
 	l := &link{
 		n: n, r: r, subj: newSubjects(n.cfg.Name, r.Name(), n.cfg.Node),
-		out:       make(chan outMsg, outQueue),
-		local:     make(map[uint64]*announce),
-		remote:    make(map[string]map[uint64]struct{}),
-		hellos:    make(map[string]map[string]any),
-		subs:      make(map[*nats.Subscription]struct{}),
-		rolesJSON: make(map[string]json.RawMessage),
-		interest:  make(map[string]*interestSub),
-		evCh:      make(chan *nats.Msg, evQueue),
-		ctlCh:     make(chan *nats.Msg, evQueue),
+		out:      make(chan outMsg, outQueue),
+		local:    make(map[uint64]*localSession),
+		remote:   make(map[string]map[uint64]struct{}),
+		hellos:   make(map[string]map[string]any),
+		subs:     make(map[*nats.Subscription]struct{}),
+		interest: make(map[string]*interestSub),
+		evCh:     make(chan *nats.Msg, evQueue),
+		ctlCh:    make(chan *nats.Msg, evQueue),
 	}
 	l.reg = newRegistry(l)
 	return l
@@ -308,11 +316,10 @@ func (l *link) send(m outMsg) {
 	case opInterest, opNoInterest:
 		l.setInterest(l.subj.interestSubject(m.topic, m.match), m.op == opInterest)
 	case opJoined:
-		a := l.announceOf(m.sess)
 		l.mu.Lock()
-		l.local[a.ID] = a
+		l.local[m.sess.ID] = &localSession{s: m.sess}
 		l.mu.Unlock()
-		l.publishJSON(l.subj.sess, a)
+		l.publishJSON(l.subj.sess, l.announceOf(m.sess))
 	case opLeft:
 		l.mu.Lock()
 		delete(l.local, m.id)
@@ -322,16 +329,13 @@ func (l *link) send(m outMsg) {
 		ref := subRef{Topic: m.topic, Match: uint8(m.match)}
 		op := "sub"
 		l.mu.Lock()
-		if a := l.local[m.id]; a != nil {
+		if ls := l.local[m.id]; ls != nil {
 			if m.op == opSub {
-				a.Subs = append(a.Subs, ref)
+				ls.subs = append(ls.subs, ref)
 			} else {
 				op = "unsub"
-				for i, x := range a.Subs {
-					if x == ref {
-						a.Subs = append(a.Subs[:i], a.Subs[i+1:]...)
-						break
-					}
+				if i := slices.Index(ls.subs, ref); i >= 0 {
+					ls.subs = slices.Delete(ls.subs, i, i+1)
 				}
 			}
 		} else if m.op == opUnsub {
@@ -342,11 +346,11 @@ func (l *link) send(m outMsg) {
 			Topic: m.topic, Match: uint8(m.match)})
 	case opTestament:
 		l.mu.Lock()
-		if a := l.local[m.id]; a != nil {
-			if len(a.Tests) >= maxTestamentCalls {
-				a.Tests = a.Tests[1:]
+		if ls := l.local[m.id]; ls != nil {
+			if len(ls.tests) >= maxTestamentCalls {
+				ls.tests = ls.tests[1:]
 			}
-			a.Tests = append(a.Tests, testamentRef{Ser: uint8(m.ser), Msg: m.data})
+			ls.tests = append(ls.tests, testamentRef{Ser: uint8(m.ser), Msg: m.data})
 		}
 		l.mu.Unlock()
 		l.publishJSON(l.subj.sess, &announce{Op: "testament", Node: l.n.cfg.Node, Boot: l.n.boot, ID: m.id,
@@ -366,7 +370,7 @@ func (l *link) publishJSON(subject string, v any) {
 }
 
 // announceOf is the join announcement of a local session (its exported
-// fields are read-only once it joined).
+// fields are read-only once it joined); safe from any goroutine.
 func (l *link) announceOf(s *realm.Session) *announce {
 	a := &announce{
 		Op: "join", Node: l.n.cfg.Node, Boot: l.n.boot, ID: s.ID,
@@ -377,17 +381,7 @@ func (l *link) announceOf(s *realm.Session) *announce {
 		a.Transport, a.Addr = pi.TransportName(), pi.RemoteAddr()
 	}
 	if roles, ok := s.Hello["roles"].(map[string]any); ok {
-		b, _ := json.Marshal(roles)
-		// Kept for snapshots: one copy per distinct roles (sender only).
-		if shared, ok := l.rolesJSON[string(b)]; ok {
-			b = shared
-		} else {
-			if len(l.rolesJSON) >= maxHellos {
-				clear(l.rolesJSON)
-			}
-			l.rolesJSON[string(b)] = b
-		}
-		a.Roles = b
+		a.Roles, _ = json.Marshal(roles)
 	}
 	return a
 }
@@ -647,11 +641,12 @@ func (l *link) snapshot() []*announce {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make([]*announce, 0, len(l.local))
-	for _, a := range l.local {
-		c := *a // the sender goes on changing a's Subs
-		c.Subs = append([]subRef(nil), a.Subs...)
-		c.Tests = append([]testamentRef(nil), a.Tests...)
-		out = append(out, &c)
+	for _, ls := range l.local {
+		a := l.announceOf(ls.s)
+		// Copies: the sender goes on changing them.
+		a.Subs = append([]subRef(nil), ls.subs...)
+		a.Tests = append([]testamentRef(nil), ls.tests...)
+		out = append(out, a)
 	}
 	return out
 }
