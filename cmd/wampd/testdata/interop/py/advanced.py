@@ -32,7 +32,6 @@ Usage: advanced.py SCENARIO --transport ws|rs --serializer json|msgpack|cbor
                    --ws URL --rs HOST:PORT [...]
 """
 
-import argparse
 import asyncio
 import struct
 
@@ -52,7 +51,7 @@ from autobahn.wamp.types import (  # noqa: E402
     SubscribeOptions,
 )
 
-from interop import SERIALIZERS, TIMEOUT, Checks, connect, leave, short  # noqa: E402
+from interop import SERIALIZERS, TIMEOUT, connect, leave, short, run_scenario, scenario_parser  # noqa: E402
 
 REALM1, REALM2 = "realm1", "realm2"
 # OTHER is the serializer of the peer a cross-serializer check pairs with.
@@ -1188,28 +1187,9 @@ SCENARIOS = {
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("scenario", choices=sorted(SCENARIOS))
-    p.add_argument("--transport", choices=["ws", "rs"], default="ws")
-    p.add_argument("--serializer", choices=sorted(SERIALIZERS), default="json")
-    p.add_argument("--ws", help="WebSocket URL, ws://127.0.0.1:PORT/ws")
-    p.add_argument("--rs", help="RawSocket HOST:PORT")
+    p = scenario_parser(SCENARIOS)
     p.add_argument("--topic", default="com.adv.topic")
-    opts = p.parse_args()
-    opts.unix = None  # interop.connect reads it
-    c = Checks()
-
-    async def run():
-        x = Ctx(opts, c)
-        try:
-            await SCENARIOS[opts.scenario](x)
-        except Exception as e:  # noqa: BLE001 - an unexpected error is a failed check
-            c.fail(opts.scenario, "unexpected %s: %s" % (type(e).__name__, e))
-        finally:
-            await x.close()
-
-    asyncio.run(run())
-    c.exit()
+    run_scenario(SCENARIOS, p.parse_args(), ctx=Ctx)
 
 
 if __name__ == "__main__":

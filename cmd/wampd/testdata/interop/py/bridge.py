@@ -25,7 +25,6 @@ Usage: bridge.py SCENARIO --transport ws|rs --serializer json|msgpack|cbor
                  --ws URL --rs HOST:PORT
 """
 
-import argparse
 import asyncio
 import json
 
@@ -36,7 +35,7 @@ txaio.use_asyncio()
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import CallResult, PublishOptions, SubscribeOptions  # noqa: E402
 
-from interop import SERIALIZERS, TIMEOUT, Checks, connect, leave  # noqa: E402
+from interop import TIMEOUT, connect, leave, run_scenario, scenario_parser  # noqa: E402
 
 FORWARD_FAILED = "wampd.bridge.forward_failed"
 
@@ -109,20 +108,7 @@ SCENARIOS = {
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("scenario", choices=sorted(SCENARIOS))
-    p.add_argument("--transport", choices=["ws", "rs"], default="ws")
-    p.add_argument("--serializer", choices=sorted(SERIALIZERS), default="json")
-    p.add_argument("--ws", help="WebSocket URL, ws://127.0.0.1:PORT/ws")
-    p.add_argument("--rs", help="RawSocket HOST:PORT")
-    opts = p.parse_args()
-    opts.unix = None
-    c = Checks()
-    try:
-        asyncio.run(SCENARIOS[opts.scenario](opts, c))
-    except Exception as e:  # noqa: BLE001 - a crash is a failed check
-        c.fail(opts.scenario, repr(e))
-    c.exit()
+    run_scenario(SCENARIOS, scenario_parser(SCENARIOS).parse_args())
 
 
 if __name__ == "__main__":

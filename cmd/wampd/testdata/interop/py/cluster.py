@@ -56,7 +56,7 @@ from autobahn.wamp.types import (  # noqa: E402
 )
 
 from advanced import Inbox, authid, ident  # noqa: E402
-from interop import SERIALIZERS, TIMEOUT, Checks, connect, echo, echo_values, leave, short  # noqa: E402
+from interop import SERIALIZERS, TIMEOUT, Checks, connect, echo, echo_values, leave, short, run_scenario, scenario_parser  # noqa: E402
 
 REALM1, REALM2 = "realm1", "realm2"
 NO_SUCH_PROCEDURE = "wamp.error.no_such_procedure"
@@ -915,24 +915,7 @@ def main():
     p.add_argument("--callee", type=spec, default="rs/msgpack")
     p.add_argument("--procedure", default="com.cluster.js.echo")
     p.add_argument("--deadline", type=float, default=20.0)
-    opts = p.parse_args()
-    c = Checks()
-
-    async def run():
-        x = Ctx(opts, c)
-        try:
-            await asyncio.wait_for(SCENARIOS[opts.scenario](x), SCENARIO_TIMEOUT)
-        except asyncio.TimeoutError:
-            c.fail(opts.scenario, "did not finish within %ss" % SCENARIO_TIMEOUT)
-        except Exception as e:  # noqa: BLE001 - an unexpected error is a failed check
-            c.fail(opts.scenario, "unexpected %s: %s" % (type(e).__name__, e))
-        finally:
-            await x.close()
-
-    t0 = time.monotonic()
-    asyncio.run(run())
-    print("ELAPSED %.3f" % (time.monotonic() - t0), flush=True)
-    c.exit()
+    run_scenario(SCENARIOS, p.parse_args(), ctx=Ctx, timeout=SCENARIO_TIMEOUT)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Every check prints "OK <name>" or "FAIL <name>: <why>", and the process
 exits 0 only when every check passed.
 """
 
-import argparse
 import asyncio
 
 import txaio
@@ -26,7 +25,7 @@ txaio.use_asyncio()
 
 from autobahn.wamp.types import PublishOptions  # noqa: E402
 
-from interop import SERIALIZERS, TIMEOUT, Checks, connect, leave  # noqa: E402
+from interop import TIMEOUT, connect, leave, run_scenario, scenario_parser  # noqa: E402
 
 # How long the whole stream may take to arrive (the router, the publisher
 # and the other subscribers share a small CI machine).
@@ -74,27 +73,11 @@ SCENARIOS = {"subscriber": subscriber, "publisher": publisher}
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("scenario", choices=sorted(SCENARIOS))
-    p.add_argument("--transport", choices=["ws", "rs"], default="ws")
-    p.add_argument("--serializer", choices=sorted(SERIALIZERS), default="json")
-    p.add_argument("--ws", help="WebSocket URL, ws://127.0.0.1:PORT/ws")
-    p.add_argument("--rs", help="RawSocket HOST:PORT")
+    p = scenario_parser(SCENARIOS)
     p.add_argument("--topic", default="com.flow.telemetry")
     p.add_argument("--count", type=int, default=20000)
     p.add_argument("--size", type=int, default=1000)
-    opts = p.parse_args()
-    opts.unix = None  # interop.connect reads it
-    c = Checks()
-
-    async def run():
-        try:
-            await SCENARIOS[opts.scenario](opts, c)
-        except Exception as e:  # noqa: BLE001 - an unexpected error is a failed check
-            c.fail(opts.scenario, "unexpected %s: %s" % (type(e).__name__, e))
-
-    asyncio.run(run())
-    c.exit()
+    run_scenario(SCENARIOS, p.parse_args())
 
 
 if __name__ == "__main__":

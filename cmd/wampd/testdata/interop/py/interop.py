@@ -12,6 +12,7 @@ Usage: interop.py SCENARIO --transport ws|rs --serializer json|msgpack|cbor
 
 import argparse
 import asyncio
+import time
 import os
 import sys
 
@@ -541,31 +542,55 @@ SCENARIOS = {
 }
 
 
-def main():
+def scenario_parser(scenarios):
+    """The arguments every single-router script takes: the scenario, the
+    transport and serializer, and the router's addresses."""
     p = argparse.ArgumentParser()
-    p.add_argument("scenario", choices=sorted(SCENARIOS))
+    p.add_argument("scenario", choices=sorted(scenarios))
     p.add_argument("--transport", choices=["ws", "rs"], default="ws")
     p.add_argument("--serializer", choices=sorted(SERIALIZERS), default="json")
-    p.add_argument("--caller-serializer", choices=sorted(SERIALIZERS))
-    p.add_argument("--callee-serializer", choices=sorted(SERIALIZERS))
     p.add_argument("--ws", help="WebSocket URL, ws://127.0.0.1:PORT/ws")
     p.add_argument("--rs", help="RawSocket HOST:PORT")
+    p.set_defaults(unix=None)  # connect reads it; only this script serves unix sockets
+    return p
+
+
+def run_scenario(scenarios, opts, ctx=None, timeout=None):
+    """Runs the scenario opts.scenario names and exits with the checks'
+    verdict; an unexpected exception, or running past timeout seconds, is
+    a failed check. Without ctx a scenario is called with (opts, checks);
+    with it, with ctx(opts, checks), closed afterwards."""
+    c = Checks()
+
+    async def run():
+        x = ctx(opts, c) if ctx else None
+        try:
+            work = scenarios[opts.scenario](x) if x else scenarios[opts.scenario](opts, c)
+            await asyncio.wait_for(work, timeout)
+        except asyncio.TimeoutError:
+            c.fail(opts.scenario, "did not finish within %ss" % timeout)
+        except Exception as e:  # noqa: BLE001 - an unexpected error is a failed check
+            c.fail(opts.scenario, "unexpected %s: %s" % (type(e).__name__, e))
+        finally:
+            if x:
+                await x.close()
+
+    t0 = time.monotonic()
+    asyncio.run(run())
+    print("ELAPSED %.3f" % (time.monotonic() - t0), flush=True)
+    c.exit()
+
+
+def main():
+    p = scenario_parser(SCENARIOS)
+    p.add_argument("--caller-serializer", choices=sorted(SERIALIZERS))
+    p.add_argument("--callee-serializer", choices=sorted(SERIALIZERS))
     p.add_argument("--unix", help="RawSocket unix socket path")
     p.add_argument("--procedure", default="com.example.echo")
     p.add_argument("--topic", default="com.example.topic")
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--expect-error")
-    opts = p.parse_args()
-    c = Checks()
-
-    async def run():
-        try:
-            await SCENARIOS[opts.scenario](opts, c)
-        except Exception as e:  # noqa: BLE001 - an unexpected error is a failed check
-            c.fail(opts.scenario, "unexpected %s: %s" % (type(e).__name__, e))
-
-    asyncio.run(run())
-    c.exit()
+    run_scenario(SCENARIOS, p.parse_args())
 
 
 if __name__ == "__main__":

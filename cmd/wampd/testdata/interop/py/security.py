@@ -39,7 +39,6 @@ Usage: security.py SCENARIO --transport ws|rs --serializer json|msgpack|cbor
                    --ws URL --rs HOST:PORT [--cafile PEM]
 """
 
-import argparse
 import asyncio
 import base64
 import hashlib
@@ -57,7 +56,7 @@ from autobahn.wamp.types import ComponentConfig, PublishOptions, SubscribeOption
 from nacl import pwhash  # noqa: E402
 
 from advanced import RawPeer  # noqa: E402
-from interop import SERIALIZERS, TIMEOUT, Checks, JoinError, Session, connect, leave, short  # noqa: E402
+from interop import TIMEOUT, JoinError, Session, connect, leave, short, run_scenario, scenario_parser  # noqa: E402
 
 SECURE = "secure"
 AUTH_FAILED = "wamp.error.authentication_failed"
@@ -538,28 +537,13 @@ SCENARIOS = {
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("scenario", choices=sorted(SCENARIOS))
-    p.add_argument("--transport", choices=["ws", "rs"], default="ws")
-    p.add_argument("--serializer", choices=sorted(SERIALIZERS), default="json")
-    p.add_argument("--ws", help="WebSocket URL, ws://127.0.0.1:PORT/ws or wss://")
-    p.add_argument("--rs", help="RawSocket HOST:PORT")
+    p = scenario_parser(SCENARIOS)
     p.add_argument("--cafile", help="CA certificate (PEM) to verify a wss:// router with")
     opts = p.parse_args()
-    opts.unix = None  # interop.connect reads it
     opts.ssl = None
     if opts.cafile:
         opts.ssl = ssl.create_default_context(cafile=opts.cafile)
-    c = Checks()
-
-    async def run():
-        try:
-            await SCENARIOS[opts.scenario](opts, c)
-        except Exception as e:  # noqa: BLE001 - an unexpected error is a failed check
-            c.fail(opts.scenario, "unexpected %s: %s" % (type(e).__name__, e))
-
-    asyncio.run(run())
-    c.exit()
+    run_scenario(SCENARIOS, opts)
 
 
 if __name__ == "__main__":
