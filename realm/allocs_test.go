@@ -10,7 +10,8 @@ import (
 
 // TestHotPathAllocs fails CI when a realm hot path starts allocating:
 // decode -> route -> encode -> Send of CALL->INVOCATION, YIELD->RESULT and
-// PUBLISH->EVENT (1 and 1000 subscribers), for every serializer, must stay
+// PUBLISH->EVENT (1 and 1000 subscribers), and a clustered realm's
+// publication and call to another node, for every serializer, must stay
 // at 0 allocs per message in steady state. The race detector allocates on
 // its own, hence the build tag.
 func TestHotPathAllocs(t *testing.T) {
@@ -29,6 +30,8 @@ func TestHotPathAllocs(t *testing.T) {
 		{"publish_event_1000subs_exclude100", func(t *testing.T, ser codec.Serializer) func() {
 			return setupPublishExclude(t, ser, 1000)
 		}},
+		{"cluster_publish", func(t *testing.T, ser codec.Serializer) func() { return setupClusterPublish(t, ser) }},
+		{"cluster_call_result", func(t *testing.T, ser codec.Serializer) func() { return setupClusterCall(t, ser) }},
 	}
 	for _, tc := range cases {
 		for _, ser := range serializers {

@@ -67,7 +67,9 @@ func deliver(b testing.TB, r *Realm, s *Session, ser codec.Serializer, raw []byt
 		b.Fatalf("decode: %v", err)
 	}
 	in.Sess = s
+	r.current = in // as handleItem does
 	r.handle(in)
+	r.current = nil
 	in.Release()
 	r.flush()
 }

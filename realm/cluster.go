@@ -452,8 +452,12 @@ func (r *Realm) clusterPublish(s *Session, topic string, id uint64, disclose boo
 	if r.current == nil || r.current.Buf == nil {
 		return
 	}
-	p := ClusterPublication{ID: id, Topic: topic, Publisher: s.ID, Disclose: disclose, Ser: s.ser, Raw: r.current.Buf.B}
-	r.cluster.Publish(&p)
+	// The realm's scratch: a local one would escape through the interface
+	// call, one allocation per publication.
+	p := &r.clusterPub
+	*p = ClusterPublication{ID: id, Topic: topic, Publisher: s.ID, Disclose: disclose, Ser: s.ser, Raw: r.current.Buf.B}
+	r.cluster.Publish(p)
+	*p = ClusterPublication{} // nothing aliasing the PUBLISH stays
 }
 
 // clusterRegister asks the cluster for a registration of s (actor only).

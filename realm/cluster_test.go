@@ -264,3 +264,87 @@ func TestClusterPubSub(t *testing.T) {
 	sub.expect(codec.Unsubscribed)
 	f.has(t, "interest com.t off")
 }
+
+// nopLink is a Cluster that takes everything and keeps nothing, and a
+// RemotePeer that does the same: what the realm's cluster paths cost.
+type nopLink struct{ pubs, forwards int }
+
+func (*nopLink) Joined(*Session)                              {}
+func (*nopLink) Left(uint64, bool)                            {}
+func (*nopLink) Subscribed(uint64, string, codec.Match, bool) {}
+func (*nopLink) Interest(string, codec.Match, bool)           {}
+func (l *nopLink) Publish(*ClusterPublication)                { l.pubs++ }
+func (*nopLink) Register(*ClusterRegister)                    {}
+func (*nopLink) Unregister(string, codec.Match, uint64)       {}
+func (*nopLink) Testament(uint64, codec.Serializer, []byte)   {}
+func (*nopLink) Lookup(uint64, string)                        {}
+func (l *nopLink) Forward(uint64, codec.Serializer, []byte)   { l.forwards++ }
+func (*nopLink) Serializer() codec.Serializer                 { return codec.MsgPack }
+func (*nopLink) Send(*codec.Frame, bool) bool                 { return true }
+func (*nopLink) Flush()                                       {}
+func (*nopLink) Close(string)                                 {}
+
+// setupClusterPublish: a PUBLISH with one local subscriber and one on
+// another node (a shadow's subscription), which goes to the link once.
+func setupClusterPublish(tb testing.TB, ser codec.Serializer) func() {
+	r, pub, raw := publishSetup(tb, ser, 1)
+	l := &nopLink{}
+	r.SetCluster(l)
+	r.remoteJoin(&Session{ID: 999, Peer: l})
+	r.broker.remoteSubscribed(r, &remoteSub{999, "com.bench.topic", codec.MatchExact, true})
+	return func() {
+		before := l.pubs
+		deliver(tb, r, pub, ser, raw)
+		if l.pubs != before+1 {
+			tb.Fatal("the publication did not go to the link")
+		}
+	}
+}
+
+// setupClusterCall: a CALL routed to a callee of another node (forwarded
+// as its bytes), then its RESULT coming back for the caller.
+func setupClusterCall(tb testing.TB, ser codec.Serializer) func() {
+	r := benchRealm()
+	l := &nopLink{}
+	r.SetCluster(l)
+	caller := benchJoin(r, 1, ser, nil)
+	r.remoteJoin(&Session{ID: 999, Peer: l})
+	r.dealer.reconcile(r, &ClusterRegistration{URI: "com.bench.proc", ID: 5, Callees: []uint64{999}})
+	call := encodeMsg(tb, ser, codec.Message{Type: codec.Call, Request: 7, URI: "com.bench.proc", Args: payload64(tb, ser)})
+	result := encodeMsg(tb, ser, codec.Message{Type: codec.Result, Request: 7, Args: payload64(tb, ser)})
+	return func() {
+		deliver(tb, r, caller, ser, call)
+		if caller.calls[7] == nil {
+			tb.Fatal("call not pending after CALL")
+		}
+		in := NewInbound()
+		in.Buf.B = append(in.Buf.B[:0], result...)
+		if err := codec.Decode(ser, in.Buf.B, &in.Msg); err != nil {
+			tb.Fatal(err)
+		}
+		in.Remote = RemoteInfo{Kind: RemoteDeliver, Session: caller.ID}
+		r.current = in
+		r.handleRemote(in)
+		r.current = nil
+		in.Release()
+		r.flush()
+		if caller.calls[7] != nil {
+			tb.Fatal("call still pending after its RESULT")
+		}
+	}
+}
+
+func BenchmarkClusterPublish_64B(b *testing.B) { benchSetup(b, setupClusterPublish) }
+func BenchmarkClusterCall_64B(b *testing.B)    { benchSetup(b, setupClusterCall) }
+
+func benchSetup(b *testing.B, setup func(testing.TB, codec.Serializer) func()) {
+	for _, ser := range serializers {
+		b.Run(ser.String(), func(b *testing.B) {
+			run := setup(b, ser)
+			b.ReportAllocs()
+			for b.Loop() {
+				run()
+			}
+		})
+	}
+}

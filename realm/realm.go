@@ -102,9 +102,11 @@ type Realm struct {
 	// lookedUp is set while a CALL that waited for the cluster's table
 	// (Cluster.Lookup) is handled again: a second miss is an error.
 	lookedUp bool
-	nodeLost bool   // a lost node's shadow is being removed (remoteLeave)
-	metaBuf  []byte // scratch of metaEvent
-	quiet    bool   // kill_all at work: no meta events, no testaments
+	nodeLost bool // a lost node's shadow is being removed (remoteLeave)
+	// clusterPub is clusterPublish's scratch.
+	clusterPub ClusterPublication
+	metaBuf    []byte // scratch of metaEvent
+	quiet      bool   // kill_all at work: no meta events, no testaments
 	// filterEpoch stamps the sessions a black/white list names (filter.mark).
 	filterEpoch uint32
 	// current is the message being handled, held whether the realm kept

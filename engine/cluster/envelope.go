@@ -42,13 +42,15 @@ func appendToBatch(b, env []byte) []byte {
 
 // eachEnvelope calls f for each envelope of p (one, or a batch's) in
 // order, and reports how many did not parse.
-func eachEnvelope(p []byte, f func(*envelope)) (bad int) {
+// The envelope goes by value: a pointer to it would move it to the heap,
+// one allocation per message.
+func eachEnvelope(p []byte, f func(envelope)) (bad int) {
 	if len(p) == 0 || p[0] != kindBatch {
 		e, err := parseEnvelope(p)
 		if err != nil {
 			return 1
 		}
-		f(&e)
+		f(e)
 		return 0
 	}
 	for p = p[1:]; len(p) > 0; {
@@ -63,7 +65,7 @@ func eachEnvelope(p []byte, f func(*envelope)) (bad int) {
 		if err != nil {
 			bad++
 		} else {
-			f(&e)
+			f(e)
 		}
 		p = p[4+n:]
 	}

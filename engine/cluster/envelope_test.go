@@ -29,15 +29,15 @@ func TestBatch(t *testing.T) {
 	b := appendEnvelope(nil, kindDeliver, codec.JSON, 3, 0, 0, []byte(`[50,1,{}]`))
 	batch := appendToBatch(appendToBatch([]byte{kindBatch}, a), b)
 	var got []uint64
-	if bad := eachEnvelope(batch, func(e *envelope) { got = append(got, e.a) }); bad != 0 || len(got) != 2 || got[0] != 1 || got[1] != 3 {
+	if bad := eachEnvelope(batch, func(e envelope) { got = append(got, e.a) }); bad != 0 || len(got) != 2 || got[0] != 1 || got[1] != 3 {
 		t.Fatalf("batch: %v, %d bad", got, bad)
 	}
 	got = got[:0]
-	if bad := eachEnvelope(a, func(e *envelope) { got = append(got, e.a) }); bad != 0 || len(got) != 1 {
+	if bad := eachEnvelope(a, func(e envelope) { got = append(got, e.a) }); bad != 0 || len(got) != 1 {
 		t.Fatalf("single: %v, %d bad", got, bad)
 	}
 	// A truncated batch keeps what came whole and counts the rest.
-	if bad := eachEnvelope(batch[:len(batch)-3], func(*envelope) {}); bad != 1 {
+	if bad := eachEnvelope(batch[:len(batch)-3], func(envelope) {}); bad != 1 {
 		t.Fatalf("truncated batch: %d bad, want 1", bad)
 	}
 }
@@ -50,7 +50,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	f.Add([]byte{1, 1})
 	f.Add(appendToBatch([]byte{kindBatch}, appendEnvelope(nil, kindEvent, codec.JSON, 1, 2, 1, []byte("[16]"))))
 	f.Fuzz(func(t *testing.T, p []byte) {
-		eachEnvelope(p, func(e *envelope) {
+		eachEnvelope(p, func(e envelope) {
 			if e.kind < kindEvent || e.kind > kindDeliver {
 				t.Fatalf("batch gave kind %d", e.kind)
 			}

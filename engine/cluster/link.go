@@ -42,9 +42,12 @@ type link struct {
 
 	// Only the sender goroutine touches interest.
 	interest map[string]*interestSub
-	batch    []byte // the sender's scratch
-	evCh     chan *nats.Msg
-	ctlCh    chan *nats.Msg // announcements and messages for this node, in order
+	batch    []byte    // the sender's scratch
+	batchRun []*[]byte // the sender's scratch: the envelopes of one batch
+	// evSubjects caches topics' event subjects (the actor's: Publish).
+	evSubjects map[string]string
+	evCh       chan *nats.Msg
+	ctlCh      chan *nats.Msg // announcements and messages for this node, in order
 }
 
 // interestSub is one NATS subscription for publications, shared by the
@@ -58,7 +61,8 @@ type interestSub struct {
 type outMsg struct {
 	op      outOp
 	subject string
-	data    []byte
+	buf     *[]byte // opPublish: a pooled envelope (newEnvelope)
+	data    []byte  // opTestament: the CALL
 	topic   string
 	match   codec.Match
 	sess    *realm.Session
@@ -70,7 +74,7 @@ type outMsg struct {
 type outOp uint8
 
 const (
-	opPublish  outOp = iota // data to subject
+	opPublish  outOp = iota // buf to subject
 	opInterest              // subscribe (topic, match)
 	opNoInterest
 	opJoined    // announce sess
@@ -134,14 +138,15 @@ type subRef struct {
 func newLink(n *Node, r *realm.Realm) *link {
 	l := &link{
 		n: n, r: r, subj: newSubjects(n.cfg.Name, r.Name(), n.cfg.Node),
-		out:      make(chan outMsg, outQueue),
-		local:    make(map[uint64]*localSession),
-		remote:   make(map[string]map[uint64]struct{}),
-		hellos:   make(map[string]map[string]any),
-		subs:     make(map[*nats.Subscription]struct{}),
-		interest: make(map[string]*interestSub),
-		evCh:     make(chan *nats.Msg, evQueue),
-		ctlCh:    make(chan *nats.Msg, evQueue),
+		out:        make(chan outMsg, outQueue),
+		local:      make(map[uint64]*localSession),
+		remote:     make(map[string]map[uint64]struct{}),
+		hellos:     make(map[string]map[string]any),
+		evSubjects: make(map[string]string),
+		subs:       make(map[*nats.Subscription]struct{}),
+		interest:   make(map[string]*interestSub),
+		evCh:       make(chan *nats.Msg, evQueue),
+		ctlCh:      make(chan *nats.Msg, evQueue),
 	}
 	l.reg = newRegistry(l)
 	return l
@@ -176,6 +181,9 @@ func (l *link) queue(m outMsg) {
 	case l.out <- m:
 	default:
 		l.n.stats.Dropped.Add(1)
+		if m.buf != nil {
+			recycleEnvelope(m.buf)
+		}
 	}
 }
 
@@ -211,9 +219,42 @@ func (l *link) Publish(p *realm.ClusterPublication) {
 	if p.Disclose {
 		flags = flagDisclose
 	}
-	data := appendEnvelope(make([]byte, 0, envelopeHeader+len(p.Raw)), kindEvent, p.Ser, p.ID, p.Publisher, flags, p.Raw)
-	l.queue(outMsg{op: opPublish, subject: l.subj.eventSubject(p.Topic), data: data})
+	subject, ok := l.evSubjects[p.Topic]
+	if !ok {
+		if len(l.evSubjects) >= maxEventSubjects {
+			clear(l.evSubjects)
+		}
+		subject = l.subj.eventSubject(p.Topic)
+		l.evSubjects[strings.Clone(p.Topic)] = subject
+	}
+	l.queue(outMsg{op: opPublish, subject: subject, buf: newEnvelope(kindEvent, p.Ser, p.ID, p.Publisher, flags, p.Raw)})
 	l.n.stats.Published.Add(1)
+}
+
+// maxEventSubjects bounds the actor's cache of topics' NATS subjects.
+const maxEventSubjects = 4096
+
+// envelopes recycles envelope buffers: the actor fills one, the sender
+// hands it to NATS (which copies it) and puts it back, so a steady flow
+// of publications and calls allocates none. Stateless for its users, so
+// sharing it is not shared state.
+var envelopes = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooledEnvelope is the largest buffer put back (a 1 MiB call's is
+// left to the GC).
+const maxPooledEnvelope = 64 << 10
+
+// newEnvelope is a pooled envelope of msg.
+func newEnvelope(kind byte, ser codec.Serializer, a, b uint64, flags byte, msg []byte) *[]byte {
+	bp := envelopes.Get().(*[]byte)
+	*bp = appendEnvelope((*bp)[:0], kind, ser, a, b, flags, msg)
+	return bp
+}
+
+func recycleEnvelope(bp *[]byte) {
+	if cap(*bp) <= maxPooledEnvelope {
+		envelopes.Put(bp)
+	}
 }
 
 func (l *link) Register(req *realm.ClusterRegister) {
@@ -229,9 +270,10 @@ func (l *link) Unregister(uri string, match codec.Match, session uint64) {
 }
 
 // sendTo queues an envelope for node's link of this realm.
-func (l *link) sendTo(node string, kind byte, ser codec.Serializer, a, b uint64, msg []byte) {
-	data := appendEnvelope(make([]byte, 0, envelopeHeader+len(msg)), kind, ser, a, b, 0, msg)
-	l.queue(outMsg{op: opPublish, subject: l.subj.to + node, data: data})
+// sendTo queues an envelope for a node's link of this realm (subject is
+// its to.NODE subject).
+func (l *link) sendTo(subject string, kind byte, ser codec.Serializer, a, b uint64, msg []byte) {
+	l.queue(outMsg{op: opPublish, subject: subject, buf: newEnvelope(kind, ser, a, b, 0, msg)})
 	l.n.stats.Forwarded.Add(1)
 }
 
@@ -262,31 +304,34 @@ const drainMax = 1024
 // envelopes for one subject in a row into batches.
 func (l *link) drain(m outMsg) {
 	var subject string
-	var run [][]byte // envelopes for subject, in order
+	run := l.batchRun[:0] // envelopes for subject, in order
 	flush := func() {
 		switch len(run) {
 		case 0:
 		case 1:
-			l.publish(subject, run[0])
+			l.publish(subject, *run[0])
 		default:
 			l.batch = append(l.batch[:0], kindBatch)
 			for _, e := range run {
-				l.batch = appendToBatch(l.batch, e)
+				l.batch = appendToBatch(l.batch, *e)
 			}
 			l.publish(subject, l.batch)
 		}
-		clear(run)
+		for i, e := range run {
+			recycleEnvelope(e)
+			run[i] = nil
+		}
 		run, subject = run[:0], ""
 	}
 	size := 0
 	for i := 0; ; i++ {
 		if m.op == opPublish {
-			if m.subject != subject || size+len(m.data) > maxBatch {
+			if m.subject != subject || size+len(*m.buf) > maxBatch {
 				flush()
 				subject, size = m.subject, 0
 			}
-			run = append(run, m.data)
-			size += len(m.data) + 4
+			run = append(run, m.buf)
+			size += len(*m.buf) + 4
 		} else {
 			flush()
 			l.send(m)
@@ -302,6 +347,7 @@ func (l *link) drain(m outMsg) {
 		break
 	}
 	flush()
+	l.batchRun = run
 }
 
 func (l *link) publish(subject string, data []byte) {
@@ -458,7 +504,7 @@ func (l *link) events() {
 		case <-l.n.stop:
 			return
 		case msg := <-l.evCh:
-			bad := eachEnvelope(msg.Data, func(env *envelope) {
+			bad := eachEnvelope(msg.Data, func(env envelope) {
 				if env.kind != kindEvent {
 					l.n.stats.Bad.Add(1)
 					return
@@ -470,7 +516,7 @@ func (l *link) events() {
 				ring[next] = env.a
 				seen[env.a] = struct{}{}
 				next = (next + 1) % recentIDs
-				in := l.inbound(env)
+				in := l.inbound(&env)
 				if in == nil {
 					return
 				}
@@ -520,8 +566,8 @@ func (l *link) onDirect(msg *nats.Msg) {
 	l.n.stats.Bad.Add(uint64(eachEnvelope(msg.Data, l.direct)))
 }
 
-func (l *link) direct(env *envelope) {
-	in := l.inbound(env)
+func (l *link) direct(env envelope) {
+	in := l.inbound(&env)
 	if in == nil {
 		return
 	}
@@ -586,7 +632,7 @@ func (l *link) join(a *announce) {
 	if known {
 		return
 	}
-	p := &shadowPeer{l: l, node: a.Node, id: a.ID, ser: ser, transport: a.Transport, addr: a.Addr}
+	p := &shadowPeer{l: l, to: l.subj.to + a.Node, id: a.ID, ser: ser, transport: a.Transport, addr: a.Addr}
 	l.r.RemoteJoin(&realm.Session{
 		ID: a.ID, Peer: p, AuthID: a.AuthID, AuthRole: a.AuthRole,
 		AuthMethod: a.AuthMethod, AuthProvider: a.AuthProvider,

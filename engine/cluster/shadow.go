@@ -8,7 +8,7 @@ import "github.com/wampd/wampd/codec"
 // goes to its node as it was encoded, for that node to hand on.
 type shadowPeer struct {
 	l               *link
-	node            string
+	to              string // the subject of its node's link (to.NODE)
 	id              uint64
 	ser             codec.Serializer
 	transport, addr string
@@ -19,7 +19,7 @@ func (p *shadowPeer) Serializer() codec.Serializer { return p.ser }
 // Send carries f to the session's node. It copies f (the link's queue
 // outlives the frame) and never blocks.
 func (p *shadowPeer) Send(f *codec.Frame, _ bool) bool {
-	p.l.sendTo(p.node, kindDeliver, f.Ser, p.id, 0, f.B)
+	p.l.sendTo(p.to, kindDeliver, f.Ser, p.id, 0, f.B)
 	return true
 }
 
@@ -33,7 +33,7 @@ func (p *shadowPeer) Close(string) {}
 // Forward carries a CALL or CANCEL of local session from to the session's
 // node, for it as callee.
 func (p *shadowPeer) Forward(from uint64, ser codec.Serializer, raw []byte) {
-	p.l.sendTo(p.node, kindCall, ser, from, p.id, raw)
+	p.l.sendTo(p.to, kindCall, ser, from, p.id, raw)
 }
 
 // TransportName and RemoteAddr are the session's own, as its node
