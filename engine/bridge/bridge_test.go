@@ -15,7 +15,7 @@ import (
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine"
 	"github.com/wampd/wampd/engine/auth"
-	"github.com/wampd/wampd/engine/config"
+	"github.com/wampd/wampd/engine/enginetest"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -471,25 +471,9 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
-// startYAML starts a router for the configuration yaml, stopped when the
-// test ends.
+// startYAML starts a router configured by yaml, stopped when the test
+// ends.
 func startYAML(t *testing.T, yaml string) *engine.Router {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := engine.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		_ = rt.Shutdown(ctx)
-	})
-	return rt
+	return enginetest.StartYAML(t, yaml)
 }

@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine"
 	"github.com/wampd/wampd/engine/config"
+	"github.com/wampd/wampd/engine/enginetest"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -67,21 +67,10 @@ func nodeConfig(t *testing.T, i int, client, route []int) config.Config {
 
 func startNode(t *testing.T, c config.Config) *engine.Router {
 	t.Helper()
-	rt, err := engine.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return rt
+	return enginetest.Start(t, c)
 }
 
-func stopNode(rt *engine.Router) {
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	_ = rt.Shutdown(ctx)
-}
+func stopNode(rt *engine.Router) { enginetest.Stop(rt) }
 
 // client is an in-process session with its messages in a channel.
 type client struct {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/wampd/wampd/codec"
 	"github.com/wampd/wampd/engine"
-	"github.com/wampd/wampd/engine/config"
+	"github.com/wampd/wampd/engine/enginetest"
 	"github.com/wampd/wampd/engine/inproc"
 	"github.com/wampd/wampd/realm"
 )
@@ -21,23 +21,7 @@ const testTimeout = 5 * time.Second
 // on), stopped when the test ends.
 func startRouter(t *testing.T) *engine.Router {
 	t.Helper()
-	cfg, err := config.Parse([]byte("realms:\n  - name: realm1\n    anonymous: true\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := engine.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		_ = rt.Shutdown(ctx)
-	})
-	return rt
+	return enginetest.StartYAML(t, "realms:\n  - name: realm1\n    anonymous: true\n")
 }
 
 func joiner(rt *engine.Router) func(realm.LocalOptions) (*realm.Local, error) {
