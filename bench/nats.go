@@ -389,13 +389,7 @@ func (r *natsRun) rpc(ctx context.Context, res *Result) error {
 	r.measure(ctx, cfg, phase{label: "nats-rpc", senders: len(callers), send: q.call, progress: recv,
 		done: func() bool { return recv() >= sent() },
 		dead: func() bool { return q.callersAlive.Load() == 0 || q.calleesAlive.Load() == 0 },
-	}, "calls/s", res, func(res *Result) {
-		res.Sent, res.Received = sent(), recv()
-		res.Expected = res.Sent
-		if res.Sent > res.Received {
-			res.Lost = res.Sent - res.Received
-		}
-	})
+	}, "calls/s", res, callCounts(sent, recv))
 	return nil
 }
 

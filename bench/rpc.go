@@ -134,14 +134,20 @@ func runRPC(ctx context.Context, cfg Config, cli *Client, res *Result) error {
 	r.measure(ctx, cfg, phase{label: "rpc", senders: len(callers), send: send, progress: recv,
 		done: func() bool { return recv() >= sent() },
 		dead: func() bool { return r.callersAlive.Load() == 0 || r.calleesAlive.Load() == 0 },
-	}, "calls/s", res, func(res *Result) {
+	}, "calls/s", res, callCounts(sent, recv))
+	return nil
+}
+
+// callCounts fills a request/response run's counts: every call sent
+// expects its answer; the unanswered ones are lost.
+func callCounts(sent, recv func() uint64) func(*Result) {
+	return func(res *Result) {
 		res.Sent, res.Received = sent(), recv()
 		res.Expected = res.Sent
 		if res.Sent > res.Received {
 			res.Lost = res.Sent - res.Received
 		}
-	})
-	return nil
+	}
 }
 
 // probeTimeout bounds the set-up probe of a cluster run: how long a
