@@ -1,6 +1,7 @@
 package realm
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -164,14 +165,13 @@ func (r *Realm) RemoteJoin(s *Session) { r.enqueue(&Inbound{kind: itemRemoteJoin
 // quiet (its node ended it with kill_all, which fires none). lost says its
 // node is gone.
 func (r *Realm) RemoteLeave(id uint64, lost, quiet bool) {
-	in := &Inbound{kind: itemRemoteLeave}
-	in.Msg.ID = id
-	in.Remote.Disclose = lost
-	in.Remote.Target = 0
-	if quiet {
-		in.Remote.Target = 1
-	}
-	r.enqueue(in)
+	r.enqueue(&Inbound{kind: itemRemoteLeave, ctl: &remoteLeave{id, lost, quiet}})
+}
+
+// remoteLeave is what a RemoteLeave item carries.
+type remoteLeave struct {
+	id          uint64
+	lost, quiet bool
 }
 
 // RemoteRegistered hands the cluster's answer to a ClusterRegister to the
@@ -395,22 +395,22 @@ func (r *Realm) remoteJoin(s *Session) {
 		r.metaEvent(metaOnJoin, []any{r.sessionDetails(s)})
 	}
 	// Registrations that named it before it was known.
-	for _, st := range r.dealer.cluster {
-		for _, id := range st.Callees {
-			if id == s.ID {
-				r.dealer.reconcile(r, st)
-				break
-			}
+	keys := r.dealer.awaiting[s.ID]
+	delete(r.dealer.awaiting, s.ID)
+	for _, key := range keys {
+		if st := r.dealer.cluster[key]; st != nil {
+			r.dealer.reconcile(r, st)
 		}
 	}
 }
 
 // remoteLeave removes a shadow (actor only).
-func (r *Realm) remoteLeave(id uint64, lost, quiet bool) {
-	s := r.sessions[id]
+func (r *Realm) remoteLeave(rl *remoteLeave) {
+	s := r.sessions[rl.id]
 	if s == nil || !s.remote {
 		return
 	}
+	lost, quiet := rl.lost, rl.quiet
 	r.nodeLost, r.quiet = lost, quiet
 	r.remove(s)
 	r.nodeLost, r.quiet = false, false
@@ -522,7 +522,8 @@ func (d *dealer) reconcile(r *Realm, st *ClusterRegistration) {
 		for _, id := range st.Callees {
 			s := r.sessions[id]
 			switch {
-			case s == nil:
+			case s == nil: // not known here yet: remoteJoin reconciles again
+				d.await(id, key)
 			case s.remote:
 				want = append(want, s)
 			case reg != nil && reg.has(s):
@@ -577,6 +578,23 @@ func (d *dealer) reconcile(r *Realm, st *ClusterRegistration) {
 			}
 			r.metaEvent(metaRegOnDelete, []any{last, reg.id})
 		}
+	}
+}
+
+// maxAwaiting bounds the sessions registrations wait to know (callees
+// whose announcement has not come yet); past it the waits are forgotten
+// and such a callee joins its registration with the table's next change.
+const maxAwaiting = 1 << 16
+
+// await notes that the registration of key lists session id, not known
+// here yet.
+func (d *dealer) await(id uint64, key string) {
+	if len(d.awaiting) >= maxAwaiting {
+		clear(d.awaiting)
+	}
+	keys := d.awaiting[id]
+	if !slices.Contains(keys, key) {
+		lazyMap(&d.awaiting)[id] = append(keys, key)
 	}
 }
 

@@ -348,3 +348,29 @@ func benchSetup(b *testing.B, setup func(testing.TB, codec.Serializer) func()) {
 		})
 	}
 }
+
+// TestClusterRegistrationBeforeShadow: the table's entry can name a
+// callee whose announcement comes later; the callee joins its
+// registration when its shadow does.
+func TestClusterRegistrationBeforeShadow(t *testing.T) {
+	r, _ := newClusterRealm(t)
+	caller, _ := joinClient(t, r, codec.JSON, nil)
+	r.RemoteRegistration(&ClusterRegistration{URI: "com.later", ID: 6, Callees: []uint64{55}})
+	p := shadow(r, 55)
+	caller.barrier()
+	caller.send(codec.Message{Type: codec.Call, Request: caller.nextReq(), URI: "com.later"})
+	deadline := time.After(waitFor)
+	for {
+		p.mu.Lock()
+		n := len(p.forwards)
+		p.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		select {
+		case <-p.notify:
+		case <-deadline:
+			t.Fatal("the CALL never reached the callee that joined after its registration")
+		}
+	}
+}

@@ -60,8 +60,11 @@ type dealer struct {
 	// cluster is the cluster's registration table as last heard, by
 	// clusterKey (cluster.go); empty on a single node.
 	cluster map[string]*ClusterRegistration
-	pending int              // calls waiting for their callee, realm-wide
-	invExt  codec.OptionsExt // scratch: an INVOCATION's out-of-line details
+	// awaiting are the registrations (cluster keys) that list a session
+	// not known here yet, by session id: its shadow's join reconciles them.
+	awaiting map[uint64][]string
+	pending  int              // calls waiting for their callee, realm-wide
+	invExt   codec.OptionsExt // scratch: an INVOCATION's out-of-line details
 }
 
 func (d *dealer) init() {

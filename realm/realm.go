@@ -324,7 +324,7 @@ func (r *Realm) handleItem(in *Inbound) {
 	case itemRemoteJoin:
 		r.remoteJoin(in.Sess)
 	case itemRemoteLeave:
-		r.remoteLeave(in.Msg.ID, in.Remote.Disclose, in.Remote.Target != 0)
+		r.remoteLeave(in.ctl.(*remoteLeave))
 	case itemRemoteRegistered:
 		r.dealer.registered(r, in.ctl.(*ClusterRegistered))
 	case itemRemoteRegistration:
