@@ -133,14 +133,7 @@ func eventFrame(b testing.TB, ser codec.Serializer, tr Transport) []byte {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if tr == RawSocket {
-		return rsAppendFrame(nil, rsMsg, p)
-	}
-	op := byte(wsText)
-	if ser.Binary() {
-		op = wsBinary
-	}
-	return wsAppendFrame(nil, op, p, false, [4]byte{})
+	return frameFor(ser, tr, p)
 }
 
 func TestSessionConsumesSplitInput(t *testing.T) {
