@@ -98,6 +98,17 @@ class Inbox:
     def find(self, pred):
         return [it for it in self.items if pred(it)]
 
+    async def check(self, c, name, pred, timeout=TIMEOUT):
+        """Awaits an item matching pred as check name of c; reports a
+        failure and returns None on timeout."""
+        try:
+            item = await self.get(pred, timeout)
+            c.ok(name)
+            return item
+        except asyncio.TimeoutError:
+            c.fail(name, "nothing matching within %ss; got %s" % (timeout, short(self.items)))
+            return None
+
 
 class Event:
     """One event as an Autobahn handler got it."""
@@ -225,13 +236,7 @@ class Ctx:
 
     async def wait(self, name, inbox, pred, timeout=TIMEOUT):
         """Awaits an inbox item; reports a failure and returns None on timeout."""
-        try:
-            item = await inbox.get(pred, timeout)
-            self.c.ok(name)
-            return item
-        except asyncio.TimeoutError:
-            self.c.fail(name, "nothing matching within %ss; got %s" % (timeout, short(inbox.items)))
-            return None
+        return await inbox.check(self.c, name, pred, timeout)
 
 
 # ------------------------------------------------------------------ raw peer

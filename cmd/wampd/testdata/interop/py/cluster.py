@@ -116,13 +116,7 @@ class Ctx:
 
     async def wait(self, name, inbox, pred, timeout=TIMEOUT):
         """Awaits an inbox item; reports a failure and returns None on timeout."""
-        try:
-            item = await inbox.get(pred, timeout)
-            self.c.ok(name)
-            return item
-        except asyncio.TimeoutError:
-            self.c.fail(name, "nothing matching within %ss; got %s" % (timeout, short(inbox.items)))
-            return None
+        return await inbox.check(self.c, name, pred, timeout)
 
     def since(self, t0):
         return self.loop.time() - t0
