@@ -9,7 +9,8 @@ import (
 // CBOR (RFC 8949) reading and writing of heads is hand-written: the hot path
 // needs the extent of a value without decoding it, which a generic decoder
 // cannot give without allocating. Tags are accepted and ignored (their
-// content is the value); indefinite-length arrays, maps and strings are
+// content is the value), except on an option the router reads, which must
+// be untagged (decodeOption); indefinite-length arrays, maps and strings are
 // accepted; simple values other than false/true/null/undefined are not.
 
 const (

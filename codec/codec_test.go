@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -70,6 +71,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"cbor reserved ai", CBOR, "841830" + "1c" + "a06161", ErrSyntax},
 		{"cbor huge string", CBOR, "8418300" + "1a07b7fffffffffffffff", ErrShort},
 		{"cbor trailing", CBOR, "841830" + "01a06161" + "00", ErrTrailing},
+		// HELLO [1, "r", {"publisher": 1(9)}]: an epoch tag on an id.
+		{"cbor tagged option", CBOR, "8301" + "6172" + "a1" + "697075626c6973686572" + "c109", ErrBadField},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -546,5 +549,27 @@ func TestJSONReadInt(t *testing.T) {
 		if !errors.Is(err, tc.err) || v != tc.want || (err == nil && c.p != tc.end) {
 			t.Errorf("readInt(%q) = %d, %v at %d; want %d, %v at %d", tc.in, v, err, c.p, tc.want, tc.err, tc.end)
 		}
+	}
+}
+
+// TestDecodeCBORTags: tags on the message, on payloads and on options the
+// router does not read are seen through; a tag on an option it reads is an
+// error naming the key (TestDecodeErrors).
+func TestDecodeCBORTags(t *testing.T) {
+	// 55799([16, 1, {"x": 1(9), "acknowledge": true}, "t", [0("z")]])
+	in := mustHex(t, "d9d9f7"+"8510"+"01"+"a2"+"6178"+"c109"+"6b61636b6e6f776c65646765"+"f5"+"6174"+"81"+"c0617a")
+	var m Message
+	if err := Decode(CBOR, in, &m); err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if m.Type != Publish || m.Request != 1 || m.URI != "t" || !m.Options.Acknowledge {
+		t.Fatalf("Decode = %+v", m)
+	}
+	if got := fmt.Sprintf("%x", m.Args); got != "81c0617a" {
+		t.Fatalf("Args = %s, want the tagged payload unchanged", got)
+	}
+	bad := mustHex(t, "8301"+"6172"+"a1"+"697075626c6973686572"+"c109")
+	if err := Decode(CBOR, bad, &m); err == nil || !strings.Contains(err.Error(), `"publisher"`) {
+		t.Fatalf("Decode of a tagged publisher = %v, want an error naming the key", err)
 	}
 }

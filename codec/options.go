@@ -88,6 +88,10 @@ func decodeOptions(c *cursor, o *Options) error {
 }
 
 func decodeOption(c *cursor, o *Options, k string) error {
+	// The cursor reads through CBOR tags, fxamacker/cbor turns the date
+	// tags 0 and 1 into strings (value.go): a value the router reads must
+	// be untagged, so that the Options and the Details of one dict agree.
+	tagged := c.s == CBOR && c.p < len(c.b) && c.b[c.p]>>5 == cborTag
 	var err error
 	switch k {
 	case keyAcknowledge:
@@ -204,6 +208,10 @@ func decodeOption(c *cursor, o *Options, k string) error {
 		err = checkList(c, kMap)
 	default:
 		_, err = c.skip(1)
+		return err
+	}
+	if err == nil && tagged {
+		err = fmt.Errorf("%w: a tagged value", ErrBadField)
 	}
 	return err
 }
