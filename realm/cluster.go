@@ -353,6 +353,9 @@ func (r *Realm) remoteDeliver(in *Inbound) {
 	case codec.Goodbye, codec.Abort:
 		r.closeSession(s, m.Type, m.URI, m.Options.Message) // a kill on another node
 		return
+	case codec.Unsubscribed, codec.Unregistered:
+		r.remoteRevoke(s, m) // a remove_subscriber or remove_callee on another node
+		return
 	case codec.Result:
 		c := s.calls[m.Request]
 		if c == nil || !c.callee.remote {
@@ -377,6 +380,30 @@ func (r *Realm) remoteDeliver(in *Inbound) {
 	f.Seal()
 	r.queue(s, f, m.Type, false)
 	f.Release()
+}
+
+// remoteRevoke carries out, for local session s, the revocation another
+// node's meta API sent its shadow (metaSubRemoveSubscriber,
+// metaRegRemoveCallee): [35|67, 0, {subscription|registration, reason?}].
+// One that no longer applies (s left the subscription meanwhile) is
+// dropped.
+func (r *Realm) remoteRevoke(s *Session, m *codec.Message) {
+	if m.Request != 0 {
+		return
+	}
+	reason := m.Options.Reason
+	if m.Type == codec.Unsubscribed {
+		sub := r.broker.byID[m.Options.Subscription]
+		if _, ok := s.subs[m.Options.Subscription]; ok && sub != nil && !reservedURI(sub.topic) {
+			if _, ok := sub.index[s]; ok {
+				r.revokeSubscriber(sub, s, reason)
+			}
+		}
+		return
+	}
+	if reg := r.dealer.byID[m.Options.Registration]; reg != nil && reg.has(s) {
+		r.revokeCallee(reg, s, reason)
+	}
 }
 
 // remoteJoin adds a shadow (actor only).

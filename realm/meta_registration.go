@@ -91,7 +91,10 @@ func metaRegCountCallees(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, s
 // metaRegRemoveCallee revokes [registration_id, session_id, reason?]: the
 // callee is unregistered and, if it announced registration_revocation,
 // told with UNREGISTERED [67, 0, {registration, reason}]. Invocations
-// already sent to it stay pending and are answered as usual.
+// already sent to it stay pending and are answered as usual. A callee of
+// another node of the cluster is sent that UNREGISTERED through its
+// shadow: its node revokes it (remoteRevoke), and the cluster's table
+// tells every node.
 func metaRegRemoveCallee(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, string) {
 	reg, uri, msg := r.registrationArg(c, "wamp.registration.remove_callee")
 	if reg == nil {
@@ -105,25 +108,25 @@ func metaRegRemoveCallee(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, s
 	if target == nil {
 		return nil, codec.ErrNoSuchSession, "no session with that id on this realm"
 	}
-	if target.remote {
-		return nil, codec.ErrNoSuchSession, "that session is on another node of the cluster: revoke it there"
-	}
 	if !reg.has(target) {
 		return nil, codec.ErrNoSuchRegistration, "that session is not a callee of that registration"
 	}
 	reason := revokeReason(c)
+	if target.remote {
+		r.send(target, revocation(codec.Unregistered, reg.id, reason), false)
+		return nil, "", ""
+	}
+	r.revokeCallee(reg, target, reason)
+	return nil, "", ""
+}
+
+// revokeCallee unregisters local session target from reg and tells it if
+// it announced registration_revocation.
+func (r *Realm) revokeCallee(reg *registration, target *Session, reason string) {
 	regID := reg.id
 	r.dealer.drop(r, reg, target)
 	delete(target.regs, regID)
 	if target.features()&featRegRevocation != 0 {
-		m := codec.Message{Type: codec.Unregistered}
-		m.Options.Has = codec.HasRegistration
-		m.Options.Registration = regID
-		if reason != "" {
-			m.Options.Has |= codec.HasReason
-			m.Options.Reason = reason
-		}
-		r.send(target, &m, false)
+		r.send(target, revocation(codec.Unregistered, regID, reason), false)
 	}
-	return nil, "", ""
 }

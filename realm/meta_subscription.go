@@ -141,7 +141,9 @@ func revokeReason(c *metaCall) string {
 // metaSubRemoveSubscriber revokes [subscription_id, session_id, reason?]:
 // the session is unsubscribed and, if it announced
 // subscription_revocation, told with UNSUBSCRIBED [35, 0, {subscription,
-// reason}] (otherwise silently, as the spec says).
+// reason}] (otherwise silently, as the spec says). A session of another
+// node of the cluster is sent that UNSUBSCRIBED through its shadow: its
+// node revokes it (remoteRevoke) and tells every node.
 func metaSubRemoveSubscriber(r *Realm, _ *Session, c *metaCall) ([]any, codec.URI, string) {
 	sub, uri, msg := r.subscriptionArg(c, "wamp.subscription.remove_subscriber")
 	if sub == nil {
@@ -158,25 +160,45 @@ func metaSubRemoveSubscriber(r *Realm, _ *Session, c *metaCall) ([]any, codec.UR
 	if target == nil {
 		return nil, codec.ErrNoSuchSession, "no session with that id on this realm"
 	}
-	if target.remote {
-		return nil, codec.ErrNoSuchSession, "that session is on another node of the cluster: revoke it there"
-	}
-	if _, ok := sub.index[target]; !ok {
+	_, local := sub.index[target]
+	_, remote := sub.remote[target]
+	if !local && !remote {
 		return nil, codec.ErrNoSuchSubscription, "that session is not subscribed to that subscription"
 	}
 	reason := revokeReason(c)
+	if remote {
+		r.send(target, revocation(codec.Unsubscribed, sub.id, reason), false)
+		return nil, "", ""
+	}
+	r.revokeSubscriber(sub, target, reason)
+	return nil, "", ""
+}
+
+// revokeSubscriber unsubscribes local session target from sub and tells it
+// if it announced subscription_revocation.
+func (r *Realm) revokeSubscriber(sub *subscription, target *Session, reason string) {
 	subID := sub.id
 	r.broker.drop(r, sub, target)
 	delete(target.subs, subID)
 	if target.features()&featSubRevocation != 0 {
-		m := codec.Message{Type: codec.Unsubscribed}
-		m.Options.Has = codec.HasSubscription
-		m.Options.Subscription = subID
-		if reason != "" {
-			m.Options.Has |= codec.HasReason
-			m.Options.Reason = reason
-		}
-		r.send(target, &m, false)
+		r.send(target, revocation(codec.Unsubscribed, subID, reason), false)
 	}
-	return nil, "", ""
+}
+
+// revocation is the router-initiated UNSUBSCRIBED or UNREGISTERED [t, 0,
+// {subscription|registration: id, reason?}].
+func revocation(t codec.Type, id uint64, reason string) *codec.Message {
+	m := &codec.Message{Type: t}
+	if t == codec.Unsubscribed {
+		m.Options.Has = codec.HasSubscription
+		m.Options.Subscription = id
+	} else {
+		m.Options.Has = codec.HasRegistration
+		m.Options.Registration = id
+	}
+	if reason != "" {
+		m.Options.Has |= codec.HasReason
+		m.Options.Reason = reason
+	}
+	return m
 }

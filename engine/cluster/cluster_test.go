@@ -94,8 +94,9 @@ func join(t *testing.T, rt *engine.Router, realmName string, id uint64) *client 
 	t.Helper()
 	c := &client{t: t, msgs: make(chan codec.Message, 256)}
 	roles := map[string]any{"caller": map[string]any{}, "publisher": map[string]any{},
-		"subscriber": map[string]any{},
-		"callee":     map[string]any{"features": map[string]any{"call_canceling": true}}}
+		"subscriber": map[string]any{"features": map[string]any{"subscription_revocation": true}},
+		"callee": map[string]any{"features": map[string]any{"call_canceling": true,
+			"registration_revocation": true}}}
 	l, err := rt.JoinLocal(realmName, realm.LocalOptions{ID: id, AuthRole: "test", Roles: roles,
 		OnMessage: func(m *codec.Message) { c.msgs <- clone(m) }})
 	if err != nil {
@@ -289,10 +290,12 @@ func TestCluster(t *testing.T) {
 
 	// A single registration taken on one node is taken on every node.
 	// (The callees' own messages go to their serve loops: new sessions.)
-	if m := join(t, nodes[1], "realm1", 110).register("com.single", codec.InvokeSingle); m.Type != codec.Registered {
+	single := join(t, nodes[1], "realm1", 110)
+	if m := single.register("com.single", codec.InvokeSingle); m.Type != codec.Registered {
 		t.Fatalf("REGISTER: %s", m.Type)
 	}
-	if m := join(t, nodes[2], "realm1", 111).register("com.single", codec.InvokeSingle); m.Type != codec.Error || m.URI != codec.ErrProcedureAlreadyExists {
+	rival := join(t, nodes[2], "realm1", 111)
+	if m := rival.register("com.single", codec.InvokeSingle); m.Type != codec.Error || m.URI != codec.ErrProcedureAlreadyExists {
 		t.Fatalf("second REGISTER on another node: %s %s", m.Type, m.URI)
 	}
 
@@ -372,6 +375,47 @@ func TestCluster(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("count_subscribers on node 1: %s %v", m.Type, value(t, m.Args))
+		}
+	}
+
+	// The meta API of node 1 revokes a subscriber of node 3 and a callee
+	// of node 2: their nodes carry it out and tell them.
+	if m := caller.call("wamp.subscription.remove_subscriber", subIDs[0], sub3.l.ID(), "moved"); m.Type != codec.Result {
+		t.Fatalf("remove_subscriber on node 1 of a node-3 subscriber: %s %s", m.Type, m.URI)
+	}
+	if u := sub3.expect(codec.Unsubscribed); u.Type != codec.Unsubscribed || u.Request != 0 ||
+		u.Options.Subscription != subIDs[0] || u.Options.Reason != "moved" {
+		t.Fatalf("the revoked node-3 subscriber got %s %d %+v", u.Type, u.Request, u.Options)
+	}
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		m := caller.call("wamp.subscription.count_subscribers", subIDs[0])
+		if m.Type == codec.Result && fmt.Sprint(value(t, m.Args)[0]) == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("count_subscribers on node 1 after the revocation: %s %v", m.Type, value(t, m.Args))
+		}
+	}
+	m = caller.call("wamp.registration.lookup", "com.single")
+	if m.Type != codec.Result || len(value(t, m.Args)) != 1 {
+		t.Fatalf("lookup of com.single on node 1: %s %v", m.Type, value(t, m.Args))
+	}
+	regID := value(t, m.Args)[0]
+	if m := caller.call("wamp.registration.remove_callee", regID, single.l.ID(), "moved"); m.Type != codec.Result {
+		t.Fatalf("remove_callee on node 1 of a node-2 callee: %s %s", m.Type, m.URI)
+	}
+	if u := single.expect(codec.Unregistered); u.Type != codec.Unregistered || u.Request != 0 ||
+		fmt.Sprint(u.Options.Registration) != fmt.Sprint(regID) || u.Options.Reason != "moved" {
+		t.Fatalf("the revoked node-2 callee got %s %d %+v", u.Type, u.Request, u.Options)
+	}
+	// The cluster's table lost it: node 3 may take the URI now.
+	for deadline := time.Now().Add(wait); ; time.Sleep(50 * time.Millisecond) {
+		m := rival.register("com.single", codec.InvokeSingle)
+		if m.Type == codec.Registered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("REGISTER on node 3 after the revocation: %s %s", m.Type, m.URI)
 		}
 	}
 

@@ -23,7 +23,8 @@ Scenarios:
 - pubsub: a publisher on node 1, exact, prefix and wildcard subscribers on
   nodes 2 and 3, black/white listing.
 - isolation: realm1 and realm2 across nodes.
-- meta: the session and registration meta API across nodes, kill.
+- meta: the session and registration meta API across nodes, kill and
+  remove_callee of a session of another node.
 - call-js: calls the Autobahn|JS callee (--procedure) that cluster.js
   registered on another node.
 - nodekill: a callee on node 2 with calls pending from nodes 1 and 3;
@@ -55,7 +56,7 @@ from autobahn.wamp.types import (  # noqa: E402
     SubscribeOptions,
 )
 
-from advanced import Inbox, authid, ident  # noqa: E402
+from advanced import Inbox, authid, ident, record_messages  # noqa: E402
 from interop import SERIALIZERS, TIMEOUT, Checks, connect, echo, echo_values, leave, short, run_scenario, scenario_parser  # noqa: E402
 
 REALM1, REALM2 = "realm1", "realm2"
@@ -680,6 +681,22 @@ async def scenario_meta(x):
         c.eq("wamp.registration.count_callees on node 1", await call(m1, "wamp.registration.count_callees", reg.id), 1)
     except Exception as e:  # noqa: BLE001
         c.fail("wamp.registration.list_callees on node 1", repr(e))
+
+    # remove_callee on node 1 of the node-2 callee: node 2 revokes it and
+    # tells it, and the registration is gone cluster-wide.
+    amsgs = record_messages(a)
+    try:
+        res = await call(m1, "wamp.registration.remove_callee", reg.id, ident(a), "com.cluster.revoked")
+        c.eq("wamp.registration.remove_callee on node 1 of a node-2 callee returns nothing", res, None)
+    except Exception as e:  # noqa: BLE001
+        c.fail("wamp.registration.remove_callee on node 1 of a node-2 callee", repr(e))
+    u = await x.wait("the revoked node-2 callee gets UNREGISTERED", amsgs,
+                     lambda m: isinstance(m, _message.Unregistered), 5)
+    if u is not None:
+        c.eq("UNREGISTERED [67, 0, {registration, reason}] on node 2", (u.request, u.registration, u.reason),
+             (0, reg.id, "com.cluster.revoked"))
+    await gone(x, "the revoked registration answers no_such_procedure on node 3", m3, proc)
+    c.check("the revoked node-2 callee's session stays open", a.is_attached(), "")
 
     try:
         res = await call(m1, "wamp.session.kill", ident(k), reason="com.cluster.kicked", message="bye from node 1")
