@@ -58,6 +58,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad option type", JSON, `[16, 1, {"acknowledge": 1}, "a"]`, ErrBadField},
 		{"bad match", JSON, `[32, 1, {"match": "regex"}, "a"]`, ErrBadValue},
 		{"negative timeout", JSON, `[48, 1, {"timeout": -5}, "a"]`, ErrBadValue},
+		{"number beyond float64 in a dict", JSON, `[36, 0, 0, {"": [{"": 1e700}]}]`, ErrUnsupported},
+		{"number beyond float64 in args", JSON, `[36, 0, 0, {}, [-` + strings.Repeat("9", 310) + `]]`, ErrUnsupported},
 		{"bad request type", JSON, `[8, 7, 1, {}, "e"]`, ErrUnknownType},
 		{"msgpack ext", MsgPack, "9430" + "01" + "d40100" + "a161", ErrUnsupported},
 		{"msgpack short", MsgPack, "9430", ErrShort},

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"unicode/utf16"
@@ -68,12 +69,16 @@ func (c *cursor) jsonPeek() (kind, error) {
 }
 
 // jsonNumber finds the extent of the number at c.p (not consuming it) per
-// the JSON grammar, and reports whether it has a fraction or exponent.
+// the JSON grammar, and reports whether it has a fraction or exponent. A
+// number beyond float64's range (1e400) is ErrUnsupported: no serializer
+// and no library here carries it, so it is refused on arrival rather than
+// passed on to fail at a subscriber's transcoding.
 func (c *cursor) jsonNumber() (end int, float bool, err error) {
 	b, i := c.b, c.p
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
+	digits := i
 	switch {
 	case i >= len(b):
 		return 0, false, ErrShort
@@ -86,6 +91,7 @@ func (c *cursor) jsonNumber() (end int, float bool, err error) {
 	default:
 		return 0, false, ErrSyntax
 	}
+	digits = i - digits
 	if i < len(b) && b[i] == '.' {
 		float = true
 		i++
@@ -100,15 +106,28 @@ func (c *cursor) jsonNumber() (end int, float bool, err error) {
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		float = true
 		i++
+		neg := i < len(b) && b[i] == '-'
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		d := i
+		d, exp := i, 0
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			if exp < 1e6 {
+				exp = exp*10 + int(b[i]-'0')
+			}
 			i++
 		}
 		if i == d {
 			return 0, false, shortOr(i, len(b))
+		}
+		if !neg {
+			digits += exp
+		}
+	}
+	// Only a number of magnitude near 1e308 or above needs parsing.
+	if digits > 300 {
+		if _, err := strconv.ParseFloat(str(b[c.p:i]), 64); err != nil {
+			return 0, false, fmt.Errorf("%w: number out of range", ErrUnsupported)
 		}
 	}
 	return i, float, nil
