@@ -39,8 +39,8 @@
 // The router splices Args, Kwargs and unknown option values into other
 // sessions' messages, so Decode checks their whole structure: exact
 // extents, heads and lengths, nesting depth, string map keys, the JSON
-// grammar and escapes, no extension types or unknown simple values (see
-// skip.go). What it does not check is UTF-8 inside MessagePack and CBOR
+// grammar and escapes, no JSON number beyond float64's range, no extension
+// types or unknown simple values (see skip.go). What it does not check is UTF-8 inside MessagePack and CBOR
 // strings of a payload. Both specs require valid UTF-8 there, but a bad
 // byte inside a length-prefixed string cannot move an extent or make the
 // spliced message malformed for its serializer: a receiver of the same
