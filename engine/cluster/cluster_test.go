@@ -194,6 +194,21 @@ func (c *client) call(proc string, a ...any) codec.Message {
 	return c.expect(codec.Result)
 }
 
+// countSubscribers polls wamp.subscription.count_subscribers(sub) until it
+// answers want, bounded: another node's change crosses NATS.
+func (c *client) countSubscribers(sub uint64, want int) {
+	c.t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		m := c.call("wamp.subscription.count_subscribers", sub)
+		if m.Type == codec.Result && fmt.Sprint(value(c.t, m.Args)[0]) == fmt.Sprint(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("count_subscribers(%d): %s %v, want %d", sub, m.Type, value(c.t, m.Args), want)
+		}
+	}
+}
+
 // callable registers proc for a callee on node from (answering "served")
 // and calls it from a session of node to until it answers, bounded.
 func callable(t *testing.T, wg *sync.WaitGroup, from, to *engine.Router, proc string) (callee, caller *client) {
@@ -368,15 +383,7 @@ func TestCluster(t *testing.T) {
 
 	// The subscription meta API counts every node's subscribers (the
 	// announcements cross NATS: bounded poll).
-	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
-		m := caller.call("wamp.subscription.count_subscribers", subIDs[0])
-		if m.Type == codec.Result && fmt.Sprint(value(t, m.Args)[0]) == "2" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("count_subscribers on node 1: %s %v", m.Type, value(t, m.Args))
-		}
-	}
+	caller.countSubscribers(subIDs[0], 2)
 
 	// The meta API of node 1 revokes a subscriber of node 3 and a callee
 	// of node 2: their nodes carry it out and tell them.
@@ -387,15 +394,7 @@ func TestCluster(t *testing.T) {
 		u.Options.Subscription != subIDs[0] || u.Options.Reason != "moved" {
 		t.Fatalf("the revoked node-3 subscriber got %s %d %+v", u.Type, u.Request, u.Options)
 	}
-	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
-		m := caller.call("wamp.subscription.count_subscribers", subIDs[0])
-		if m.Type == codec.Result && fmt.Sprint(value(t, m.Args)[0]) == "1" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("count_subscribers on node 1 after the revocation: %s %v", m.Type, value(t, m.Args))
-		}
-	}
+	caller.countSubscribers(subIDs[0], 1)
 	m = caller.call("wamp.registration.lookup", "com.single")
 	if m.Type != codec.Result || len(value(t, m.Args)) != 1 {
 		t.Fatalf("lookup of com.single on node 1: %s %v", m.Type, value(t, m.Args))
