@@ -15,7 +15,7 @@
 'use strict';
 
 const util = require('util');
-const { Checks, connect, leave, short, withTimeout, TIMEOUT_MS } = require('./interop.js');
+const { connect, leave, runMain, short, withTimeout, TIMEOUT_MS } = require('./interop.js');
 
 const NO_SUCH_SESSION = 'wamp.error.no_such_session';
 
@@ -424,27 +424,13 @@ const scenarios = {
   },
 };
 
-function parseArgs(argv) {
-  const opts = { scenario: argv[0], serializer: 'json', topic: 'com.adv.topic' };
-  for (let i = 1; i < argv.length; i += 2) opts[argv[i].replace(/^--/, '')] = argv[i + 1];
-  return opts;
-}
-
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const c = new Checks();
-  if (!scenarios[opts.scenario]) {
-    console.log('FAIL usage: unknown scenario ' + opts.scenario);
-    process.exit(2);
-  }
-  const x = new Ctx(opts, c);
-  try {
-    await scenarios[opts.scenario](x);
-  } catch (e) {
-    c.fail(opts.scenario, 'unexpected ' + (e && e.stack ? e.stack : short(e)));
-  }
-  await x.close();
-  c.exit();
-}
-
-main();
+runMain(scenarios, { topic: 'com.adv.topic' }, {
+  run: async (scenario, opts, c) => {
+    const x = new Ctx(opts, c);
+    try {
+      await scenario(x);
+    } finally {
+      await x.close();
+    }
+  },
+});

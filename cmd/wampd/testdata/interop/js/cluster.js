@@ -15,20 +15,10 @@
 'use strict';
 
 const autobahn = require('autobahn');
-const { Checks, connect, leave, short, withTimeout, TIMEOUT_MS } = require('./interop.js');
+const { connect, leave, runMain, short, withTimeout, TIMEOUT_MS } = require('./interop.js');
 
 // How long a role waits for its peers on the other nodes.
 const SERVE_MS = 45000;
-
-function parseArgs(argv) {
-  const opts = { role: argv[0], serializer: 'json', procedure: 'com.cluster.js.echo', topic: 'com.cluster.js.topic', count: 10 };
-  for (let i = 1; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    opts[key] = argv[i + 1];
-  }
-  opts.count = Number(opts.count);
-  return opts;
-}
 
 const roles = {
   async callee(opts, c) {
@@ -75,19 +65,4 @@ const roles = {
   },
 };
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const c = new Checks();
-  if (!roles[opts.role]) {
-    console.log('FAIL usage: unknown role ' + opts.role);
-    process.exit(2);
-  }
-  try {
-    await roles[opts.role](opts, c);
-  } catch (e) {
-    c.fail(opts.role, 'unexpected ' + (e && e.stack ? e.stack : short(e)));
-  }
-  c.exit();
-}
-
-main();
+runMain(roles, { procedure: 'com.cluster.js.echo', topic: 'com.cluster.js.topic', count: 10 }, { first: 'role' });

@@ -15,14 +15,36 @@ const TIMEOUT_MS = 10000;
 const MSG_UNSUBSCRIBE = 34;
 const MSG_UNREGISTER = 66;
 
-function parseArgs(argv) {
-  const opts = { scenario: argv[0], serializer: 'json', realm: 'realm1', procedure: 'com.example.echo', topic: 'com.example.topic', count: 10 };
+// parseArgs reads "NAME --some-key value ...": opts[first] is NAME (the
+// scenario or role), and each --some-key sets opts.someKey over defaults.
+function parseArgs(argv, defaults, first) {
+  const opts = { serializer: 'json', ...defaults, [first]: argv[0] };
   for (let i = 1; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
     opts[key] = argv[i + 1];
   }
-  opts.count = Number(opts.count);
+  if (opts.count !== undefined) opts.count = Number(opts.count);
   return opts;
+}
+
+// runMain is every script's entry point: it runs the entry of table that
+// the first argument names, through run(entry, opts, c) (by default
+// entry(opts, c)), reports an exception as a failure and exits 0 only when
+// every check passed.
+async function runMain(table, defaults, { first = 'scenario', run = (entry, opts, c) => entry(opts, c) } = {}) {
+  const opts = parseArgs(process.argv.slice(2), defaults, first);
+  const name = opts[first];
+  const c = new Checks();
+  if (!Object.prototype.hasOwnProperty.call(table, name)) {
+    console.log('FAIL usage: unknown ' + first + ' ' + name);
+    process.exit(2);
+  }
+  try {
+    await run(table[name], opts, c);
+  } catch (e) {
+    c.fail(name, 'unexpected ' + (e && e.stack ? e.stack : short(e)));
+  }
+  c.exit();
 }
 
 // The binary serializers get the WebSocket's ArrayBuffer; msgpack5 and cbor
@@ -311,22 +333,9 @@ const scenarios = {
   },
 };
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const c = new Checks();
-  if (!scenarios[opts.scenario]) {
-    console.log('FAIL usage: unknown scenario ' + opts.scenario);
-    process.exit(2);
-  }
-  try {
-    await scenarios[opts.scenario](opts, c);
-  } catch (e) {
-    c.fail(opts.scenario, 'unexpected ' + (e && e.stack ? e.stack : short(e)));
-  }
-  c.exit();
+if (require.main === module) {
+  runMain(scenarios, { realm: 'realm1', procedure: 'com.example.echo', topic: 'com.example.topic', count: 10 });
 }
 
-if (require.main === module) main();
-
-// advanced.js builds on these.
-module.exports = { Checks, connect, leave, normalize, short, withTimeout, TIMEOUT_MS };
+// advanced.js, cluster.js and security.js build on these.
+module.exports = { Checks, connect, leave, normalize, runMain, short, withTimeout, TIMEOUT_MS };

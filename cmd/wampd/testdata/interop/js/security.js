@@ -17,7 +17,7 @@
 'use strict';
 
 const autobahn = require('autobahn');
-const { Checks, connect, leave, short, withTimeout, TIMEOUT_MS } = require('./interop.js');
+const { connect, leave, runMain, short, withTimeout, TIMEOUT_MS } = require('./interop.js');
 
 const SECURE = 'secure';
 const AUTH_FAILED = 'wamp.error.authentication_failed';
@@ -197,21 +197,4 @@ const scenarios = {
   },
 };
 
-async function main() {
-  const argv = process.argv.slice(2);
-  const opts = { scenario: argv[0], serializer: 'json' };
-  for (let i = 1; i < argv.length; i += 2) opts[argv[i].replace(/^--/, '')] = argv[i + 1];
-  const c = new Checks();
-  if (!scenarios[opts.scenario]) {
-    console.log('FAIL usage: unknown scenario ' + opts.scenario);
-    process.exit(2);
-  }
-  try {
-    await scenarios[opts.scenario](opts, c);
-  } catch (e) {
-    c.fail(opts.scenario, 'unexpected ' + (e && e.stack ? e.stack : short(e)));
-  }
-  c.exit();
-}
-
-main();
+runMain(scenarios, {});
