@@ -175,7 +175,7 @@ func (n *Node) Start() error {
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		n.shutdownServer()
-		return fmt.Errorf("cluster: connect to NATS at %s: %w", url, err)
+		return fmt.Errorf("cluster: connect to NATS at %s: %w", redactURLs(url), err)
 	}
 	n.nc = nc
 	if n.js, err = jetstream.New(nc); err != nil {
@@ -193,7 +193,7 @@ func (n *Node) Start() error {
 		n.Stop()
 		return err
 	}
-	n.log.Info("cluster node started", "nats", url, "boot", n.boot)
+	n.log.Info("cluster node started", "nats", redactURLs(url), "boot", n.boot)
 	return nil
 }
 
