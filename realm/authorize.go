@@ -339,7 +339,6 @@ func (r *Realm) resumeWaiting(s *Session, first func()) {
 			first()
 		}
 		r.handle(in)
-		r.lookedUp = false
 		if r.held {
 			break // waits again, still at the head
 		}

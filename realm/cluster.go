@@ -119,8 +119,10 @@ type ClusterRegistration struct {
 type RemotePeer interface {
 	Peer
 	// Forward carries raw (a CALL or CANCEL in ser) of local session from
-	// to the shadow's node, for the shadow's session as callee.
-	Forward(from uint64, ser codec.Serializer, raw []byte)
+	// to the shadow's node, for the shadow's session as callee; disclose
+	// says this node's authorizer wants the caller disclosed (it arrives
+	// as RemoteInfo.Disclose).
+	Forward(from uint64, ser codec.Serializer, raw []byte, disclose bool)
 }
 
 // RemoteKind says what a RemoteInfo item is.
@@ -149,7 +151,9 @@ type RemoteInfo struct {
 	Target    uint64
 	PubID     uint64
 	Publisher uint64
-	Disclose  bool
+	// Disclose: the publisher is disclosed (RemotePublish), or the
+	// caller's node's authorizer discloses the caller (RemoteCall).
+	Disclose bool
 }
 
 // SetCluster makes r a clustered realm; call it before Start.
@@ -638,23 +642,23 @@ func containsSession(list []*Session, s *Session) bool {
 // here (for CANCEL, the chunks of a progressive call, the caller's limits
 // and the callee's node going away) and the CALL goes to the callee's
 // node as it came (actor only).
-func (d *dealer) forward(r *Realm, s *Session, m *codec.Message, callee *Session) {
+func (d *dealer) forward(r *Realm, s *Session, m *codec.Message, callee *Session, disclose bool) {
 	c := d.record(r, s, m, callee)
 	if m.Options.Progress {
 		c.stream = &stream{} // later chunks follow the CALL
 	}
 	r.stats.calls.Add(1)
-	d.forwardRaw(r, s, c)
+	d.forwardRaw(r, s, c, disclose)
 }
 
 // forwardRaw carries the message being handled (a CALL, a chunk, a
 // CANCEL of c's caller) to c's callee's node.
-func (d *dealer) forwardRaw(r *Realm, s *Session, c *call) {
+func (d *dealer) forwardRaw(r *Realm, s *Session, c *call, disclose bool) {
 	in := r.current
 	if in == nil || in.Buf == nil {
 		return
 	}
 	if p, ok := c.callee.Peer.(RemotePeer); ok {
-		p.Forward(s.ID, s.ser, in.Buf.B)
+		p.Forward(s.ID, s.ser, in.Buf.B, disclose)
 	}
 }

@@ -89,7 +89,7 @@ type remotePeer struct {
 	forwards [][]byte
 }
 
-func (p *remotePeer) Forward(from uint64, ser codec.Serializer, raw []byte) {
+func (p *remotePeer) Forward(from uint64, ser codec.Serializer, raw []byte, _ bool) {
 	p.mu.Lock()
 	p.forwards = append(p.forwards, append([]byte(nil), raw...))
 	p.mu.Unlock()
@@ -269,20 +269,20 @@ func TestClusterPubSub(t *testing.T) {
 // RemotePeer that does the same: what the realm's cluster paths cost.
 type nopLink struct{ pubs, forwards int }
 
-func (*nopLink) Joined(*Session)                              {}
-func (*nopLink) Left(uint64, bool)                            {}
-func (*nopLink) Subscribed(uint64, string, codec.Match, bool) {}
-func (*nopLink) Interest(string, codec.Match, bool)           {}
-func (l *nopLink) Publish(*ClusterPublication)                { l.pubs++ }
-func (*nopLink) Register(*ClusterRegister)                    {}
-func (*nopLink) Unregister(string, codec.Match, uint64)       {}
-func (*nopLink) Testament(uint64, codec.Serializer, []byte)   {}
-func (*nopLink) Lookup(uint64, string)                        {}
-func (l *nopLink) Forward(uint64, codec.Serializer, []byte)   { l.forwards++ }
-func (*nopLink) Serializer() codec.Serializer                 { return codec.MsgPack }
-func (*nopLink) Send(*codec.Frame, bool) bool                 { return true }
-func (*nopLink) Flush()                                       {}
-func (*nopLink) Close(string)                                 {}
+func (*nopLink) Joined(*Session)                                  {}
+func (*nopLink) Left(uint64, bool)                                {}
+func (*nopLink) Subscribed(uint64, string, codec.Match, bool)     {}
+func (*nopLink) Interest(string, codec.Match, bool)               {}
+func (l *nopLink) Publish(*ClusterPublication)                    { l.pubs++ }
+func (*nopLink) Register(*ClusterRegister)                        {}
+func (*nopLink) Unregister(string, codec.Match, uint64)           {}
+func (*nopLink) Testament(uint64, codec.Serializer, []byte)       {}
+func (*nopLink) Lookup(uint64, string)                            {}
+func (l *nopLink) Forward(uint64, codec.Serializer, []byte, bool) { l.forwards++ }
+func (*nopLink) Serializer() codec.Serializer                     { return codec.MsgPack }
+func (*nopLink) Send(*codec.Frame, bool) bool                     { return true }
+func (*nopLink) Flush()                                           {}
+func (*nopLink) Close(string)                                     {}
 
 // setupClusterPublish: a PUBLISH with one local subscriber and one on
 // another node (a shadow's subscription), which goes to the link once.
@@ -372,5 +372,64 @@ func TestClusterRegistrationBeforeShadow(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the CALL never reached the callee that joined after its registration")
 		}
+	}
+}
+
+// TestClusterDynamicAuthorizer: a role decided by a dynamic authorizer in
+// a clustered realm. A CALL another node authorized is not asked again
+// here (it was always denied: a forwarded message cannot wait for an
+// authorizer), and the disclosure that node's authorizer decided holds; a
+// CALL that waits for both the authorizer and a read of the cluster's
+// table ends (it was asked and looked up in turn forever); and the router
+// never sends its own INVOCATION to an authorizer on another node (whose
+// node drops it).
+func TestClusterDynamicAuthorizer(t *testing.T) {
+	r := New(Options{Name: "realm1", Roles: []Role{
+		{Name: "trusted", Permissions: []Permission{allowAll("", codec.MatchPrefix)}},
+		{Name: "dyn", Authorizer: "com.authz"},
+	}})
+	f := &fakeLink{r: r, wakes: make(chan struct{}, 1)}
+	r.SetCluster(f)
+	r.Start()
+	t.Cleanup(r.Stop)
+	authz := &authorizerCallee{c: joinAs(t, r, codec.JSON, "authz", "trusted", nil)}
+	authz.c.register("com.authz", codec.MatchExact, codec.InvokeSingle)
+	callee := joinAs(t, r, codec.JSON, "o", "trusted", nil)
+	reg := callee.register("com.p", codec.MatchExact, codec.InvokeSingle)
+
+	// A CALL of a shadow of role dyn, authorized by its own node.
+	p := &remotePeer{fakePeer: newFakePeer(codec.JSON)}
+	r.RemoteJoin(&Session{ID: 78, Peer: p, AuthID: "remote", AuthRole: "dyn"})
+	r.RemoteRegistration(&ClusterRegistration{URI: "com.p", ID: reg, Callees: []uint64{callee.s.ID}})
+	remoteMessage(t, r, codec.Message{Type: codec.Call, Request: 5, URI: "com.p"},
+		RemoteInfo{Kind: RemoteCall, Session: 78, Target: callee.s.ID, Disclose: true})
+	inv := callee.expect(codec.Invocation)
+	if inv.Options.Caller != 78 {
+		t.Fatalf("INVOCATION of the other node's CALL: caller %d, want 78 (its authorizer disclosed it)", inv.Options.Caller)
+	}
+	authz.c.quiet() // not asked
+
+	// A local CALL of a procedure registered nowhere: asked, looked up,
+	// asked again (nothing is cached), then no_such_procedure.
+	d := joinAs(t, r, codec.JSON, "d", "dyn", nil)
+	req := d.nextReq()
+	d.send(codec.Message{Type: codec.Call, Request: req, URI: "com.nowhere"})
+	allow := func(uri, action string) any { return true }
+	authz.serve(t, allow)
+	authz.serve(t, allow)
+	d.expectError(codec.Call, req, codec.ErrNoSuchProcedure)
+	f.has(t, "lookup com.nowhere")
+	authz.c.quiet()
+
+	// The authorizer's only callee on another node: denied at once.
+	r.Leave(authz.c.s)
+	sp := shadow(r, 79)
+	r.RemoteRegistration(&ClusterRegistration{URI: "com.authz", ID: 9, Callees: []uint64{79}})
+	d.barrier()
+	req = d.nextReq()
+	d.send(codec.Message{Type: codec.Call, Request: req, URI: "com.p"})
+	d.expectError(codec.Call, req, codec.ErrNotAuthorized)
+	if b := sp.pop(); b != nil {
+		t.Fatalf("the authorizer's shadow was sent %s", b)
 	}
 }

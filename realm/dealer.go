@@ -245,7 +245,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 			if !m.Options.Progress {
 				c.stream = nil
 			}
-			d.forwardRaw(r, s, c)
+			d.forwardRaw(r, s, c, false)
 			return
 		}
 		if c.stream != nil {
@@ -281,7 +281,11 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		return
 	}
 	var authz decision // a realm without roles pays one check here, no call
-	if r.authz.on {
+	if s.remote {
+		// A CALL another node routed here: that node authorized it, and
+		// says whether its authorizer wants the caller disclosed.
+		authz.disclose = r.current != nil && r.current.Remote.Disclose
+	} else if r.authz.on {
 		var no bool
 		if authz, no = r.denied(s, ActCall, m.URI, codec.Call, m.Request, true); no {
 			return
@@ -297,9 +301,10 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		reg = d.route(m.URI)
 	}
 	if reg == nil {
-		if r.cluster != nil && !s.remote && !r.lookedUp && r.current != nil {
+		if r.cluster != nil && !s.remote && r.current != nil && !r.current.lookedUp {
 			// The registration may be on its way to this node: the CALL
 			// waits for one read of the cluster's table.
+			r.current.lookedUp = true
 			r.cluster.Lookup(s.ID, m.URI)
 			r.park(r.current)
 			return
@@ -351,7 +356,7 @@ func (d *dealer) call(r *Realm, s *Session, m *codec.Message) {
 		return
 	}
 	if callee.remote {
-		d.forward(r, s, m, callee)
+		d.forward(r, s, m, callee, authz.disclose)
 		return
 	}
 	c := d.record(r, s, m, callee)
@@ -523,7 +528,7 @@ func (d *dealer) cancel(r *Realm, s *Session, m *codec.Message) {
 		return // already answered, or a kill is in flight
 	}
 	if c.callee.remote { // the callee's node cancels it and answers
-		d.forwardRaw(r, s, c)
+		d.forwardRaw(r, s, c, false)
 		return
 	}
 	mode := modeKillNoWait
@@ -672,6 +677,21 @@ func (d *dealer) callRouter(r *Realm, proc string, args []any, w *authzWait, aft
 		return false
 	}
 	callee := d.pick(r, reg)
+	if callee.remote {
+		// The router's own INVOCATION cannot cross nodes (its answer has no
+		// caller there to go to): a callee of this node, if there is one.
+		callee = nil
+		for _, c := range reg.callees {
+			if !c.remote {
+				callee = c
+				break
+			}
+		}
+		if callee == nil {
+			r.log.Warn("dynamic authorizer has no callee on this node", "procedure", proc)
+			return false
+		}
+	}
 	a, err := codec.AppendValue(callee.ser, nil, args)
 	if err != nil {
 		r.log.Error("encode authorizer call", "procedure", proc, "err", err)

@@ -99,10 +99,7 @@ type Realm struct {
 	history    history
 	authz      authorizer
 	cluster    Cluster // nil for a single node (cluster.go)
-	// lookedUp is set while a CALL that waited for the cluster's table
-	// (Cluster.Lookup) is handled again: a second miss is an error.
-	lookedUp bool
-	nodeLost bool // a lost node's shadow is being removed (remoteLeave)
+	nodeLost   bool    // a lost node's shadow is being removed (remoteLeave)
 	// clusterPub is clusterPublish's scratch.
 	clusterPub ClusterPublication
 	metaBuf    []byte // scratch of metaEvent
@@ -333,7 +330,7 @@ func (r *Realm) handleItem(in *Inbound) {
 		r.broker.remoteSubscribed(r, in.ctl.(*remoteSub))
 	case itemRemoteLookedUp:
 		if s := r.sessions[in.Msg.ID]; s != nil && !s.remote && s.more != nil {
-			r.resumeWaiting(s, func() { r.lookedUp = true })
+			r.resumeWaiting(s, nil)
 		}
 	}
 }

@@ -172,6 +172,11 @@ type Inbound struct {
 	// Remote is what a message from the cluster link is (cluster.go).
 	Remote RemoteInfo
 	ctl    any // the payload of a cluster control item
+	// lookedUp marks a CALL that waited for a read of the cluster's table
+	// (Cluster.Lookup): handled again, a second miss is an error. It is the
+	// message's, not the realm's, so that a CALL that also waits for a
+	// dynamic authorizer is looked up once however the two waits follow.
+	lookedUp bool
 }
 
 // maxPooledInbound is the largest buffer an Inbound keeps when recycled;
@@ -203,6 +208,7 @@ func (in *Inbound) Release() {
 	in.Sess = nil
 	in.Remote = RemoteInfo{}
 	in.ctl = nil
+	in.lookedUp = false
 	in.Msg.Reset()
 	in.ext.Reset() // nothing aliasing the old buffer stays
 	in.kind = itemMessage

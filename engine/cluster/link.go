@@ -272,8 +272,8 @@ func (l *link) Unregister(uri string, match codec.Match, session uint64) {
 // sendTo queues an envelope for node's link of this realm.
 // sendTo queues an envelope for a node's link of this realm (subject is
 // its to.NODE subject).
-func (l *link) sendTo(subject string, kind byte, ser codec.Serializer, a, b uint64, msg []byte) {
-	l.queue(outMsg{op: opPublish, subject: subject, buf: newEnvelope(kind, ser, a, b, 0, msg)})
+func (l *link) sendTo(subject string, kind byte, ser codec.Serializer, a, b uint64, flags byte, msg []byte) {
+	l.queue(outMsg{op: opPublish, subject: subject, buf: newEnvelope(kind, ser, a, b, flags, msg)})
 	l.n.stats.Forwarded.Add(1)
 }
 
@@ -573,7 +573,8 @@ func (l *link) direct(env envelope) {
 	}
 	switch env.kind {
 	case kindCall:
-		in.Remote = realm.RemoteInfo{Kind: realm.RemoteCall, Session: env.a, Target: env.b}
+		in.Remote = realm.RemoteInfo{Kind: realm.RemoteCall, Session: env.a, Target: env.b,
+			Disclose: env.flags&flagDisclose != 0}
 	case kindDeliver:
 		in.Remote = realm.RemoteInfo{Kind: realm.RemoteDeliver, Session: env.a}
 	default:

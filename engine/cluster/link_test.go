@@ -35,7 +35,7 @@ func TestLinkHotPathAllocs(t *testing.T) {
 	}
 	for name, run := range map[string]func(){
 		"publish": func() { l.Publish(&pub); take() },
-		"forward": func() { p.Forward(2, codec.JSON, raw); take() },
+		"forward": func() { p.Forward(2, codec.JSON, raw, false); take() },
 		"deliver": func() { p.Send(f, false); take() },
 	} {
 		for range 100 {

@@ -19,7 +19,7 @@ func (p *shadowPeer) Serializer() codec.Serializer { return p.ser }
 // Send carries f to the session's node. It copies f (the link's queue
 // outlives the frame) and never blocks.
 func (p *shadowPeer) Send(f *codec.Frame, _ bool) bool {
-	p.l.sendTo(p.to, kindDeliver, f.Ser, p.id, 0, f.B)
+	p.l.sendTo(p.to, kindDeliver, f.Ser, p.id, 0, 0, f.B)
 	return true
 }
 
@@ -31,9 +31,13 @@ func (p *shadowPeer) Flush() {}
 func (p *shadowPeer) Close(string) {}
 
 // Forward carries a CALL or CANCEL of local session from to the session's
-// node, for it as callee.
-func (p *shadowPeer) Forward(from uint64, ser codec.Serializer, raw []byte) {
-	p.l.sendTo(p.to, kindCall, ser, from, p.id, raw)
+// node, for it as callee; disclose is this node's authorizer's word.
+func (p *shadowPeer) Forward(from uint64, ser codec.Serializer, raw []byte, disclose bool) {
+	var flags byte
+	if disclose {
+		flags = flagDisclose
+	}
+	p.l.sendTo(p.to, kindCall, ser, from, p.id, flags, raw)
 }
 
 // TransportName and RemoteAddr are the session's own, as its node
