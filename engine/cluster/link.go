@@ -48,6 +48,9 @@ type link struct {
 	evSubjects map[string]string
 	evCh       chan *nats.Msg
 	ctlCh      chan *nats.Msg // announcements and messages for this node, in order
+	// evBack and ctlBack bound what events and control posted to the
+	// realm and the actor has not handled yet (backlog.go).
+	evBack, ctlBack *backlog
 }
 
 // interestSub is one NATS subscription for publications, shared by the
@@ -147,6 +150,8 @@ func newLink(n *Node, r *realm.Realm) *link {
 		interest:   make(map[string]*interestSub),
 		evCh:       make(chan *nats.Msg, evQueue),
 		ctlCh:      make(chan *nats.Msg, evQueue),
+		evBack:     newBacklog(),
+		ctlBack:    newBacklog(),
 	}
 	l.reg = newRegistry(l)
 	return l
@@ -523,7 +528,7 @@ func (l *link) events() {
 				in.Remote = realm.RemoteInfo{Kind: realm.RemotePublish, PubID: env.a, Publisher: env.b,
 					Disclose: env.flags&flagDisclose != 0}
 				l.n.stats.Received.Add(1)
-				l.r.PostRemote(in)
+				l.post(in, l.evBack)
 			})
 			l.n.stats.Bad.Add(uint64(bad))
 		}
@@ -582,6 +587,17 @@ func (l *link) direct(env envelope) {
 		l.n.stats.Bad.Add(1)
 		return
 	}
+	l.post(in, l.ctlBack)
+}
+
+// post hands in to the realm, counted in b, once b has room; past Stop it
+// is released instead.
+func (l *link) post(in *realm.Inbound, b *backlog) {
+	if !b.admit(l.n.stop) {
+		in.Release()
+		return
+	}
+	in.Backlog, in.BacklogN = b, 1
 	l.r.PostRemote(in)
 }
 
@@ -656,7 +672,7 @@ func (l *link) testament(id uint64, ser uint8, msg []byte) {
 	}
 	if in := l.inbound(&env); in != nil {
 		in.Remote = realm.RemoteInfo{Kind: realm.RemoteTestament, Session: id}
-		l.r.PostRemote(in)
+		l.post(in, l.ctlBack)
 	}
 }
 
