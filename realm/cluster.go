@@ -123,6 +123,9 @@ type RemotePeer interface {
 	// says this node's authorizer wants the caller disclosed (it arrives
 	// as RemoteInfo.Disclose).
 	Forward(from uint64, ser codec.Serializer, raw []byte, disclose bool)
+	// SendQuiet is Send for the GOODBYE of a kill_all: the session's node
+	// closes it without testaments or meta events (RemoteInfo.Quiet).
+	SendQuiet(f *codec.Frame)
 }
 
 // RemoteKind says what a RemoteInfo item is.
@@ -154,6 +157,8 @@ type RemoteInfo struct {
 	// Disclose: the publisher is disclosed (RemotePublish), or the
 	// caller's node's authorizer discloses the caller (RemoteCall).
 	Disclose bool
+	// Quiet: a GOODBYE of a kill_all on another node (RemoteDeliver).
+	Quiet bool
 }
 
 // SetCluster makes r a clustered realm; call it before Start.
@@ -354,8 +359,10 @@ func (r *Realm) remoteDeliver(in *Inbound) {
 	}
 	m := &in.Msg
 	switch m.Type {
-	case codec.Goodbye, codec.Abort:
-		r.closeSession(s, m.Type, m.URI, m.Options.Message) // a kill on another node
+	case codec.Goodbye, codec.Abort: // a kill on another node
+		r.quiet = in.Remote.Quiet
+		r.closeSession(s, m.Type, m.URI, m.Options.Message)
+		r.quiet = false
 		return
 	case codec.Unsubscribed, codec.Unregistered:
 		r.remoteRevoke(s, m) // a remove_subscriber or remove_callee on another node

@@ -30,8 +30,10 @@ func (f *fakeLink) add(s string) {
 	}
 }
 
-func (f *fakeLink) Joined(s *Session)          { f.add("joined") }
-func (f *fakeLink) Left(id uint64, quiet bool) { f.add("left") }
+func (f *fakeLink) Joined(s *Session) { f.add("joined") }
+func (f *fakeLink) Left(id uint64, quiet bool) {
+	f.add("left" + map[bool]string{true: " quiet", false: ""}[quiet])
+}
 func (f *fakeLink) Subscribed(session uint64, topic string, match codec.Match, on bool) {
 	f.add("subscribed " + topic + map[bool]string{true: " on", false: " off"}[on])
 }
@@ -87,6 +89,13 @@ type remotePeer struct {
 	*fakePeer
 	mu       sync.Mutex
 	forwards [][]byte
+}
+
+// SendQuiet records a kill_all's GOODBYE as a forward marked "quiet ".
+func (p *remotePeer) SendQuiet(f *codec.Frame) {
+	p.mu.Lock()
+	p.forwards = append(p.forwards, append([]byte("quiet "), f.B...))
+	p.mu.Unlock()
 }
 
 func (p *remotePeer) Forward(from uint64, ser codec.Serializer, raw []byte, _ bool) {
@@ -279,6 +288,7 @@ func (*nopLink) Unregister(string, codec.Match, uint64)           {}
 func (*nopLink) Testament(uint64, codec.Serializer, []byte)       {}
 func (*nopLink) Lookup(uint64, string)                            {}
 func (l *nopLink) Forward(uint64, codec.Serializer, []byte, bool) { l.forwards++ }
+func (*nopLink) SendQuiet(*codec.Frame)                           {}
 func (*nopLink) Serializer() codec.Serializer                     { return codec.MsgPack }
 func (*nopLink) Send(*codec.Frame, bool) bool                     { return true }
 func (*nopLink) Flush()                                           {}
@@ -432,4 +442,34 @@ func TestClusterDynamicAuthorizer(t *testing.T) {
 	if b := sp.pop(); b != nil {
 		t.Fatalf("the authorizer's shadow was sent %s", b)
 	}
+}
+
+// TestClusterKillAllQuiet: kill_all ends the shadows too, and their nodes
+// close them as quietly as kill_all does here (their testaments fired,
+// and their leaves were announced as ordinary ones, on every node).
+func TestClusterKillAllQuiet(t *testing.T) {
+	r, f := newClusterRealm(t)
+	admin, _ := joinClient(t, r, codec.JSON, nil)
+	p := shadow(r, 80)
+	admin.barrier()
+	admin.result("wamp.session.kill_all", nil, nil)
+	p.mu.Lock()
+	fw := p.forwards
+	p.mu.Unlock()
+	if len(fw) != 1 || !strings.HasPrefix(string(fw[0]), "quiet [6,") {
+		t.Fatalf("the shadow was sent %q, want one quiet GOODBYE", fw)
+	}
+
+	// The other side: a kill_all's GOODBYE for a session of this node.
+	watcher, _ := joinClient(t, r, codec.JSON, nil)
+	watcher.subscribe("com.will", codec.MatchExact)
+	victim, _ := joinClient(t, r, codec.JSON, nil)
+	victim.result("wamp.session.add_testament", []any{"com.will", []any{"bye"}, map[string]any{}}, nil)
+	remoteMessage(t, r, codec.Message{Type: codec.Goodbye, URI: "wamp.close.killed"},
+		RemoteInfo{Kind: RemoteDeliver, Session: victim.s.ID, Quiet: true})
+	if m := victim.expect(codec.Goodbye); m.URI != "wamp.close.killed" {
+		t.Fatalf("GOODBYE %s", m.URI)
+	}
+	f.has(t, "left quiet")
+	watcher.quiet() // no testament EVENT
 }

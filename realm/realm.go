@@ -177,7 +177,7 @@ func (r *Realm) Stop() {
 func (r *Realm) Join(s *Session) {
 	if r.stopped.Load() {
 		// The actor is gone, so the caller is still the peer's owner.
-		sendClose(s.Peer, codec.Abort, codec.CloseSystemShutdown, "realm is shutting down")
+		sendClose(s.Peer, codec.Abort, codec.CloseSystemShutdown, "realm is shutting down", false)
 		s.Peer.Flush()
 		s.Peer.Close(codec.CloseSystemShutdown)
 		return
@@ -384,7 +384,7 @@ func (r *Realm) shutdown() {
 	for in := r.box.pop(); in != nil; in = r.box.pop() {
 		switch in.kind {
 		case itemJoin:
-			sendClose(in.Sess.Peer, codec.Abort, codec.CloseSystemShutdown, "realm is shutting down")
+			sendClose(in.Sess.Peer, codec.Abort, codec.CloseSystemShutdown, "realm is shutting down", false)
 			in.Sess.Peer.Flush()
 			in.Sess.Peer.Close(codec.CloseSystemShutdown)
 		case itemMessage, itemRemote:

@@ -280,7 +280,7 @@ func (r *Realm) closeSession(s *Session, typ codec.Type, reason codec.URI, messa
 	if s.state != stateJoined {
 		return
 	}
-	if n := sendClose(s.Peer, typ, reason, message); n > 0 {
+	if n := sendClose(s.Peer, typ, reason, message, r.quiet && s.remote); n > 0 {
 		r.traffic.sent(typ, n)
 	}
 	s.Peer.Flush()
@@ -289,8 +289,9 @@ func (r *Realm) closeSession(s *Session, typ codec.Type, reason codec.URI, messa
 }
 
 // sendClose encodes and sends an ABORT or GOODBYE on p (not flushed). It
-// returns the bytes queued, 0 when the peer refused the message.
-func sendClose(p Peer, typ codec.Type, reason codec.URI, message string) (n int) {
+// returns the bytes queued, 0 when the peer refused the message. quiet
+// (kill_all of a shadow) has the session's node close it quietly too.
+func sendClose(p Peer, typ codec.Type, reason codec.URI, message string, quiet bool) (n int) {
 	m := codec.Message{Type: typ, URI: reason}
 	if message != "" {
 		m.Options.Has = codec.HasMessage
@@ -301,7 +302,12 @@ func sendClose(p Peer, typ codec.Type, reason codec.URI, message string) (n int)
 	var err error
 	if f.B, err = codec.Append(ser, f.B, &m); err == nil {
 		f.Seal()
-		if p.Send(f, false) {
+		rp, remote := p.(RemotePeer)
+		switch {
+		case quiet && remote:
+			rp.SendQuiet(f)
+			n = f.Len()
+		case p.Send(f, false):
 			n = f.Len()
 		}
 	}

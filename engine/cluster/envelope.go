@@ -72,7 +72,10 @@ func eachEnvelope(p []byte, f func(envelope)) (bad int) {
 	return bad
 }
 
-const flagDisclose = 1
+const (
+	flagDisclose = 1 << iota // kindEvent: the publisher; kindCall: the caller
+	flagQuiet                // kindDeliver: a kill_all's GOODBYE
+)
 
 // envelope is a decoded envelope; msg aliases the input.
 type envelope struct {

@@ -581,7 +581,7 @@ func (l *link) direct(env envelope) {
 		in.Remote = realm.RemoteInfo{Kind: realm.RemoteCall, Session: env.a, Target: env.b,
 			Disclose: env.flags&flagDisclose != 0}
 	case kindDeliver:
-		in.Remote = realm.RemoteInfo{Kind: realm.RemoteDeliver, Session: env.a}
+		in.Remote = realm.RemoteInfo{Kind: realm.RemoteDeliver, Session: env.a, Quiet: env.flags&flagQuiet != 0}
 	default:
 		in.Release()
 		l.n.stats.Bad.Add(1)

@@ -23,6 +23,12 @@ func (p *shadowPeer) Send(f *codec.Frame, _ bool) bool {
 	return true
 }
 
+// SendQuiet is Send for a kill_all's GOODBYE: the session's node closes
+// it quietly.
+func (p *shadowPeer) SendQuiet(f *codec.Frame) {
+	p.l.sendTo(p.to, kindDeliver, f.Ser, p.id, 0, flagQuiet, f.B)
+}
+
 // Flush has nothing to do: the link's sender writes as it goes.
 func (p *shadowPeer) Flush() {}
 
