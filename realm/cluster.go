@@ -654,8 +654,35 @@ func (d *dealer) forward(r *Realm, s *Session, m *codec.Message, callee *Session
 	if m.Options.Progress {
 		c.stream = &stream{} // later chunks follow the CALL
 	}
+	if m.Options.Timeout > 0 {
+		// The callee's node times the call out and answers. This timer,
+		// a moment later, answers if that node never does (it lost the
+		// CALL, or is cut off) and cancels the call there (timeout).
+		d.startTimer(r, c, time.Duration(m.Options.Timeout)*time.Millisecond+remoteTimeoutGrace)
+	}
 	r.stats.calls.Add(1)
 	d.forwardRaw(r, s, c, disclose)
+}
+
+// remoteTimeoutGrace is how much longer than the callee's node the
+// caller's node waits before it times a forwarded call out itself.
+const remoteTimeoutGrace = 250 * time.Millisecond
+
+// cancelRemote sends c's callee's node a CANCEL (killnowait) of c, as its
+// caller would, for a call this node ended (a timeout).
+func (d *dealer) cancelRemote(r *Realm, c *call) {
+	p, ok := c.callee.Peer.(RemotePeer)
+	if !ok || c.caller == nil {
+		return
+	}
+	m := codec.Message{Type: codec.Cancel, Request: c.callerReq}
+	m.Options.Has, m.Options.Mode = codec.HasMode, "killnowait"
+	b, err := codec.Append(c.caller.ser, nil, &m)
+	if err != nil {
+		r.log.Error("encode CANCEL for another node", "err", err)
+		return
+	}
+	p.Forward(c.caller.ID, c.caller.ser, b, false)
 }
 
 // forwardRaw carries the message being handled (a CALL, a chunk, a

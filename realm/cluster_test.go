@@ -473,3 +473,35 @@ func TestClusterKillAllQuiet(t *testing.T) {
 	f.has(t, "left quiet")
 	watcher.quiet() // no testament EVENT
 }
+
+// TestClusterRemoteTimeout: a call with a timeout forwarded to a node that
+// never answers (it lost the CALL, or is cut off) times out on the
+// caller's node too, a moment after the callee's node would have, and is
+// canceled there.
+func TestClusterRemoteTimeout(t *testing.T) {
+	r, f := newClusterRealm(t)
+	caller, _ := joinClient(t, r, codec.JSON, nil)
+	f.has(t, "joined")
+	p := shadow(r, 81)
+	r.RemoteRegistration(&ClusterRegistration{URI: "com.slow", ID: 6, Callees: []uint64{81}})
+	caller.barrier()
+	req := caller.nextReq()
+	m := codec.Message{Type: codec.Call, Request: req, URI: "com.slow"}
+	m.Options.Has, m.Options.Timeout = codec.HasTimeout, 20
+	start := time.Now()
+	caller.send(m)
+	caller.expectError(codec.Call, req, codec.ErrTimeout)
+	if d := time.Since(start); d < 20*time.Millisecond+remoteTimeoutGrace {
+		t.Fatalf("timed out after %v, before the callee's node would have", d)
+	}
+	p.mu.Lock()
+	fw := p.forwards
+	p.mu.Unlock()
+	if len(fw) != 2 || !strings.HasPrefix(string(fw[1]), "[49,") || !strings.Contains(string(fw[1]), `"killnowait"`) {
+		t.Fatalf("the callee's node was sent %q, want the CALL then a CANCEL killnowait", fw)
+	}
+	// The callee's node's own answer, late, is not passed on.
+	remoteMessage(t, r, codec.Message{Type: codec.Error, ReqType: codec.Call, Request: req, URI: codec.ErrTimeout},
+		RemoteInfo{Kind: RemoteDeliver, Session: caller.s.ID})
+	caller.barrier()
+}

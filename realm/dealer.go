@@ -576,7 +576,10 @@ func (d *dealer) timeout(r *Realm, callee *Session, invID uint64) {
 		return // answered before the timer's item was handled
 	}
 	c.timer = nil
-	if callee.canceling() && !c.killed {
+	switch {
+	case callee.remote:
+		d.cancelRemote(r, c)
+	case callee.canceling() && !c.killed:
 		d.interrupt(r, c, modeKillNoWait, codec.ErrTimeout)
 	}
 	caller, req, w := c.caller, c.callerReq, c.router
