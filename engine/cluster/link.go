@@ -314,13 +314,13 @@ func (l *link) drain(m outMsg) {
 		switch len(run) {
 		case 0:
 		case 1:
-			l.publish(subject, *run[0])
+			l.publish(subject, *run[0], 1)
 		default:
 			l.batch = append(l.batch[:0], kindBatch)
 			for _, e := range run {
 				l.batch = appendToBatch(l.batch, *e)
 			}
-			l.publish(subject, l.batch)
+			l.publish(subject, l.batch, len(run))
 		}
 		for i, e := range run {
 			recycleEnvelope(e)
@@ -355,9 +355,11 @@ func (l *link) drain(m outMsg) {
 	l.batchRun = run
 }
 
-func (l *link) publish(subject string, data []byte) {
+// publish gives NATS data, n messages for subject; a failure drops and
+// counts all n.
+func (l *link) publish(subject string, data []byte, n int) {
 	if err := l.n.nc.Publish(subject, data); err != nil {
-		l.n.stats.Dropped.Add(1)
+		l.n.stats.Dropped.Add(uint64(n))
 	}
 }
 

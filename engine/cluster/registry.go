@@ -133,6 +133,12 @@ func (g *registry) reads() {
 // queue hands op to the worker; a full queue fails a REGISTER at once.
 func (g *registry) queue(op regOp) {
 	op.at = time.Now()
+	g.push(op)
+}
+
+// push is queue without stamping op: what does not fit is counted, and a
+// REGISTER answered.
+func (g *registry) push(op regOp) {
 	select {
 	case g.ops <- op:
 	default:
@@ -229,10 +235,7 @@ func (g *registry) expire() {
 		}
 	}
 	for _, op := range keep {
-		select {
-		case g.ops <- op:
-		default:
-		}
+		g.push(op) // the actor may have filled the queue meanwhile
 	}
 }
 
@@ -422,19 +425,29 @@ func (g *registry) get(ctx context.Context, key string) (*regEntry, uint64, erro
 }
 
 // update removes the callees drop selects from key, and the key when none
-// is left, by compare-and-set.
+// is left, by compare-and-set. A failure other than a conflict (the table
+// electing a leader, a timeout) is retried after a pause, so that a lost
+// UNREGISTER does not leave a callee in the table; what still fails is
+// counted and logged.
 func (g *registry) update(key string, drop func(regCallee) bool) {
 	n := g.l.n
-	for range regAttempts {
+	var err error
+	start := time.Now()
+	for attempt := range regAttempts {
+		// Retries stop at regWait: the REGISTERs queued behind wait too.
+		if err != nil && !isConflict(err) && (time.Since(start) > regWait || !g.pause(attempt)) {
+			break
+		}
 		ctx, cancel := n.ctx(opTimeout)
-		cur, rev, err := g.get(ctx, key)
+		var cur *regEntry
+		var rev uint64
+		cur, rev, err = g.get(ctx, key)
 		if err != nil {
 			cancel()
-			if !errors.Is(err, jetstream.ErrKeyNotFound) {
-				n.stats.RegFailures.Add(1)
-				n.log.Warn("cluster unregister", "realm", g.l.r.Name(), "err", err)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return
 			}
-			return
+			continue
 		}
 		kept := cur.Callees[:0]
 		for _, c := range cur.Callees {
@@ -458,11 +471,22 @@ func (g *registry) update(key string, drop func(regCallee) bool) {
 			n.stats.RegWrites.Add(1)
 			return
 		}
-		if !isConflict(err) {
-			n.stats.RegFailures.Add(1)
-			n.log.Warn("cluster unregister", "realm", g.l.r.Name(), "err", err)
-			return
-		}
+	}
+	n.stats.RegFailures.Add(1)
+	n.log.Warn("cluster unregister", "realm", g.l.r.Name(), "key", key, "err", err)
+}
+
+// pause waits before retry attempt of a failed table write, longer each
+// time up to a second; false when the node stops meanwhile.
+func (g *registry) pause(attempt int) bool {
+	d := min(50*time.Millisecond<<min(attempt, 5), time.Second)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-g.l.n.stop:
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
