@@ -16,8 +16,8 @@
 // server's; per link a sender (link.run) and a registry worker
 // (registry.run); the heartbeat loop (members.run); nats.go's own.
 //
-// Lock order: members.mu, then link.mu; registry.mu is a leaf. None is
-// held while calling into NATS or a realm.
+// Lock order: members.mu, then link.mu; registry.mu and Node.goMu are
+// leaves. None is held while calling into NATS or a realm.
 package cluster
 
 import (
@@ -58,6 +58,11 @@ type Node struct {
 	base     context.Context // ends at Stop
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	// goMu orders goOwned's wg.Add before Stop's wg.Wait: nats.go's
+	// callbacks (a heartbeat of a new node) can start goroutines until
+	// the connection is closed, after Stop began.
+	goMu    sync.Mutex
+	stopped bool
 
 	stats Stats
 }
@@ -201,6 +206,9 @@ func (n *Node) Start() error {
 // Call it after the realms stopped: their sessions' leaves are sent first.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
+		n.goMu.Lock()
+		n.stopped = true
+		n.goMu.Unlock()
 		close(n.stop)
 		// The registry's last writes (the unregistrations of the sessions
 		// the realms just closed) need their contexts: cancel only once
@@ -232,8 +240,14 @@ func (n *Node) shutdownServer() {
 	}
 }
 
-// go runs f on a goroutine the node owns (ended by Stop).
+// goOwned runs f on a goroutine the node owns (ended by Stop); once Stop
+// began, f does not run.
 func (n *Node) goOwned(f func()) {
+	n.goMu.Lock()
+	defer n.goMu.Unlock()
+	if n.stopped {
+		return
+	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
