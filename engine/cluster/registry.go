@@ -509,22 +509,39 @@ func (g *registry) purge(node string) {
 	}
 }
 
-// watch hands every change of the table to the realm, until Stop.
+// watch hands every change of the table to the realm, until Stop. A
+// watch that fails or ends (the stream moved, the connection was
+// replaced) is started again after a pause: it replays the table first.
 func (g *registry) watch() {
+	for attempt := 0; ; attempt++ {
+		err := g.watchOnce()
+		select {
+		case <-g.l.n.stop:
+			return
+		default:
+		}
+		g.l.n.log.Warn("cluster registration watch ended; restarting", "realm", g.l.r.Name(), "err", err)
+		if !g.pause(attempt) {
+			return
+		}
+	}
+}
+
+// watchOnce runs one watch of the table until it ends or Stop.
+func (g *registry) watchOnce() error {
 	n := g.l.n
 	w, err := g.table().WatchAll(n.base)
 	if err != nil {
-		n.log.Error("cluster registration watch", "realm", g.l.r.Name(), "err", err)
-		return
+		return err
 	}
 	defer func() { _ = w.Stop() }()
 	for {
 		select {
 		case <-n.stop:
-			return
+			return nil
 		case ent, ok := <-w.Updates():
 			if !ok {
-				return
+				return errors.New("the watch's channel closed")
 			}
 			if ent == nil {
 				continue // the initial values are all in
