@@ -180,15 +180,32 @@ func (l *link) start() error {
 	return nil
 }
 
-// queue hands m to the sender without waiting; a full queue drops it.
+// outReserve is the room at the end of the sender's queue that only
+// announcements and interest changes may take: a flood of publications
+// cannot crowd out the joins, leaves and subscriptions the other nodes'
+// tables are built from, which no later message repairs.
+const outReserve = outQueue / 16
+
+// queue hands m to the sender without waiting; a full queue drops it, and
+// a publication (an event, a call, an answer) is dropped already when
+// only the reserve is left.
 func (l *link) queue(m outMsg) {
+	if m.op == opPublish && len(l.out) >= outQueue-outReserve {
+		l.drop(m)
+		return
+	}
 	select {
 	case l.out <- m:
 	default:
-		l.n.stats.Dropped.Add(1)
-		if m.buf != nil {
-			recycleEnvelope(m.buf)
-		}
+		l.drop(m)
+	}
+}
+
+// drop counts m as dropped and recycles its envelope.
+func (l *link) drop(m outMsg) {
+	l.n.stats.Dropped.Add(1)
+	if m.buf != nil {
+		recycleEnvelope(m.buf)
 	}
 }
 
