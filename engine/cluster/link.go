@@ -33,11 +33,12 @@ type link struct {
 	out  chan outMsg
 	reg  *registry
 
-	mu      sync.Mutex                      // guards local, remote, hellos and subs
+	mu      sync.Mutex                      // guards local, remote, hellos, subs and left
 	subs    map[*nats.Subscription]struct{} // the link's NATS subscriptions (their drops are counted)
 	local   map[uint64]*localSession        // this node's sessions of the realm (snapshots)
 	remote  map[string]map[uint64]struct{}  // other nodes' sessions shadowed here, by node
 	hellos  map[string]map[string]any       // shadows' HELLO details by their roles' JSON
+	left    recentSet                       // sessions of other nodes that left lately
 	dropped uint64                          // slow-consumer drops of subscriptions gone
 
 	// Only the sender goroutine touches interest.
@@ -639,6 +640,7 @@ func (l *link) onAnnounce(msg *nats.Msg) {
 		if ids := l.remote[a.Node]; ids != nil {
 			delete(ids, a.ID)
 		}
+		l.left.add(a.ID)
 		l.mu.Unlock()
 		l.r.RemoteLeave(a.ID, false, a.Quiet)
 	case "sub", "unsub":
@@ -656,6 +658,11 @@ func (l *link) join(a *announce) {
 		return
 	}
 	l.mu.Lock()
+	if l.left.has(a.ID) {
+		// A snapshot taken before the session left, read after its leave.
+		l.mu.Unlock()
+		return
+	}
 	ids := l.remote[a.Node]
 	if ids == nil {
 		ids = make(map[uint64]struct{})
@@ -693,6 +700,27 @@ func (l *link) testament(id uint64, ser uint8, msg []byte) {
 		in.Remote = realm.RemoteInfo{Kind: realm.RemoteTestament, Session: id}
 		l.post(in, l.ctlBack)
 	}
+}
+
+// recentSet holds the ids added lately: the last recentLeft to
+// 2*recentLeft of them, in two generations.
+type recentSet struct{ cur, prev map[uint64]struct{} }
+
+// recentLeft is one generation of recentSet: far more sessions than leave
+// while a snapshot is in flight.
+const recentLeft = 4096
+
+func (r *recentSet) add(id uint64) {
+	if r.cur == nil || len(r.cur) >= recentLeft {
+		r.prev, r.cur = r.cur, make(map[uint64]struct{}, recentLeft)
+	}
+	r.cur[id] = struct{}{}
+}
+
+func (r *recentSet) has(id uint64) bool {
+	_, a := r.cur[id]
+	_, b := r.prev[id]
+	return a || b
 }
 
 // maxHellos bounds the shared HELLO details of shadows (hellos).
