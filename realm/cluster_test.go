@@ -127,6 +127,19 @@ func shadow(r *Realm, id uint64) *remotePeer {
 	return p
 }
 
+// remoteCallee starts a clustered realm with a local caller and a shadow
+// id that the cluster's table makes the callee of proc (registration reg).
+func remoteCallee(t *testing.T, id uint64, proc string, reg uint64) (*Realm, *fakeLink, *client, *remotePeer) {
+	t.Helper()
+	r, f := newClusterRealm(t)
+	caller, _ := joinClient(t, r, codec.JSON, nil)
+	f.has(t, "joined")
+	p := shadow(r, id)
+	r.RemoteRegistration(&ClusterRegistration{URI: proc, ID: reg, Callees: []uint64{id}})
+	caller.barrier()
+	return r, f, caller, p
+}
+
 // remoteMessage posts m, encoded in JSON, as another node's message.
 func remoteMessage(t *testing.T, r *Realm, m codec.Message, info RemoteInfo) {
 	t.Helper()
@@ -149,12 +162,7 @@ func remoteMessage(t *testing.T, r *Realm, m codec.Message, info RemoteInfo) {
 // call; and when the shadow's node is lost, a pending call fails with
 // wamp.error.canceled naming the node.
 func TestClusterRemoteCallee(t *testing.T) {
-	r, f := newClusterRealm(t)
-	caller, _ := joinClient(t, r, codec.JSON, nil)
-	f.has(t, "joined")
-	p := shadow(r, 77)
-	r.RemoteRegistration(&ClusterRegistration{URI: "com.remote", ID: 5, Callees: []uint64{77}})
-	caller.barrier()
+	r, f, caller, p := remoteCallee(t, 77, "com.remote", 5)
 
 	req := caller.nextReq()
 	caller.send(codec.Message{Type: codec.Call, Request: req, URI: "com.remote"})
@@ -479,12 +487,7 @@ func TestClusterKillAllQuiet(t *testing.T) {
 // caller's node too, a moment after the callee's node would have, and is
 // canceled there.
 func TestClusterRemoteTimeout(t *testing.T) {
-	r, f := newClusterRealm(t)
-	caller, _ := joinClient(t, r, codec.JSON, nil)
-	f.has(t, "joined")
-	p := shadow(r, 81)
-	r.RemoteRegistration(&ClusterRegistration{URI: "com.slow", ID: 6, Callees: []uint64{81}})
-	caller.barrier()
+	r, _, caller, p := remoteCallee(t, 81, "com.slow", 6)
 	req := caller.nextReq()
 	m := codec.Message{Type: codec.Call, Request: req, URI: "com.slow"}
 	m.Options.Has, m.Options.Timeout = codec.HasTimeout, 20

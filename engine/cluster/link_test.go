@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/wampd/wampd/codec"
-	"github.com/wampd/wampd/engine/config"
 	"github.com/wampd/wampd/realm"
 )
 
@@ -16,8 +15,7 @@ import (
 // sender refills, event subjects from a cache. The race detector
 // allocates on its own, hence the build tag.
 func TestLinkHotPathAllocs(t *testing.T) {
-	n := &Node{cfg: config.Cluster{Name: "c", Node: "n1"}}
-	l := newLink(n, realm.New(realm.Options{Name: "realm1"}))
+	_, l := testLink()
 	raw := []byte(`[16,1,{},"com.bench.topic",["0123456789012345678901234567890123456789012345678901234567890123"]]`)
 	pub := realm.ClusterPublication{ID: 1, Topic: "com.bench.topic", Publisher: 2, Ser: codec.JSON, Raw: raw}
 	p := &shadowPeer{l: l, to: l.subj.to + "n2", id: 3, ser: codec.JSON}
