@@ -293,6 +293,7 @@ func (g *registry) add(req *realm.ClusterRegister) (uint64, codec.URI, string) {
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
 			cancel()
+			g.withdraw(key, me)
 			return g.fail(req, err)
 		}
 		cur, rev, err := g.get(ctx, key)
@@ -321,10 +322,18 @@ func (g *registry) add(req *realm.ClusterRegister) (uint64, codec.URI, string) {
 			return cur.ID, "", ""
 		}
 		if !isConflict(err) {
+			g.withdraw(key, me)
 			return g.fail(req, err)
 		}
 	}
 	return g.fail(req, errors.New("too many concurrent changes"))
+}
+
+// withdraw takes me out of key after a write whose outcome is unknown (a
+// timeout may come after JetStream committed it): the REGISTER is
+// answered as failed, so the table must not keep its callee.
+func (g *registry) withdraw(key string, me regCallee) {
+	g.update(key, func(c regCallee) bool { return c == me })
 }
 
 // remember records a local callee the table has (for repair).
