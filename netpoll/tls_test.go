@@ -3,16 +3,10 @@ package netpoll
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,69 +15,36 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wampd/wampd/internal/testcert"
 )
 
-// testCA is an in-memory certificate authority for the TLS tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
+// testCA is testcert's CA with the tests' failures.
+type testCA struct{ *testcert.CA }
 
 func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testcert.NewCA(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return &testCA{ca}
 }
 
 // issue makes a leaf certificate: a server one for 127.0.0.1 and localhost,
 // or a client one; it returns the certificate and key as PEM.
 func (ca *testCA) issue(t testing.TB, cn string, serial int64, server bool) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
+	l := testcert.Leaf{CN: cn, Serial: serial, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.DNSNames = []string{"localhost"}
+		l.Usages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		l.IPs, l.DNS = []net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	c, err := ca.Issue(l)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+	return c.PEM, c.KeyPEM
 }
 
 // clientCert is a client certificate issued by ca, for tls.Config.
@@ -104,13 +65,6 @@ func x509Pool(b []byte) *x509.CertPool {
 	return p
 }
 
-// pool is a cert pool holding ca, for clients verifying the server.
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
-
 // tlsFiles writes a server certificate (serial) of ca and its key, and
 // ca's certificate as the client CA, to dir; it returns the TLSConfig.
 func tlsFiles(t testing.TB, dir string, ca *testCA, serial int64) *TLSConfig {
@@ -121,7 +75,7 @@ func tlsFiles(t testing.TB, dir string, ca *testCA, serial int64) *TLSConfig {
 		KeyFile:      filepath.Join(dir, "server.key"),
 		ClientCAFile: filepath.Join(dir, "ca.pem"),
 	}
-	for f, b := range map[string][]byte{conf.CertFile: c, conf.KeyFile: k, conf.ClientCAFile: ca.pem} {
+	for f, b := range map[string][]byte{conf.CertFile: c, conf.KeyFile: k, conf.ClientCAFile: ca.PEM} {
 		if err := os.WriteFile(f, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +114,7 @@ func startTLSServer(t testing.TB, opts Options, h Handler, conf *TLSConfig) *Ser
 }
 
 func clientTLS(ca *testCA, certs ...tls.Certificate) *tls.Config {
-	return &tls.Config{RootCAs: ca.pool(), Certificates: certs, ServerName: "127.0.0.1"}
+	return &tls.Config{RootCAs: ca.Pool(), Certificates: certs, ServerName: "127.0.0.1"}
 }
 
 // dialWSS opens a wss:// client with gobwas/ws's TLS dialer.

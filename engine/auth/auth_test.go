@@ -2,21 +2,16 @@ package auth
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"net"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wampd/wampd/codec"
+	"github.com/wampd/wampd/internal/testcert"
 )
 
 var bg = context.Background()
@@ -135,52 +130,31 @@ func TestAnonymous(t *testing.T) {
 
 // testPKI is a CA and certificates it signed, for the TLS tests.
 type testPKI struct {
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
+	ca     *testcert.CA
 	pool   *x509.CertPool
 	server tls.Certificate
 }
 
 func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
-	p := &testPKI{}
-	p.caKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &p.caKey.PublicKey, p.caKey)
+	ca, err := testcert.NewCA("test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.ca, _ = x509.ParseCertificate(der)
-	p.pool = x509.NewCertPool()
-	p.pool.AddCert(p.ca)
-	p.server = p.issue(t, "localhost", p.ca, p.caKey, x509.ExtKeyUsageServerAuth)
+	p := &testPKI{ca: ca, pool: ca.Pool()}
+	p.server = p.issue(t, "localhost", ca, x509.ExtKeyUsageServerAuth)
 	return p
 }
 
-// issue makes a certificate for cn signed by parent (self-signed when
-// parent is nil).
-func (p *testPKI) issue(t testing.TB, cn string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, usage x509.ExtKeyUsage) tls.Certificate {
+// issue makes a certificate for cn signed by ca (self-signed when ca is
+// nil).
+func (p *testPKI) issue(t testing.TB, cn string, ca *testcert.CA, usage x509.ExtKeyUsage) tls.Certificate {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	c, err := ca.Issue(testcert.Leaf{CN: cn, DNS: []string{cn}, Usages: []x509.ExtKeyUsage{usage}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf, _ := x509.ParseCertificate(der)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return c.Pair
 }
 
 // handshake runs a real TLS handshake over a pipe and returns the server's

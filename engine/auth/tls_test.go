@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"strings"
 	"testing"
@@ -10,10 +11,10 @@ import (
 
 func TestTLS(t *testing.T) {
 	p := newTestPKI(t)
-	byCA := p.issue(t, "device-1", p.ca, p.caKey, 2 /* x509.ExtKeyUsageClientAuth */)
-	selfSigned := p.issue(t, "device-1", nil, nil, 2)
-	pinned := p.issue(t, "pinned", nil, nil, 2)
-	unknown := p.issue(t, "device-2", p.ca, p.caKey, 2)
+	byCA := p.issue(t, "device-1", p.ca, x509.ExtKeyUsageClientAuth)
+	selfSigned := p.issue(t, "device-1", nil, x509.ExtKeyUsageClientAuth)
+	pinned := p.issue(t, "pinned", nil, x509.ExtKeyUsageClientAuth)
+	unknown := p.issue(t, "device-2", p.ca, x509.ExtKeyUsageClientAuth)
 	fp := sha256.Sum256(pinned.Certificate[0])
 	// openssl's spelling: upper case with colons.
 	var colons []string
