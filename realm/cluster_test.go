@@ -108,6 +108,26 @@ func (p *remotePeer) Forward(from uint64, ser codec.Serializer, raw []byte, _ bo
 	}
 }
 
+// waitForward waits until the shadow's node was sent a message, failing
+// with why after waitFor.
+func (p *remotePeer) waitForward(t *testing.T, why string) {
+	t.Helper()
+	deadline := time.After(waitFor)
+	for {
+		p.mu.Lock()
+		n := len(p.forwards)
+		p.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		select {
+		case <-p.notify:
+		case <-deadline:
+			t.Fatal(why)
+		}
+	}
+}
+
 func newClusterRealm(t *testing.T) (*Realm, *fakeLink) {
 	t.Helper()
 	r := New(Options{Name: "realm1"})
@@ -166,20 +186,7 @@ func TestClusterRemoteCallee(t *testing.T) {
 
 	req := caller.nextReq()
 	caller.send(codec.Message{Type: codec.Call, Request: req, URI: "com.remote"})
-	deadline := time.After(waitFor)
-	for {
-		p.mu.Lock()
-		n := len(p.forwards)
-		p.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		select {
-		case <-p.notify:
-		case <-deadline:
-			t.Fatal("the CALL never reached the shadow's node")
-		}
-	}
+	p.waitForward(t, "the CALL never reached the shadow's node")
 	if fw := string(p.forwards[0]); !strings.Contains(fw, `"com.remote"`) || !strings.HasPrefix(fw, "[48,") {
 		t.Fatalf("forwarded %s, want the caller's CALL", fw)
 	}
@@ -377,20 +384,7 @@ func TestClusterRegistrationBeforeShadow(t *testing.T) {
 	p := shadow(r, 55)
 	caller.barrier()
 	caller.send(codec.Message{Type: codec.Call, Request: caller.nextReq(), URI: "com.later"})
-	deadline := time.After(waitFor)
-	for {
-		p.mu.Lock()
-		n := len(p.forwards)
-		p.mu.Unlock()
-		if n > 0 {
-			return
-		}
-		select {
-		case <-p.notify:
-		case <-deadline:
-			t.Fatal("the CALL never reached the callee that joined after its registration")
-		}
-	}
+	p.waitForward(t, "the CALL never reached the callee that joined after its registration")
 }
 
 // TestClusterDynamicAuthorizer: a role decided by a dynamic authorizer in
